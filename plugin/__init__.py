@@ -1,0 +1,49 @@
+"""The Xero invoice panel: a read-only CRM panel showing a customer's Xero invoices.
+
+`create_app` is the only place the web app is built. Importing the package does nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from plugin.paths import STATIC_DIR, TEMPLATES_DIR
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the panel app: defaults, then XERO_PANEL_* environment, then `config`.
+
+    Pass `CLOCK` (a plugin.clock.Clock) in `config` to fix time in tests.
+    """
+    from plugin import cache, extensions, storage
+    from plugin import config as configuration
+    from plugin.admin import views as admin_views
+    from plugin.embed import headers as embed_headers
+    from plugin.panel import views as panel_views
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
+    )
+    configuration.load_config(app, config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    extensions.init_app(app)
+    cache.init_app(app)
+    storage.init_app(app)
+    embed_headers.init_app(app)
+
+    app.register_blueprint(panel_views.bp)
+    app.register_blueprint(admin_views.bp)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

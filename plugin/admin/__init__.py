@@ -1,0 +1,1 @@
+"""The admin flow: connect to Xero, choose the organisation, save, diagnose, remove."""

@@ -1,0 +1,1 @@
+"""Embedding in the CRM: the signed context, the panel session token, and frame headers."""

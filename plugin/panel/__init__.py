@@ -1,0 +1,1 @@
+"""The invoice panel a rep sees on a contact, account or deal page."""

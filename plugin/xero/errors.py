@@ -1,0 +1,79 @@
+"""One error hierarchy for everything Xero can do wrong. Messages are plain words for the panel."""
+
+from __future__ import annotations
+
+
+class XeroError(Exception):
+    """Base class. `user_message` is safe to show a rep; str(error) is for logs."""
+
+    user_message = "Something went wrong while talking to Xero."
+
+
+class XeroUnavailable(XeroError):
+    """Xero did not answer usefully: time-out, connection error, 5xx after retries, malformed body."""
+
+    user_message = "Xero isn't answering right now. Try again in a minute."
+
+
+class RateLimited(XeroError):
+    """Xero answered 429. `retry_after` is in seconds; `problem` is X-Rate-Limit-Problem."""
+
+    def __init__(self, retry_after: int, problem: str = "", message: str = "") -> None:
+        self.retry_after = max(0, int(retry_after))
+        self.problem = (problem or "").lower()
+        super().__init__(message or f"rate limited ({self.problem or 'unknown'}), retry after {self.retry_after}s")
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return f"Xero is busy. Try again in {self.retry_after} seconds."
+
+
+class TokenExpired(XeroError):
+    """401 TokenExpired: the access token must be refreshed."""
+
+    user_message = "The Xero session expired; refreshing."
+
+
+class ConnectionRevoked(XeroError):
+    """The connection no longer works: 403 AuthenticationUnsuccessful, invalid_grant, revoked."""
+
+    user_message = "The Xero connection needs to be reconnected by an admin."
+
+
+class InvalidGrant(ConnectionRevoked):
+    """The token endpoint said invalid_grant: the code or refresh token is wrong, used or expired."""
+
+
+class MissingScope(ConnectionRevoked):
+    """401 AuthorizationUnsuccessful: the token lacks a scope this call needs."""
+
+    user_message = "The Xero connection lacks a permission this panel needs; an admin must reconnect."
+
+
+class NotFound(XeroError):
+    user_message = "Xero could not find that record."
+
+
+class QueryRejected(XeroError):
+    """400 from Xero: a where/order it could not parse, or a validation error."""
+
+
+class BadXeroData(XeroError):
+    """A field in Xero's answer could not be read. Names the field."""
+
+    user_message = "Xero sent data this panel could not read."
+
+    def __init__(self, field: str, value: object = None, reason: str = "") -> None:
+        self.field = field
+        self.value = value
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"bad value for {field}: {value!r}{detail}")
+
+
+class OAuthError(XeroError):
+    """The identity server refused (invalid_client, invalid_request, ...)."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        self.error = error
+        self.description = description
+        super().__init__(f"{error}: {description}" if description else error)
