@@ -14,7 +14,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def _data_root() -> Path:
     installed = PACKAGE_DIR / "_data"
-    if (installed / "templates").is_dir():
+    if installed.is_dir():
         return installed
     return PACKAGE_DIR.parent
 
