@@ -1,0 +1,101 @@
+"""The marketplace descriptor must describe the app that actually runs: URLs, scopes, origins, version."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+
+from plugin import config as configuration
+from plugin.paths import DATA_ROOT, MANIFEST_PATH
+
+PLACEMENTS = {"contact": "contact_entity_menu", "account": "sales_account_entity_menu", "deal": "deal_entity_menu"}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(MANIFEST_PATH.read_text())
+
+
+def _paths_in(node: object) -> Iterator[str]:
+    """Every string in the manifest that is an app-relative URL."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _paths_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _paths_in(value)
+    elif isinstance(node, str) and node.startswith("/"):
+        yield node
+
+
+def _is_served(app, path: str) -> bool:
+    adapter = app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:  # served, with Flask's trailing-slash redirect
+        return True
+    except (NotFound, MethodNotAllowed):
+        return False
+    return True
+
+
+def test_manifest_describes_a_read_only_app(manifest):
+    assert manifest["app"]["read_only"] is True
+    assert manifest["app"]["id"] and manifest["app"]["name"] and manifest["app"]["summary"]
+
+
+def test_manifest_version_is_the_project_version(manifest):
+    pyproject = DATA_ROOT / "pyproject.toml"
+    if not pyproject.exists():
+        pytest.skip("installed from a wheel: no pyproject.toml beside the manifest")
+    assert manifest["app"]["version"] == tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
+def test_every_url_in_the_manifest_is_served_by_the_app(manifest, app):
+    paths = sorted(set(_paths_in(manifest)))
+    assert {"/panel", "/admin", "/admin/oauth/callback"} <= set(paths)
+    unserved = [path for path in paths if not _is_served(app, path)]
+    assert unserved == []
+
+
+def test_manifest_scopes_are_exactly_the_scopes_the_client_requests(manifest, app):
+    assert manifest["oauth"]["scopes"] == configuration.GRANULAR_SCOPES.split()
+    assert tuple(manifest["oauth"]["scopes"]) == configuration.xero_scopes(app.config)
+    assert manifest["oauth"]["scopes_config_key"] in configuration.DEFAULTS
+
+
+def test_every_record_type_has_the_panel_and_its_freshworks_placement(manifest):
+    record_types = manifest["record_types"]
+    assert set(record_types) == set(PLACEMENTS)
+    for record_type, placement in PLACEMENTS.items():
+        assert record_types[record_type]["panel_url"] == "/panel"
+        assert record_types[record_type]["placement"] == placement
+        assert manifest["placements"][placement] == {"record_type": record_type, "url": "/panel"}
+
+
+def test_frame_ancestors_default_to_the_configured_crm_origins(manifest):
+    embedding = manifest["embedding"]
+    assert embedding["frame_ancestors_config_key"] == "CRM_ORIGINS"
+    assert tuple(embedding["frame_ancestors"]) == configuration.crm_origins(configuration.DEFAULTS)
+
+
+def test_embedding_context_is_a_short_lived_hs256_jwt_passed_as_a_query_parameter(manifest):
+    context = manifest["embedding"]["context"]
+    assert context["alg"] == "HS256"
+    assert context["max_ttl_seconds"] == 600
+    assert context["transport"] == "?context="
+    assert set(context["required_claims"]) == set(context["claims"])
+    assert set(context["claims"]["record"]) >= {"type", "id", "name", "email", "company", "account", "contact"}
+    for key in ("secret_config_key", "issuer_config_key", "audience_config_key"):
+        assert context[key] in configuration.DEFAULTS
+
+
+def test_manifest_points_the_oauth_redirect_at_the_admin_callback(manifest):
+    assert manifest["oauth"]["redirect_path"] == "/admin/oauth/callback"
+    assert manifest["admin"]["url"] == "/admin"
+    assert manifest["admin"]["roles"] == ["admin"]
