@@ -1,0 +1,63 @@
+"""Amounts, dates and times follow the rep's locale and time zone, and each invoice's currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from flask import Flask, render_template_string
+
+from plugin import formatting
+from plugin.money import Money
+
+
+@pytest.mark.parametrize(("locale", "amount", "currency", "expected"), [
+    ("en-NZ", "1234.50", "NZD", "$1,234.50"),
+    ("en-NZ", "1234.50", "USD", "US$1,234.50"),
+    ("en-US", "1234.50", "NZD", "NZ$1,234.50"),
+    ("de-DE", "1234.50", "EUR", "1.234,50\xa0€"),
+    ("ja-JP", "1234", "JPY", "￥1,234"),
+    ("en-NZ", "98000", "JPY", "JP¥98,000"),
+    ("en-NZ", "-12.00", "NZD", "-$12.00"),
+])
+def test_amounts_use_the_users_locale_and_the_invoices_currency(locale, amount, currency, expected):
+    assert formatting.money(Money(Decimal(amount), currency), locale) == expected
+
+
+def test_yen_amounts_never_show_decimals():
+    assert "." not in formatting.money(Money(Decimal("1500.00"), "JPY"), "en-US")
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en-NZ", "1 Mar 2026"), ("en-US", "Mar 1, 2026"), ("de-DE", "01.03.2026"), ("ja-JP", "2026/03/01"),
+])
+def test_dates_follow_the_locale(locale, expected):
+    assert formatting.day(date(2026, 3, 1), locale) == expected
+
+
+def test_updated_time_is_shown_on_the_users_wall_clock():
+    fetched = datetime(2026, 3, 1, 9, 42, tzinfo=UTC)
+    assert formatting.clock_time(fetched, "Pacific/Auckland", "en-NZ") == "10:42\u202fpm"
+    assert formatting.clock_time(fetched, "Europe/Berlin", "de-DE") == "10:42"
+
+
+@pytest.mark.parametrize("tag", ["", None, "xx-YY", "not a locale!"])
+def test_unknown_locales_fall_back_to_english(tag):
+    assert formatting.user_locale(tag).language == "en"
+
+
+def test_unknown_time_zones_fall_back_to_utc():
+    assert formatting.clock_time(datetime(2026, 3, 1, 9, 42, tzinfo=UTC), "Mars/Olympus", "de-DE") == "09:42"
+
+
+def test_jinja_filters_read_locale_and_timezone_from_the_template_context():
+    app = Flask(__name__)
+    formatting.init_app(app)
+    with app.app_context():
+        text = render_template_string(
+            "{{ amount|money }} {{ on|day }} {{ at|clock_time }}",
+            amount=Money(Decimal("5"), "EUR"), on=date(2026, 3, 1), at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+            locale="de-DE", timezone="Europe/Berlin",
+        )
+    assert text == "5,00\xa0€ 01.03.2026 10:00"
