@@ -1,0 +1,91 @@
+"""The engine of one app, its sessions, and the write lock used around token refreshes.
+
+SQLite runs with pysqlite's own transaction handling switched off and an explicit BEGIN emitted by
+us (SQLAlchemy's documented recipe), so that a unit of work can ask for `BEGIN IMMEDIATE`: the
+database-wide write lock that other processes wait for. PostgreSQL uses row locks (FOR UPDATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from plugin.clock import Clock
+from plugin.storage.crypto import TokenCipher
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def database_url(configured: str, instance_path: str) -> str:
+    if configured:
+        return configured
+    return f"sqlite:///{Path(instance_path) / 'panel.sqlite'}"
+
+
+def build_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    _use_explicit_sqlite_transactions(engine, in_memory=parsed.database in (None, "", ":memory:"))
+    return engine
+
+
+def _use_explicit_sqlite_transactions(engine: Engine, *, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the refresh lock
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+class Database:
+    """What the repositories need: an engine, a cipher for tokens and a clock."""
+
+    def __init__(self, engine: Engine, cipher: TokenCipher, clock: Clock) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def write_locked_session(self) -> Iterator[Session]:
+        """A transaction that holds the write lock from its first statement on SQLite (BEGIN IMMEDIATE).
+
+        On PostgreSQL this is an ordinary transaction; callers lock their row with `with_for_update()`.
+        """
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
