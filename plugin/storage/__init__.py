@@ -14,7 +14,6 @@ from flask import Flask, current_app
 from sqlalchemy import Engine
 
 from plugin.clock import Clock
-
 from plugin.storage import migrate
 from plugin.storage.crypto import TokenCipher, TokenDecryptError, cipher_for
 from plugin.storage.database import Database, build_engine, database_url

@@ -90,7 +90,7 @@ class Pin(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
-        return f"Pin({self.record_type}:{self.record_id} -> {self.invoice_id}, installation_id={self.installation_id!r})"
+        return f"Pin({self.record_type}:{self.record_id} -> {self.invoice_id}, installation={self.installation_id!r})"
 
 
 class ContactLink(Base):
@@ -112,4 +112,5 @@ class ContactLink(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
-        return f"ContactLink({self.record_type}:{self.record_id} -> {self.contact_id}, installation_id={self.installation_id!r})"
+        target = f"{self.record_type}:{self.record_id} -> {self.contact_id}"
+        return f"ContactLink({target}, installation={self.installation_id!r})"
