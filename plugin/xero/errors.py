@@ -66,6 +66,7 @@ class BadXeroData(XeroError):
     def __init__(self, field: str, value: object = None, reason: str = "") -> None:
         self.field = field
         self.value = value
+        self.reason = reason
         detail = f": {reason}" if reason else ""
         super().__init__(f"bad value for {field}: {value!r}{detail}")
 

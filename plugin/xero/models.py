@@ -63,6 +63,7 @@ class Payment:
     date: date
     amount: Money
     reference: str = ""
+    invoice_id: str = ""  # set for payments read from GET /Payments (inside an invoice it is that invoice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,385 @@
+"""A read-only client for Xero's Accounting API: GET only, typed answers, one error hierarchy.
+
+Every call carries a timeout, `Accept: application/json`, the tenant id and a bearer token from a TokenSource.
+Failures Xero may recover from (connection errors, time-outs, 5xx, an unreadable body) are retried with capped,
+jittered backoff; a 429 waits only when Retry-After fits in `max_wait`, otherwise it is raised at once; a 401
+TokenExpired makes the token source refresh once. A request never sleeps longer than `max_wait` in total.
+
+An unreadable body (malformed JSON, an HTML error page) counts as XeroUnavailable and is retried: it is what a cut
+connection or a proxy looks like, and asking again is safe. BadXeroData is kept for well-formed answers with a
+field we cannot read, where asking again would not help.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+
+from plugin.clock import Clock, SystemClock
+from plugin.xero.endpoints import XeroEndpoints
+from plugin.xero.errors import (
+    ConnectionRevoked,
+    MissingScope,
+    NotFound,
+    QueryRejected,
+    RateLimited,
+    TokenExpired,
+    XeroUnavailable,
+)
+from plugin.xero.models import Contact, Invoice, InvoicePage, Organisation, Payment, RateLimitStatus
+from plugin.xero.parse import (
+    items_of,
+    load_json,
+    parse_contact,
+    parse_invoice,
+    parse_invoice_page,
+    parse_organisation,
+    parse_payment,
+)
+from plugin.xero.retry import RETRYABLE_STATUSES, Jitter, backoff, equal_jitter, should_retry
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_RETRY_AFTER = 1  # seconds, when a 429 comes without Retry-After (the concurrent limit)
+
+
+class TokenSource(Protocol):
+    """Where the client gets its bearer token (plugin/connection.py stores and refreshes them)."""
+
+    def access_token(self) -> str:
+        """A token that is valid now, refreshed first if it is about to expire."""
+
+    def refresh_after_rejection(self, rejected: str) -> str:
+        """Xero said 401 TokenExpired to `rejected`: return a fresh token (unless another worker already did)."""
+
+
+Gate = Callable[[], AbstractContextManager[Any]]
+
+
+@dataclass
+class _Call:
+    """What one logical GET has used so far: its token, retries, seconds waited, whether it refreshed."""
+
+    token: str
+    retries: int = 0
+    waited: float = 0.0
+    refreshed: bool = False
+
+
+class XeroClient:
+    """Read-only access to one organisation (tenant). Methods that list return lazy iterators over pages."""
+
+    def __init__(
+        self,
+        *,
+        endpoints: XeroEndpoints,
+        tenant_id: str,
+        tokens: TokenSource,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+        max_retries: int = 2,
+        max_wait: float = 2.0,
+        jitter: Jitter | None = None,
+        gate: Gate | None = None,
+        on_limits: Callable[[RateLimitStatus], None] | None = None,
+    ) -> None:
+        self._endpoints = endpoints
+        self._tenant_id = tenant_id
+        self._tokens = tokens
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._clock = clock or SystemClock()
+        self._max_retries = max_retries
+        self._max_wait = max_wait
+        self._jitter = jitter or equal_jitter
+        self._gate = gate or contextlib.nullcontext
+        self._on_limits = on_limits
+        self.last_limits = RateLimitStatus()
+
+    # -- what the product calls ----------------------------------------------------------------------------------
+
+    def organisation(self) -> Organisation:
+        """The connected organisation: name, ShortCode (for deep links) and base currency."""
+        return parse_organisation(_single(self._get("Organisation"), "Organisations", "organisation"))
+
+    def contacts(
+        self,
+        *,
+        search_term: str | None = None,
+        where: str | None = None,
+        ids: Iterable[str] = (),
+        include_archived: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[Contact]:
+        """Contacts matching the filters, fetched a page at a time as the caller iterates."""
+        params = _query(searchTerm=search_term, where=where, IDs=_csv(ids), includeArchived=include_archived)
+        return (parse_contact(item) for item in self._paged("Contacts", "Contacts", params, page_size))
+
+    def contact(self, contact_id: str) -> Contact:
+        return parse_contact(_single(self._get(f"Contacts/{_segment(contact_id)}"), "Contacts", contact_id))
+
+    def invoices(
+        self,
+        *,
+        contact_ids: Iterable[str] = (),
+        statuses: Iterable[str] = (),
+        where: str | None = None,
+        order: str | None = "Date DESC",
+        page_size: int = 100,
+        if_modified_since: datetime | date | None = None,
+        search_term: str | None = None,
+    ) -> Iterator[Invoice]:
+        """Invoices and bills matching the filters, fetched a page at a time as the caller iterates."""
+        params = _invoice_query(contact_ids, statuses, where, order, search_term)
+        headers = _modified_since(if_modified_since)
+        return (parse_invoice(item) for item in self._paged("Invoices", "Invoices", params, page_size, headers))
+
+    def invoice_page(
+        self,
+        page: int = 1,
+        *,
+        contact_ids: Iterable[str] = (),
+        statuses: Iterable[str] = (),
+        where: str | None = None,
+        order: str | None = "Date DESC",
+        page_size: int = 100,
+        search_term: str | None = None,
+    ) -> InvoicePage:
+        """One page of invoices with Xero's pagination figures, for views that page on request."""
+        params = _invoice_query(contact_ids, statuses, where, order, search_term)
+        body = self._get("Invoices", {**params, "page": page, "pageSize": _checked_page_size(page_size)})
+        return parse_invoice_page(body, page=page, page_size=page_size)
+
+    def invoice(self, id_or_number: str) -> Invoice:
+        """One invoice by InvoiceID or InvoiceNumber (Xero accepts either in the path)."""
+        return parse_invoice(_single(self._get(f"Invoices/{_segment(id_or_number)}"), "Invoices", id_or_number))
+
+    def payments(
+        self,
+        *,
+        where: str | None = None,
+        order: str | None = None,
+        page_size: int = 100,
+        if_modified_since: datetime | date | None = None,
+    ) -> Iterator[Payment]:
+        """Payments (each names its invoice), a page at a time."""
+        params = _query(where=where, order=order)
+        headers = _modified_since(if_modified_since)
+        return (parse_payment(item) for item in self._paged("Payments", "Payments", params, page_size, headers))
+
+    # -- paging ---------------------------------------------------------------------------------------------------
+
+    def _paged(
+        self, path: str, key: str, params: dict[str, str], page_size: int, headers: Mapping[str, str] | None = None
+    ) -> Iterator[Mapping[str, Any]]:
+        """Items page by page until a short or empty page, or the last page `pagination` announces."""
+        page_size = _checked_page_size(page_size)
+        page = 1
+        while True:
+            body = self._get(path, {**params, "page": str(page), "pageSize": str(page_size)}, headers)
+            items = items_of(body, key)
+            yield from items
+            if len(items) < page_size or _pagination_says_last(body, page):
+                return
+            page += 1
+
+    # -- one logical GET ------------------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None):
+        """GET a path under the Accounting API and return its decoded JSON, retrying and refreshing as needed."""
+        url = f"{self._endpoints.api_url}/{path}"
+        call = _Call(token=self._tokens.access_token())
+        while True:
+            try:
+                response = self._send(url, params, headers, call.token)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                self._retry_or_raise(call, XeroUnavailable(f"GET {path}: {type(error).__name__}"))
+                continue
+            self._note_limits(response)
+            if response.status_code == 200:
+                try:
+                    return load_json(response.content)
+                except ValueError:
+                    self._retry_or_raise(call, XeroUnavailable(f"GET {path}: the answer was not JSON"))
+                    continue
+            self._handle_failure(path, response, call)
+
+    def _send(self, url: str, params, headers, token: str) -> requests.Response:
+        """The only place that touches the network, and it only ever GETs."""
+        all_headers = {
+            "Accept": "application/json",
+            "xero-tenant-id": self._tenant_id,
+            "Authorization": f"Bearer {token}",
+            **(headers or {}),
+        }
+        with self._gate():
+            return self._session.get(url, params=params, headers=all_headers, timeout=self._timeout)
+
+    def _handle_failure(self, path: str, response: requests.Response, call: _Call) -> None:
+        """Prepare the next try (wait or refresh), or raise the error this answer means."""
+        status = response.status_code
+        if status == 401:
+            self._refresh_or_raise(response, call)
+        elif status == 429:
+            self._wait_for_rate_limit_or_raise(response, call)
+        elif status in RETRYABLE_STATUSES:
+            self._retry_or_raise(call, XeroUnavailable(f"GET {path}: HTTP {status}"), status)
+        else:
+            raise _error_for(path, response)
+
+    def _retry_or_raise(self, call: _Call, error: Exception, status: int | None = None) -> None:
+        if not should_retry(status, call.retries, self._max_retries):
+            raise error
+        delay = min(backoff(call.retries, self._jitter), max(0.0, self._max_wait - call.waited))
+        self._wait(call, delay)
+
+    def _wait_for_rate_limit_or_raise(self, response: requests.Response, call: _Call) -> None:
+        """Wait out a short Retry-After (the concurrent or minute limit); raise a long one, or the daily limit."""
+        error = rate_limited_from(response)
+        fits = error.retry_after <= self._max_wait - call.waited
+        if error.problem == "day" or not fits or call.retries >= self._max_retries:
+            raise error
+        self._wait(call, error.retry_after)
+
+    def _refresh_or_raise(self, response: requests.Response, call: _Call) -> None:
+        detail = _problem_detail(response)
+        if "AuthorizationUnsuccessful" in detail:
+            raise MissingScope(detail)
+        if "AuthenticationUnsuccessful" in detail:
+            raise ConnectionRevoked(detail)
+        if call.refreshed:
+            raise TokenExpired(detail or "Xero rejected the refreshed token")
+        call.token = self._tokens.refresh_after_rejection(call.token)
+        call.refreshed = True
+
+    def _wait(self, call: _Call, seconds: float) -> None:
+        call.retries += 1
+        call.waited += seconds
+        if seconds > 0:
+            self._clock.sleep(seconds)
+
+    def _note_limits(self, response: requests.Response) -> None:
+        self.last_limits = rate_limit_status(response.headers)
+        if self._on_limits is not None:
+            self._on_limits(self.last_limits)
+
+
+# -- reading answers ---------------------------------------------------------------------------------------------
+
+
+def rate_limit_status(headers: Mapping[str, str]) -> RateLimitStatus:
+    """What the X-*-Remaining headers say; a missing or unreadable header is None."""
+    return RateLimitStatus(
+        minute_remaining=_header_int(headers, "X-MinLimit-Remaining"),
+        day_remaining=_header_int(headers, "X-DayLimit-Remaining"),
+        app_minute_remaining=_header_int(headers, "X-AppMinLimit-Remaining"),
+    )
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def rate_limited_from(response: requests.Response) -> RateLimited:
+    """A 429 as an error: Retry-After seconds (a default when absent) and which limit (X-Rate-Limit-Problem)."""
+    retry_after = _header_int(response.headers, "Retry-After")
+    problem = response.headers.get("X-Rate-Limit-Problem", "")
+    return RateLimited(DEFAULT_RETRY_AFTER if retry_after is None else retry_after, problem)
+
+
+def _problem_detail(response: requests.Response) -> str:
+    """The Detail of a 401/403 problem body, or the raw text when it is not JSON."""
+    try:
+        body = load_json(response.content)
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("Detail") or body.get("Message") or body.get("Title") or "")
+    return ""
+
+
+def _error_for(path: str, response: requests.Response) -> Exception:
+    status = response.status_code
+    if status == 403:
+        return ConnectionRevoked(f"GET {path}: {_problem_detail(response) or 'forbidden'}")
+    if status == 404:
+        return NotFound(f"GET {path}: not found")
+    if status == 400:
+        return QueryRejected(f"GET {path}: {_problem_detail(response) or 'bad request'}")
+    return XeroUnavailable(f"GET {path}: unexpected HTTP {status}")
+
+
+def _single(body: Any, key: str, what: str) -> Mapping[str, Any]:
+    items = items_of(body, key)
+    if not items:
+        raise NotFound(f"{key}: no {what}")
+    return items[0]
+
+
+def _pagination_says_last(body: Mapping[str, Any], page: int) -> bool:
+    pagination = body.get("pagination")
+    if not isinstance(pagination, dict):
+        return False
+    page_count = pagination.get("pageCount")
+    return isinstance(page_count, int) and page >= page_count
+
+
+# -- building requests -------------------------------------------------------------------------------------------
+
+
+def _invoice_query(contact_ids, statuses, where, order, search_term) -> dict[str, str]:
+    return _query(
+        ContactIDs=_csv(contact_ids), Statuses=_csv(statuses), where=where, order=order, searchTerm=search_term
+    )
+
+
+def _query(**params: str | bool | None) -> dict[str, str]:
+    """Query parameters without the empty ones; booleans as Xero writes them."""
+    query = {}
+    for name, value in params.items():
+        if value is True:
+            query[name] = "true"
+        elif value:
+            query[name] = value
+    return query
+
+
+def _csv(values: Iterable[str]) -> str | None:
+    """Xero's list parameters (IDs, ContactIDs, Statuses) are comma-separated."""
+    if isinstance(values, str):
+        values = (values,)
+    joined = ",".join(str(v) for v in values)
+    return joined or None
+
+
+def _segment(value: str) -> str:
+    if not value:
+        raise NotFound("empty id")
+    return quote(str(value), safe="")
+
+
+def _checked_page_size(page_size: int) -> int:
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    return page_size
+
+
+def _modified_since(when: datetime | date | None) -> dict[str, str]:
+    """The If-Modified-Since header in the UTC `yyyy-mm-ddThh:mm:ss` form Xero documents."""
+    if when is None:
+        return {}
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return {"If-Modified-Since": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")}

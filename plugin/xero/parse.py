@@ -1,0 +1,365 @@
+"""The one step from Xero's JSON to the frozen models. Every reader here raises BadXeroData naming the field.
+
+Dates follow Xero's meaning: `/Date(ms±hhmm)/` carries the UTC instant in milliseconds; an invoice date is the
+UTC calendar date of that instant (never converted to server-local time), and DateString/DueDateString win when
+present. Money is Decimal all the way: JSON is decoded with `parse_float=Decimal` (see `load_json`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from babel.numbers import list_currencies
+
+from plugin.money import Money
+from plugin.xero.errors import BadXeroData
+from plugin.xero.models import (
+    Connection,
+    Contact,
+    ContactStatus,
+    CreditAllocation,
+    CreditKind,
+    Invoice,
+    InvoicePage,
+    InvoiceStatus,
+    InvoiceType,
+    Organisation,
+    Payment,
+    TokenSet,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS_DATE = re.compile(r"/Date\((-?\d{1,15})(?:([+-])(\d{2})(\d{2})?)?\)/")
+_CURRENCIES = frozenset(list_currencies())
+_E = TypeVar("_E", bound=StrEnum)
+
+# Where each kind of applied credit keeps its id and number inside an invoice.
+_CREDIT_LISTS = (
+    ("CreditNotes", CreditKind.CREDIT_NOTE, "CreditNoteID", "CreditNoteNumber"),
+    ("Overpayments", CreditKind.OVERPAYMENT, "OverpaymentID", ""),
+    ("Prepayments", CreditKind.PREPAYMENT, "PrepaymentID", ""),
+)
+
+
+def load_json(text: str | bytes) -> Any:
+    """Decode a Xero body with every JSON number that has a fraction read as an exact Decimal."""
+    return json.loads(text, parse_float=Decimal)
+
+
+# -- dates -------------------------------------------------------------------------------------------------------
+
+
+def parse_ms_datetime(value: object, field: str) -> datetime:
+    """The UTC instant of `/Date(ms)/` or `/Date(ms±hhmm)/`, as an aware datetime in UTC.
+
+    The offset only says what the wall clock read where the value was made; the milliseconds are already UTC.
+    Built by adding a timedelta to the epoch, so negative (pre-1970) values work on every platform.
+    """
+    if not isinstance(value, str):
+        raise BadXeroData(field, value, "expected a /Date(...)/ string")
+    return _ms_instant(value, field)
+
+
+@lru_cache(maxsize=4096)
+def _ms_instant(value: str, field: str) -> datetime:
+    match = _MS_DATE.fullmatch(value)
+    if match is None:
+        raise BadXeroData(field, value, "expected /Date(milliseconds±hhmm)/")
+    millis, _sign, hours, minutes = match.groups()
+    if hours is not None and (int(hours) > 14 or int(minutes or 0) > 59):
+        raise BadXeroData(field, value, "offset out of range")
+    try:
+        return _EPOCH + timedelta(milliseconds=int(millis))
+    except OverflowError as error:
+        raise BadXeroData(field, value, "date out of range") from error
+
+
+def parse_ms_date(value: object, field: str) -> date:
+    """The UTC calendar date of a `/Date(...)/` value, or of an ISO date string such as a DateString."""
+    if isinstance(value, str) and not value.startswith("/Date("):
+        return _iso_date(value, field)
+    return parse_ms_datetime(value, field).date()
+
+
+@lru_cache(maxsize=4096)
+def _iso_date(value: str, field: str) -> date:
+    """`2018-10-20` or `2018-10-20T00:00:00`: the calendar date as written (Xero writes the org-local date)."""
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as error:
+        raise BadXeroData(field, value, "expected an ISO date") from error
+
+
+def parse_iso_datetime(value: object, field: str) -> datetime:
+    """An ISO timestamp; one without a zone (as /connections sends) is taken as UTC."""
+    if not isinstance(value, str):
+        raise BadXeroData(field, value, "expected an ISO timestamp")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BadXeroData(field, value, "expected an ISO timestamp") from error
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _xero_date(obj: Mapping[str, Any], field: str, string_field: str, *, required: bool) -> date | None:
+    """Prefer the DateString form Xero writes beside the /Date(...)/ one; fall back to the latter."""
+    text = obj.get(string_field)
+    if text:
+        return _iso_date(text, string_field) if isinstance(text, str) else parse_ms_date(text, string_field)
+    value = obj.get(field)
+    if value is None:
+        if required:
+            raise BadXeroData(field, None, "missing")
+        return None
+    return parse_ms_date(value, field)
+
+
+# -- scalars -----------------------------------------------------------------------------------------------------
+
+
+def _required(obj: Mapping[str, Any], field: str) -> Any:
+    value = obj.get(field)
+    if value is None or value == "":
+        raise BadXeroData(field, value, "missing")
+    return value
+
+
+def _text(obj: Mapping[str, Any], field: str, *, required: bool = False) -> str:
+    value = _required(obj, field) if required else obj.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadXeroData(field, value, "expected text")
+    return value
+
+
+def _flag(obj: Mapping[str, Any], field: str) -> bool:
+    value = obj.get(field, False)
+    if not isinstance(value, bool):
+        raise BadXeroData(field, value, "expected true or false")
+    return value
+
+
+def _enum(kind: type[_E], obj: Mapping[str, Any], field: str, default: _E | None = None) -> _E:
+    value = obj.get(field)
+    if value is None and default is not None:
+        return default
+    try:
+        return kind(value)
+    except ValueError as error:
+        raise BadXeroData(field, value, f"not a known {kind.__name__}") from error
+
+
+def parse_currency(value: object, field: str = "CurrencyCode") -> str:
+    """An ISO 4217 code Xero could send; anything else is bad data rather than a silent wrong total."""
+    if value not in _CURRENCIES:
+        raise BadXeroData(field, value, "unknown currency code")
+    return value  # type: ignore[return-value]
+
+
+def parse_amount(value: object, field: str) -> Decimal:
+    """An exact amount: a Decimal (from load_json), an int, or a float turned into Decimal through its repr."""
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    else:
+        raise BadXeroData(field, value, "expected a number")
+    if not amount.is_finite():
+        raise BadXeroData(field, value, "expected a finite number")
+    return amount
+
+
+def _money(obj: Mapping[str, Any], field: str, currency: str, *, default: Decimal | None = None) -> Money:
+    value = obj.get(field)
+    if value is None:
+        if default is None:
+            raise BadXeroData(field, None, "missing")
+        return Money(default, currency)
+    return Money(parse_amount(value, field), currency)
+
+
+_ZERO = Decimal("0.00")
+
+
+# -- objects -----------------------------------------------------------------------------------------------------
+
+
+def _object(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadXeroData(field, value, "expected an object")
+    return value
+
+
+def _each(obj: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
+    items = obj.get(field) or []
+    if not isinstance(items, list):
+        raise BadXeroData(field, items, "expected a list")
+    return [_object(item, field) for item in items]
+
+
+def _nested(field: str, read: Callable[[Mapping[str, Any]], Any], obj: Mapping[str, Any]) -> Any:
+    """Read a nested object, and name the path (e.g. `Payments[].Amount`) if it is bad."""
+    try:
+        return read(obj)
+    except BadXeroData as error:
+        raise BadXeroData(f"{field}.{error.field}", error.value, error.reason) from error
+
+
+def parse_payment(obj: Mapping[str, Any], currency: str | None = None) -> Payment:
+    """A payment; inside an invoice it takes the invoice's currency, from /Payments its Invoice's."""
+    obj = _object(obj, "Payment")
+    invoice = _object(obj.get("Invoice") or {}, "Invoice")
+    if currency is None:
+        currency = _nested("Invoice", lambda inv: parse_currency(inv.get("CurrencyCode")), invoice)
+    return Payment(
+        payment_id=_text(obj, "PaymentID", required=True),
+        date=_xero_date(obj, "Date", "DateString", required=True),  # type: ignore[arg-type]
+        amount=_money(obj, "Amount", currency),
+        reference=_text(obj, "Reference"),
+        invoice_id=_text(invoice, "InvoiceID"),
+    )
+
+
+def _credit(obj: Mapping[str, Any], kind: CreditKind, id_field: str, number_field: str, currency: str):
+    return CreditAllocation(
+        kind=kind,
+        credit_id=_text(obj, id_field, required=True),
+        number=_text(obj, number_field) if number_field else "",
+        date=_xero_date(obj, "Date", "DateString", required=False),
+        applied=_money(obj, "AppliedAmount", currency, default=_ZERO),
+    )
+
+
+def _credits(obj: Mapping[str, Any], currency: str) -> tuple[CreditAllocation, ...]:
+    return tuple(
+        _nested(f"{field}[]", lambda item, k=kind, i=id_f, n=num_f: _credit(item, k, i, n, currency), item)
+        for field, kind, id_f, num_f in _CREDIT_LISTS
+        for item in _each(obj, field)
+    )
+
+
+def parse_invoice(obj: Mapping[str, Any]) -> Invoice:
+    """One invoice or bill from GET /Invoices or /Invoices/{id}."""
+    obj = _object(obj, "Invoice")
+    contact = _object(_required(obj, "Contact"), "Contact")
+    currency = parse_currency(obj.get("CurrencyCode"))
+    payments = tuple(_nested("Payments[]", lambda p: parse_payment(p, currency), p) for p in _each(obj, "Payments"))
+    return Invoice(
+        invoice_id=_text(obj, "InvoiceID", required=True),
+        invoice_number=_text(obj, "InvoiceNumber"),
+        type=_enum(InvoiceType, obj, "Type"),
+        status=_enum(InvoiceStatus, obj, "Status"),
+        contact_id=_nested("Contact", lambda c: _text(c, "ContactID", required=True), contact),
+        contact_name=_nested("Contact", lambda c: _text(c, "Name"), contact),
+        date=_xero_date(obj, "Date", "DateString", required=True),  # type: ignore[arg-type]
+        due_date=_xero_date(obj, "DueDate", "DueDateString", required=False),
+        currency=currency,
+        total=_money(obj, "Total", currency),
+        amount_due=_money(obj, "AmountDue", currency),
+        amount_paid=_money(obj, "AmountPaid", currency, default=_ZERO),
+        amount_credited=_money(obj, "AmountCredited", currency, default=_ZERO),
+        updated_at=parse_ms_datetime(_required(obj, "UpdatedDateUTC"), "UpdatedDateUTC"),
+        reference=_text(obj, "Reference"),
+        payments=payments,
+        credits=_credits(obj, currency),
+    )
+
+
+def parse_contact(obj: Mapping[str, Any]) -> Contact:
+    """A contact from GET /Contacts or /Contacts/{id}."""
+    obj = _object(obj, "Contact")
+    return Contact(
+        contact_id=_text(obj, "ContactID", required=True),
+        name=_text(obj, "Name", required=True),
+        email=_text(obj, "EmailAddress"),
+        first_name=_text(obj, "FirstName"),
+        last_name=_text(obj, "LastName"),
+        is_customer=_flag(obj, "IsCustomer"),
+        is_supplier=_flag(obj, "IsSupplier"),
+        status=_enum(ContactStatus, obj, "ContactStatus", ContactStatus.ACTIVE),
+    )
+
+
+def parse_organisation(obj: Mapping[str, Any]) -> Organisation:
+    """The organisation from GET /Organisation (ShortCode is what deep links need)."""
+    obj = _object(obj, "Organisation")
+    return Organisation(
+        organisation_id=_text(obj, "OrganisationID", required=True),
+        name=_text(obj, "Name", required=True),
+        short_code=_text(obj, "ShortCode", required=True),
+        base_currency=parse_currency(obj.get("BaseCurrency"), "BaseCurrency"),
+        country_code=_text(obj, "CountryCode"),
+        timezone=_text(obj, "Timezone"),
+    )
+
+
+def parse_connection(obj: Mapping[str, Any]) -> Connection:
+    """One tenant from GET /connections; its dates are zone-less ISO strings meaning UTC."""
+    obj = _object(obj, "Connection")
+    created, updated = obj.get("createdDateUtc"), obj.get("updatedDateUtc")
+    return Connection(
+        id=_text(obj, "id", required=True),
+        tenant_id=_text(obj, "tenantId", required=True),
+        tenant_type=_text(obj, "tenantType", required=True),
+        tenant_name=_text(obj, "tenantName"),
+        auth_event_id=_text(obj, "authEventId"),
+        created_at=parse_iso_datetime(created, "createdDateUtc") if created else None,
+        updated_at=parse_iso_datetime(updated, "updatedDateUtc") if updated else None,
+    )
+
+
+def parse_token_set(obj: Mapping[str, Any], now: datetime) -> TokenSet:
+    """The token endpoint's answer. Expiry is `now` + expires_in, so it follows the injected clock."""
+    obj = _object(obj, "token")
+    expires_in = obj.get("expires_in")
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float | Decimal) or expires_in <= 0:
+        raise BadXeroData("expires_in", expires_in, "expected a positive number of seconds")
+    return TokenSet(
+        access_token=_text(obj, "access_token", required=True),
+        refresh_token=_text(obj, "refresh_token", required=True),  # missing when offline_access was not granted
+        expires_at=now + timedelta(seconds=float(expires_in)),
+        scope=_scopes(obj.get("scope")),
+        id_token=_text(obj, "id_token"),
+        token_type=_text(obj, "token_type") or "Bearer",
+    )
+
+
+def _scopes(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
+        return tuple(value)
+    raise BadXeroData("scope", value, "expected a space-separated string")
+
+
+# -- envelopes ---------------------------------------------------------------------------------------------------
+
+
+def items_of(body: object, key: str) -> list[Mapping[str, Any]]:
+    """The list under `key` in Xero's envelope (`{"Invoices": [...]}`); absent means none."""
+    return _each(_object(body, "response"), key)
+
+
+def parse_invoice_page(body: object, *, page: int = 1, page_size: int = 100) -> InvoicePage:
+    """One page of GET /Invoices with its `pagination` object when Xero sent one."""
+    invoices = tuple(parse_invoice(item) for item in items_of(body, "Invoices"))
+    pagination = _object(body, "response").get("pagination") or {}
+    return InvoicePage(
+        invoices=invoices,
+        page=pagination.get("page", page),
+        page_size=pagination.get("pageSize", page_size),
+        item_count=pagination.get("itemCount"),
+        page_count=pagination.get("pageCount"),
+    )
