@@ -15,5 +15,5 @@ def init_app(app: Flask) -> None:
     else:
         settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 10_000}
     settings["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600  # freshness is judged from stored fetch times
-    settings["CACHE_KEY_PREFIX"] = "xero-panel:"
+    settings["CACHE_KEY_PREFIX"] = app.config.get("REDIS_KEY_PREFIX") or "xero-panel:"
     cache.init_app(app, config=settings)

@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_KEY": "",
     # Shared cache, rate budget and locks. Empty means in-process (one worker).
     "REDIS_URL": "",
+    "REDIS_KEY_PREFIX": "xero-panel:",  # every shared key starts with it (cache, budget, locks)
     "CACHE_TTL": 60,
     # The CRM that embeds us: origins allowed to frame the panel, and the context-signing secret.
     "CRM_ORIGINS": "http://127.0.0.1:5003",

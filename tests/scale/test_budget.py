@@ -1,0 +1,128 @@
+"""The per-organisation rate budget: one contract, held by the in-process and the Redis store."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugin.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
+from plugin.clock import FixedClock
+from plugin.xero.errors import RateLimited
+from plugin.xero.models import RateLimitStatus
+
+TENANT = "tenant-a"
+
+
+@pytest.fixture(params=["local", "redis"])
+def store(request):
+    if request.param == "local":
+        return LocalBudgetStore()
+    prefix = request.getfixturevalue("redis_prefix")
+    return RedisBudgetStore(request.getfixturevalue("redis_client"), prefix)
+
+
+@pytest.fixture
+def budget(store, clock):
+    return RateBudget(store, clock=clock, wait_for_slot=0.2, poll=0.05)
+
+
+def spend(budget: RateBudget, n: int, tenant: str = TENANT) -> None:
+    for _ in range(n):
+        with budget.slot(tenant):
+            pass
+
+
+def test_allows_sixty_calls_a_minute_then_refuses_with_the_wait(budget, clock):
+    spend(budget, 60)
+    clock.advance(20)
+    with pytest.raises(RateLimited) as refused:
+        spend(budget, 1)
+    assert refused.value.problem == "minute"
+    assert refused.value.retry_after == 40
+
+
+def test_minute_window_slides_so_calls_come_back_as_old_ones_age_out(budget, clock):
+    spend(budget, 30)
+    clock.advance(30)
+    spend(budget, 30)
+    clock.advance(31)
+    spend(budget, 30)  # the first 30 are over a minute old
+    with pytest.raises(RateLimited):
+        spend(budget, 1)
+
+
+def test_at_most_five_in_flight_and_a_sixth_is_refused_after_a_short_wait(budget, clock):
+    slots = [budget.slot(TENANT) for _ in range(5)]
+    for slot in slots:
+        slot.__enter__()
+    with pytest.raises(RateLimited) as refused:
+        spend(budget, 1)
+    assert refused.value.problem == "concurrent"
+    assert clock.slept, "waited for a slot before giving up"
+    slots[0].__exit__(None, None, None)
+    spend(budget, 1)  # a freed slot can be taken again
+    for slot in slots[1:]:
+        slot.__exit__(None, None, None)
+
+
+def test_a_slot_is_returned_when_the_call_raises(budget):
+    for _ in range(6):
+        with pytest.raises(ValueError), budget.slot(TENANT):
+            raise ValueError("Xero said no")
+    assert budget.usage(TENANT).in_flight == 0
+
+
+def test_day_limit_refuses_until_midnight(budget, clock):
+    budget.observe(TENANT, RateLimitStatus(minute_remaining=None, day_remaining=0))
+    with pytest.raises(RateLimited) as refused:
+        spend(budget, 1)
+    assert refused.value.problem == "day"
+    assert refused.value.retry_after == 15 * 3600  # clock is 09:00 UTC
+    clock.advance(hours=15)
+    spend(budget, 1)
+
+
+def test_xero_headers_raise_our_counts_to_what_xero_has_seen(budget):
+    spend(budget, 2)
+    budget.observe(TENANT, RateLimitStatus(minute_remaining=10, day_remaining=4000))
+    usage = budget.usage(TENANT)
+    assert (usage.minute_used, usage.day_used) == (50, 1000)
+    spend(budget, 10)
+    with pytest.raises(RateLimited):
+        spend(budget, 1)
+
+
+def test_headers_never_lower_our_counts(budget):
+    spend(budget, 5)
+    budget.observe(TENANT, RateLimitStatus(minute_remaining=60, day_remaining=5000))
+    assert budget.usage(TENANT).minute_used == 5
+
+
+def test_organisations_have_separate_budgets(budget):
+    spend(budget, 60)
+    spend(budget, 60, tenant="tenant-b")
+    with pytest.raises(RateLimited):
+        spend(budget, 1)
+
+
+def test_a_slot_held_by_a_dead_worker_is_freed_after_its_lease(budget, clock):
+    for _ in range(5):
+        budget.slot(TENANT).__enter__()  # never exited: the worker was killed mid-call
+    clock.advance(61)
+    spend(budget, 1)
+
+
+def test_gate_and_on_limits_fit_the_xero_client_hooks(budget):
+    with budget.gate(TENANT)():
+        assert budget.usage(TENANT).in_flight == 1
+    budget.on_limits(TENANT)(RateLimitStatus(minute_remaining=0, day_remaining=None))
+    with pytest.raises(RateLimited):
+        spend(budget, 1)
+
+
+def test_redis_keys_expire(redis_client, redis_prefix, clock):
+    budget = RateBudget(RedisBudgetStore(redis_client, redis_prefix), clock=FixedClock.at("2026-03-01T09:00:00Z"))
+    spend(budget, 1)
+    budget.observe(TENANT, RateLimitStatus(minute_remaining=50, day_remaining=4000))
+    keys = list(redis_client.scan_iter(match=redis_prefix + "*"))
+    assert keys
+    assert all(redis_client.ttl(key) > 0 for key in keys), "every budget key carries a TTL"
