@@ -1,0 +1,304 @@
+"""XeroClient against a scripted transport: headers, paging, retries, limits and error mapping."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, date, datetime
+
+import pytest
+import requests
+
+from plugin.clock import FixedClock
+from plugin.xero.client import XeroClient
+from plugin.xero.errors import (
+    BadXeroData,
+    ConnectionRevoked,
+    MissingScope,
+    NotFound,
+    QueryRejected,
+    RateLimited,
+    TokenExpired,
+    XeroUnavailable,
+)
+from plugin.xero.models import RateLimitStatus
+from tests.xero.conftest import invoice_json
+from tests.xero.fakes import ENDPOINTS, ScriptedXero, StaticTokens, answer, problem
+
+TENANT = "tenant-1"
+
+
+def invoices_body(count: int, start: int = 0, **envelope):
+    return {"Invoices": [invoice_json(InvoiceID=f"inv-{start + i}") for i in range(count)], **envelope}
+
+
+@pytest.fixture
+def xero() -> ScriptedXero:
+    return ScriptedXero()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock.at("2026-03-01T09:00:00+00:00")
+
+
+@pytest.fixture
+def tokens() -> StaticTokens:
+    return StaticTokens()
+
+
+@pytest.fixture
+def make_client(xero, clock, tokens):
+    def make(**options) -> XeroClient:
+        settings = {"endpoints": ENDPOINTS, "tenant_id": TENANT, "tokens": tokens, "session": xero.session()}
+        settings.update(clock=clock, jitter=lambda s: s, timeout=3.5)
+        return XeroClient(**{**settings, **options})
+
+    return make
+
+
+def test_every_call_sends_accept_tenant_bearer_and_a_timeout(xero, make_client):
+    xero.answers = [
+        answer(body={"Organisations": [{"OrganisationID": "o", "Name": "n", "ShortCode": "!a", "BaseCurrency": "NZD"}]})
+    ]
+    make_client().organisation()
+    sent = xero.requests[0]
+    assert sent.method == "GET"
+    assert sent.url == "http://xero.test/api.xro/2.0/Organisation"
+    assert sent.headers["Accept"] == "application/json"
+    assert sent.headers["xero-tenant-id"] == TENANT
+    assert sent.headers["Authorization"] == "Bearer token-1"
+    assert xero.timeouts == [3.5]
+
+
+def test_paging_walks_pages_until_a_short_one(xero, make_client):
+    xero.answers = [answer(body=invoices_body(2)), answer(body=invoices_body(2, 2)), answer(body=invoices_body(1, 4))]
+    found = list(make_client().invoices(contact_ids=["c1", "c2"], statuses=["AUTHORISED", "PAID"], page_size=2))
+    assert [i.invoice_id for i in found] == [f"inv-{n}" for n in range(5)]
+    assert [xero.query(n)["page"] for n in range(3)] == ["1", "2", "3"]
+    assert xero.query(0) == {
+        "ContactIDs": "c1,c2",
+        "Statuses": "AUTHORISED,PAID",
+        "order": "Date DESC",
+        "page": "1",
+        "pageSize": "2",
+    }
+
+
+def test_paging_stops_on_an_empty_page(xero, make_client):
+    xero.answers = [answer(body=invoices_body(2)), answer(body={"Invoices": []})]
+    assert len(list(make_client().invoices(page_size=2))) == 2
+    assert len(xero.requests) == 2
+
+
+def test_paging_trusts_pagination_when_the_last_page_is_full(xero, make_client):
+    pagination = {"page": 1, "pageSize": 2, "pageCount": 1, "itemCount": 2}
+    xero.answers = [answer(body=invoices_body(2, pagination=pagination))]
+    assert len(list(make_client().invoices(page_size=2))) == 2
+    assert len(xero.requests) == 1
+
+
+def test_paging_is_lazy(xero, make_client):
+    xero.answers = [answer(body=invoices_body(2)), answer(body=invoices_body(2, 2))]
+    listing = make_client().invoices(page_size=2)
+    assert xero.requests == []
+    next(listing)
+    next(listing)
+    assert len(xero.requests) == 1
+
+
+def test_if_modified_since_is_sent_as_utc(xero, make_client):
+    xero.answers = [answer(body={"Invoices": []})]
+    list(make_client().invoices(if_modified_since=datetime(2026, 2, 1, 13, 0, tzinfo=UTC)))
+    assert xero.requests[0].headers["If-Modified-Since"] == "2026-02-01T13:00:00"
+    xero.answers = [answer(body={"Payments": []})]
+    list(make_client().payments(if_modified_since=date(2026, 2, 1)))
+    assert xero.requests[1].headers["If-Modified-Since"] == "2026-02-01T00:00:00"
+
+
+def test_server_errors_are_retried_with_capped_backoff(xero, make_client, clock):
+    xero.answers = [answer(503, text="busy"), answer(500, text="oops"), answer(body=invoices_body(1))]
+    assert len(list(make_client().invoices())) == 1
+    assert clock.slept == [0.25, 0.5]
+
+
+@pytest.mark.parametrize("failure", [requests.ConnectionError("reset"), requests.Timeout("slow")])
+def test_connection_errors_and_timeouts_are_retried(xero, make_client, clock, failure):
+    xero.answers = [failure, answer(body=invoices_body(1))]
+    assert len(list(make_client().invoices())) == 1
+    assert clock.slept == [0.25]
+
+
+def test_retries_give_up_as_xero_unavailable(xero, make_client, clock):
+    xero.answers = [requests.Timeout("slow")] * 3
+    with pytest.raises(XeroUnavailable):
+        make_client().organisation()
+    assert len(xero.requests) == 3
+    assert clock.slept == [0.25, 0.5]
+
+
+def test_total_wait_never_exceeds_max_wait(xero, make_client, clock):
+    xero.answers = [answer(503, text="")] * 5
+    with pytest.raises(XeroUnavailable):
+        make_client(max_retries=4, max_wait=0.6).organisation()
+    assert sum(clock.slept) <= 0.6
+
+
+def test_not_implemented_is_not_retried(xero, make_client):
+    xero.answers = [answer(501, text="no")]
+    with pytest.raises(XeroUnavailable):
+        make_client().organisation()
+    assert len(xero.requests) == 1
+
+
+def test_malformed_json_is_unavailable_after_retries(xero, make_client):
+    xero.answers = [answer(text='{"Invoices": [')] * 3
+    with pytest.raises(XeroUnavailable):
+        list(make_client().invoices())
+    assert len(xero.requests) == 3
+
+
+def test_malformed_json_once_then_good_answer(xero, make_client):
+    xero.answers = [answer(text="<html>proxy</html>"), answer(body=invoices_body(1))]
+    assert len(list(make_client().invoices())) == 1
+
+
+def test_well_formed_json_with_a_bad_field_is_bad_data_not_retried(xero, make_client):
+    xero.answers = [answer(body={"Invoices": [invoice_json(CurrencyCode="XYZ")]})]
+    with pytest.raises(BadXeroData):
+        list(make_client().invoices())
+    assert len(xero.requests) == 1
+
+
+def test_short_retry_after_is_waited_out(xero, make_client, clock):
+    xero.answers = [
+        answer(429, text="", headers={"Retry-After": "1", "X-Rate-Limit-Problem": "minute"}),
+        answer(body=invoices_body(1)),
+    ]
+    assert len(list(make_client(max_wait=2.0).invoices())) == 1
+    assert clock.slept == [1]
+
+
+def test_long_retry_after_raises_at_once(xero, make_client, clock):
+    xero.answers = [answer(429, text="", headers={"Retry-After": "37", "X-Rate-Limit-Problem": "Minute"})]
+    with pytest.raises(RateLimited) as raised:
+        make_client(max_wait=2.0).organisation()
+    assert (raised.value.retry_after, raised.value.problem) == (37, "minute")
+    assert clock.slept == []
+
+
+def test_daily_limit_is_never_waited_for(xero, make_client, clock):
+    xero.answers = [answer(429, text="", headers={"Retry-After": "1", "X-Rate-Limit-Problem": "day"})]
+    with pytest.raises(RateLimited) as raised:
+        make_client().organisation()
+    assert raised.value.problem == "day"
+    assert clock.slept == []
+
+
+def test_token_expired_refreshes_once_and_retries(xero, make_client, tokens):
+    xero.answers = [problem(401, "TokenExpired: token expired at 03/01/2026 08:59:00"), answer(body=invoices_body(1))]
+    assert len(list(make_client().invoices())) == 1
+    assert tokens.rejected == ["token-1"]
+    assert xero.requests[1].headers["Authorization"] == "Bearer token-2"
+
+
+def test_token_expired_twice_raises(xero, make_client, tokens):
+    xero.answers = [problem(401, "TokenExpired: a"), problem(401, "TokenExpired: b")]
+    with pytest.raises(TokenExpired):
+        make_client().organisation()
+    assert tokens.rejected == ["token-1"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (problem(401, "AuthorizationUnsuccessful"), MissingScope),
+        (problem(403, "AuthenticationUnsuccessful", "Forbidden"), ConnectionRevoked),
+        (answer(404, text="The resource you're looking for cannot be found"), NotFound),
+        (
+            answer(400, {"ErrorNumber": 16, "Type": "QueryParseException", "Message": "Expression expected"}),
+            QueryRejected,
+        ),
+    ],
+)
+def test_answers_map_to_client_errors(xero, make_client, tokens, reply, error):
+    xero.answers = [reply]
+    with pytest.raises(error):
+        make_client().invoice("INV-0001")
+    assert tokens.rejected == []
+    assert len(xero.requests) == 1
+
+
+def test_query_rejected_carries_xeros_message(xero, make_client):
+    xero.answers = [answer(400, {"ErrorNumber": 16, "Type": "QueryParseException", "Message": "Expression expected"})]
+    with pytest.raises(QueryRejected, match="Expression expected"):
+        list(make_client().invoices(where="Status=="))
+
+
+def test_single_invoice_missing_from_envelope_is_not_found(xero, make_client):
+    xero.answers = [answer(body={"Invoices": []})]
+    with pytest.raises(NotFound):
+        make_client().invoice("INV/1")
+    assert xero.requests[0].url.endswith("/Invoices/INV%2F1")
+
+
+def test_limits_are_read_from_every_answer(xero, make_client):
+    seen: list[RateLimitStatus] = []
+    xero.answers = [answer(503, text="", headers={"X-MinLimit-Remaining": "12"}), answer(body=invoices_body(1))]
+    client = make_client(on_limits=seen.append)
+    list(client.invoices())
+    assert [s.minute_remaining for s in seen] == [12, 59]
+    assert client.last_limits == RateLimitStatus(minute_remaining=59, day_remaining=4999, app_minute_remaining=9999)
+
+
+def test_gate_wraps_every_http_call_and_may_refuse(xero, make_client):
+    entered = []
+
+    @contextlib.contextmanager
+    def gate():
+        entered.append(len(xero.requests))
+        yield
+
+    xero.answers = [answer(503, text=""), answer(body=invoices_body(1))]
+    list(make_client(gate=gate).invoices())
+    assert entered == [0, 1]
+
+    def refusing_gate():
+        raise RateLimited(5, "budget")
+
+    with pytest.raises(RateLimited):
+        make_client(gate=refusing_gate).organisation()
+    assert len(xero.requests) == 2  # the refused call never went out
+
+
+def test_every_method_only_gets(xero, make_client):
+    org = {"OrganisationID": "o", "Name": "n", "ShortCode": "!a", "BaseCurrency": "NZD"}
+    contact = {"ContactID": "c1", "Name": "Jane"}
+    payment = {"PaymentID": "p", "Date": "/Date(0)/", "Amount": 1, "Invoice": {"InvoiceID": "i", "CurrencyCode": "NZD"}}
+    xero.answers = [
+        answer(body={"Organisations": [org]}),
+        answer(body={"Contacts": [contact]}),
+        answer(body={"Contacts": [contact]}),
+        answer(body=invoices_body(1)),
+        answer(body=invoices_body(1)),
+        answer(body=invoices_body(1)),
+        answer(body={"Payments": [payment]}),
+    ]
+    client = make_client()
+    client.organisation()
+    list(client.contacts(search_term="jane"))
+    client.contact("c1")
+    list(client.invoices())
+    client.invoice_page(1)
+    client.invoice("INV-1")
+    [paid] = client.payments()
+    assert paid.invoice_id == "i"
+    assert {r.method for r in xero.requests} == {"GET"}
+    assert all(r.url.startswith(ENDPOINTS.api_url) for r in xero.requests)
+    assert not hasattr(XeroClient, "post") and not any(
+        name.startswith(("create", "update", "delete", "put")) for name in dir(XeroClient)
+    )
+
+
+def test_page_size_is_bounded(make_client):
+    with pytest.raises(ValueError, match="page_size"):
+        next(make_client().invoices(page_size=1001))
