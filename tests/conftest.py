@@ -35,3 +35,42 @@ def specs_dir() -> Path:
     if not SPECS_DIR.is_dir():
         pytest.skip(f"Xero's OpenAPI specs are not at {SPECS_DIR} (CI keeps ../shared beside the clone)")
     return SPECS_DIR
+
+
+# --- the Xero emulator, served over real HTTP on 127.0.0.1 (owned by the emulator helper) ---------------------
+
+class ServedEmulator:
+    """The emulator behind a real socket: `.url` (base URL), `.app` (Flask app), `.state` (EmulatorState)."""
+
+    def __init__(self, app, server) -> None:
+        from plugin.emulator import emulator_state
+
+        self.app = app
+        self.server = server
+        self.url = server.url
+        self.state = emulator_state(app)
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    """One emulator (seed 1, clock fixed at TODAY) for the whole session; use `emulator` in tests."""
+    from plugin.emulator import create_emulator
+    from plugin.serving import serve_in_thread
+
+    app = create_emulator(seed=1, clock=FixedClock.at(TODAY))
+    server = serve_in_thread(app)
+    served = ServedEmulator(app, server)
+    served.state.base_url = served.url
+    yield served
+    served.state.reset_faults()
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server):
+    """The session emulator, with faults, limits, call counts, data changes and its clock reset after each test."""
+    state = emulator_server.state
+    yield emulator_server
+    state.reset()
+    state.clock.current = FixedClock.at(TODAY).current
+
