@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from plugin import config as configuration
     from plugin.admin import views as admin_views
     from plugin.embed import headers as embed_headers
+    from plugin.embed import session as embed_session
     from plugin.panel import views as panel_views
 
     app = Flask(
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     storage.init_app(app)
     embed_headers.init_app(app)
+    embed_session.init_app(app)
 
     app.register_blueprint(panel_views.bp)
     app.register_blueprint(admin_views.bp)

@@ -1,0 +1,265 @@
+"""The signed embedding context the CRM puts in the iframe URL: a JWT, HS256, with a shared secret.
+
+joserfc does the JWS work (it is Authlib's own successor for JOSE, already installed with Authlib, and
+`authlib.jose` is deprecated): it takes an explicit algorithm allow-list and refuses `none`. The
+claim rules of this product (lifetime cap, iat not in the future, required user and record fields,
+single use) are checked here, each failure turned into a `ContextError` with a plain-words message.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.jwk import OctKey
+
+from plugin.clock import Clock
+
+ALGORITHM = "HS256"
+MAX_LIFETIME_SECONDS = 600
+LEEWAY_SECONDS = 30
+MIN_SECRET_LENGTH = 16  # 128 bits of a random secret; shorter ones are a configuration mistake
+ROLES = ("admin", "member")
+RECORD_TYPES = ("contact", "account", "deal")
+MAX_TEXT = 500
+
+
+class ContextError(Exception):
+    """The context (or panel session) was refused. `status` is 401 or 403; `message` is for the user."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ReplayGuard(Protocol):
+    def first_use(self, jti: str, expires_at: datetime) -> bool:
+        """Remember `jti` until it expires; True the first time it is seen, False after."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: str
+    email: str
+    name: str
+    role: str
+    locale: str = "en"
+    timezone: str = "UTC"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedRecord:
+    """A deal's account or contact."""
+
+    id: str
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    type: str
+    id: str
+    name: str = ""
+    email: str = ""
+    company: str = ""
+    account: LinkedRecord | None = None
+    contact: LinkedRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedContext:
+    account_id: str
+    user: UserInfo
+    record: RecordRef
+    jti: str
+    expires_at: datetime
+
+
+def signing_key(secret: str) -> OctKey:
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"the context secret must be at least {MIN_SECRET_LENGTH} characters")
+    return OctKey.import_key(secret.encode())
+
+
+def encode_context(claims: Mapping[str, Any], secret: str, *, clock: Clock, ttl: int = MAX_LIFETIME_SECONDS) -> str:
+    """Sign `claims` (account, user, record, iss, aud) as a context; iat, exp and jti are filled in if absent."""
+    now = int(clock.now().timestamp())
+    payload = {"iat": now, "exp": now + ttl, "jti": secrets.token_urlsafe(16), **claims}
+    return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, payload, signing_key(secret), algorithms=[ALGORITHM])
+
+
+def verify_context(
+    token: str,
+    *,
+    secret: str,
+    issuer: str,
+    audience: str,
+    clock: Clock,
+    replay_guard: ReplayGuard,
+    leeway: int = LEEWAY_SECONDS,
+) -> EmbedContext:
+    """Check a CRM context and return what it says, or raise ContextError saying what is wrong."""
+    claims = decode_hs256(token, secret)
+    _check_registered_claims(claims, issuer=issuer, audience=audience, now=clock.now(), leeway=leeway)
+    context = context_from_claims(claims)
+    if not replay_guard.first_use(context.jti, context.expires_at):
+        raise ContextError(401, "This CRM link was already used. Reopen the panel from the CRM.")
+    return context
+
+
+def decode_hs256(token: str, secret: str) -> dict[str, Any]:
+    """The claims of an HS256 JWS signed with `secret`; any other algorithm or key is refused."""
+    if not isinstance(token, str) or not token or len(token) > 8192:
+        raise ContextError(401, "The panel was opened without a valid CRM context. Reopen it from the CRM.")
+    try:
+        decoded = jwt.decode(token, signing_key(secret), algorithms=[ALGORITHM])
+    except UnsupportedAlgorithmError:
+        raise ContextError(401, "The CRM context is not signed the way this app requires (HS256).") from None
+    except BadSignatureError:
+        raise ContextError(401, "The CRM context's signature does not match; it was not signed by your CRM.") from None
+    except (JoseError, ValueError, TypeError):
+        raise ContextError(401, "The CRM context could not be read. Reopen the panel from the CRM.") from None
+    if decoded.header.get("alg") != ALGORITHM:  # belt and braces: the allow-list above already did this
+        raise ContextError(401, "The CRM context is not signed the way this app requires (HS256).")
+    if not isinstance(decoded.claims, dict):
+        raise ContextError(401, "The CRM context could not be read. Reopen the panel from the CRM.")
+    return decoded.claims
+
+
+def _check_registered_claims(
+    claims: Mapping[str, Any], *, issuer: str, audience: str, now: datetime, leeway: int
+) -> None:
+    for name in ("iss", "aud", "iat", "exp", "jti"):
+        if name not in claims:
+            raise ContextError(401, f"The CRM context is missing its '{name}' claim.")
+    if claims["iss"] != issuer:
+        raise ContextError(401, "The CRM context was issued by a different CRM than the one this app trusts.")
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if audience not in audiences:
+        raise ContextError(401, "The CRM context is meant for a different app.")
+    iat, exp = _number(claims, "iat"), _number(claims, "exp")
+    current = now.timestamp()
+    if exp <= iat or exp - iat > MAX_LIFETIME_SECONDS:
+        raise ContextError(401, "The CRM context claims to last longer than the 10 minutes this app allows.")
+    if iat > current + leeway:
+        raise ContextError(401, "The CRM context was issued in the future; check the CRM server's clock.")
+    if current > exp + leeway:
+        raise ContextError(401, "The CRM context has expired. Reopen the panel from the CRM.")
+    _text(claims, "jti", limit=200)
+
+
+def context_from_claims(claims: Mapping[str, Any]) -> EmbedContext:
+    """The typed context from verified claims (also used for our own panel session tokens)."""
+    user = _object(claims, "user")
+    record = _object(claims, "record")
+    role = _text(user, "role", where="user")
+    if role not in ROLES:
+        raise ContextError(401, "The CRM context gives the user an unknown role (expected admin or member).")
+    record_type = _text(record, "type", where="record")
+    if record_type not in RECORD_TYPES:
+        raise ContextError(401, "The CRM context names a record type this panel does not show.")
+    return EmbedContext(
+        account_id=_text(claims, "account", limit=200),
+        user=UserInfo(
+            id=_text(user, "id", where="user"),
+            email=_text(user, "email", where="user"),
+            name=_optional(user, "name"),
+            role=role,
+            locale=_optional(user, "locale") or "en",
+            timezone=_optional(user, "tz") or "UTC",
+        ),
+        record=RecordRef(
+            type=record_type,
+            id=_text(record, "id", where="record", limit=200),
+            name=_optional(record, "name"),
+            email=_optional(record, "email"),
+            company=_optional(record, "company"),
+            account=_linked(record, "account"),
+            contact=_linked(record, "contact"),
+        ),
+        jti=_text(claims, "jti", limit=200),
+        expires_at=datetime.fromtimestamp(_number(claims, "exp"), UTC),
+    )
+
+
+def claims_of(context: EmbedContext) -> dict[str, Any]:
+    """The account/user/record claims of a context, in the wire format (for re-signing as a session)."""
+    record: dict[str, Any] = {
+        "type": context.record.type,
+        "id": context.record.id,
+        "name": context.record.name,
+        "email": context.record.email,
+        "company": context.record.company,
+    }
+    for name in ("account", "contact"):
+        linked = getattr(context.record, name)
+        if linked is not None:
+            record[name] = {"id": linked.id, "name": linked.name, "email": linked.email}
+    user = context.user
+    return {
+        "account": context.account_id,
+        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+                 "locale": user.locale, "tz": user.timezone},
+        "record": record,
+    }
+
+
+def _number(claims: Mapping[str, Any], name: str) -> float:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ContextError(401, f"The CRM context's '{name}' claim is not a time.")
+    return float(value)
+
+
+def _object(claims: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = claims.get(name)
+    if not isinstance(value, Mapping):
+        raise ContextError(401, f"The CRM context is missing its '{name}' claim.")
+    return value
+
+
+def _text(claims: Mapping[str, Any], name: str, *, where: str = "", limit: int = MAX_TEXT) -> str:
+    label = f"{where}.{name}" if where else name
+    value = claims.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # CRMs send numeric ids
+    if not isinstance(value, str) or not value.strip():
+        raise ContextError(401, f"The CRM context is missing its '{label}' claim.")
+    if len(value) > limit:
+        raise ContextError(401, f"The CRM context's '{label}' claim is too long.")
+    return value
+
+
+def _optional(claims: Mapping[str, Any], name: str) -> str:
+    value = claims.get(name, "")
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise ContextError(401, f"The CRM context's '{name}' claim is not valid text.")
+    return value
+
+
+def _linked(record: Mapping[str, Any], name: str) -> LinkedRecord | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ContextError(401, f"The CRM context's 'record.{name}' claim is not an object.")
+    return LinkedRecord(
+        id=_text(value, "id", where=f"record.{name}", limit=200),
+        name=_optional(value, "name"),
+        email=_optional(value, "email"),
+    )

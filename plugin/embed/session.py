@@ -1,0 +1,156 @@
+"""After the first load: our own short-lived panel session token, and the decorators that check it.
+
+The CRM context is verified once (single use); the page then carries a panel session token, a JWT
+signed with a key derived from SECRET_KEY, with its own issuer and audience so that neither token
+can stand in for the other. htmx sends it in the `X-Panel-Session` header on every follow-up
+request. It is never read from a cookie, a form field or the query string: a header no other site can
+make a browser send is what makes the panel's POSTs CSRF-proof.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, render_template, request
+from werkzeug.wrappers import Response
+
+from plugin.cache import cache
+from plugin.embed.context import (
+    ContextError,
+    EmbedContext,
+    claims_of,
+    context_from_claims,
+    decode_hs256,
+    encode_context,
+    verify_context,
+)
+from plugin.extensions import _instance_secret, get_clock
+
+SESSION_HEADER = "X-Panel-Session"
+SESSION_ISSUER = "xero-invoice-panel"
+SESSION_AUDIENCE = "xero-invoice-panel/session"
+SESSION_TTL_SECONDS = 15 * 60
+CONTEXT_PARAM = "context"
+ADMIN_ONLY_MESSAGE = "Only admins can configure the Xero integration"
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class CacheReplayGuard:
+    """Used context ids, kept in the shared cache (Redis when configured) until the context expires."""
+
+    def first_use(self, jti: str, expires_at: datetime) -> bool:
+        remaining = int((expires_at - get_clock().now()).total_seconds()) + 60  # + leeway
+        key = "embed-jti:" + hashlib.sha256(jti.encode()).hexdigest()
+        return bool(cache.add(key, 1, timeout=max(remaining, 60)))
+
+
+def context_secret(app: Flask | None = None) -> str:
+    """The CRM's signing secret: CONTEXT_SECRET, or a generated one in the instance folder for the demo."""
+    app = app or current_app
+    return app.config.get("CONTEXT_SECRET") or _instance_secret(app, "context_secret")
+
+
+def verify_crm_context(token: str) -> EmbedContext:
+    """Verify a CRM context with the app's secret, issuer and audience; refuse it if it was used before."""
+    config = current_app.config
+    return verify_context(
+        token,
+        secret=context_secret(),
+        issuer=config["CONTEXT_ISSUER"],
+        audience=config["CONTEXT_AUDIENCE"],
+        clock=get_clock(),
+        replay_guard=CacheReplayGuard(),
+    )
+
+
+def issue_panel_session(context: EmbedContext) -> str:
+    """A panel session token for the same account, user and record, valid for 15 minutes."""
+    claims = {**claims_of(context), "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "ctx": context.jti}
+    return encode_context(claims, _session_secret(), clock=get_clock(), ttl=SESSION_TTL_SECONDS)
+
+
+def read_panel_session(token: str) -> EmbedContext:
+    """The context a panel session token carries; ContextError(401) if it is missing, forged or expired."""
+    if not token:
+        raise ContextError(401, "This request has no panel session. Reopen the panel from the CRM.")
+    try:
+        claims = decode_hs256(token, _session_secret())
+    except ContextError:
+        raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.") from None
+    now = get_clock().now().timestamp()
+    if claims.get("iss") != SESSION_ISSUER or claims.get("aud") != SESSION_AUDIENCE:
+        raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.")
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or now > exp:
+        raise ContextError(401, "The panel session has expired. Reopen the panel from the CRM.")
+    return context_from_claims(claims)
+
+
+def require_embed_context(view: View) -> View:
+    """First load of a framed page: verify `?context=` from the CRM, put it on `g.embed`, and a fresh
+    panel session token on `g.panel_session` for the page to hand to htmx."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            g.embed = verify_crm_context(request.args.get(CONTEXT_PARAM, ""))
+        except ContextError as error:
+            return error_page(error)
+        g.panel_session = issue_panel_session(g.embed)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def require_panel_session(view: View) -> View:
+    """Follow-up requests: the `X-Panel-Session` header, and nothing else, identifies the caller."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = request.headers.get(SESSION_HEADER, "")
+        try:
+            g.embed = read_panel_session(token)
+        except ContextError as error:
+            return error_page(error)
+        g.panel_session = token
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def require_admin(view: View) -> View:
+    """Inside require_embed_context / require_panel_session: only role admin gets through."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        embed: EmbedContext | None = g.get("embed")
+        if embed is None:
+            return error_page(ContextError(401, "This page must be opened from the CRM."))
+        if not embed.user.is_admin:
+            return error_page(ContextError(403, ADMIN_ONLY_MESSAGE))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def error_page(error: ContextError) -> Response:
+    """A plain page saying what is wrong, with the error's status, and no data."""
+    body = render_template("embed/error.html", status=error.status, message=error.message)
+    return Response(body, status=error.status, mimetype="text/html")
+
+
+def init_app(app: Flask) -> None:
+    """Views that call verify_crm_context / read_panel_session directly get the same error page."""
+    app.register_error_handler(ContextError, error_page)
+
+
+def _session_secret() -> str:
+    """A key of its own for panel sessions, derived from SECRET_KEY (never the CRM's shared secret)."""
+    secret_key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret_key, b"xero-panel/panel-session/v1", hashlib.sha256).hexdigest()
