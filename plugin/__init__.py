@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Pass `CLOCK` (a plugin.clock.Clock) in `config` to fix time in tests.
     """
-    from plugin import cache, extensions, storage
+    from plugin import cache, extensions, storage, webhooks
     from plugin import config as configuration
     from plugin.admin import views as admin_views
     from plugin.embed import headers as embed_headers
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(panel_views.bp)
     app.register_blueprint(admin_views.bp)
+    webhooks.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
