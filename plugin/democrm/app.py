@@ -21,6 +21,7 @@ from plugin.paths import STATIC_DIR, TEMPLATES_DIR
 
 DEFAULT_ACCOUNT_ID = "demo-crm-account"
 USER_COOKIE = "acme_crm_user"
+WORKSPACE_NAME = "Acme CRM workspace"
 ISSUER = "demo-crm"
 AUDIENCE = "xero-invoice-panel"
 # What the framed app may do: run its scripts on its own origin, submit forms, and open Xero
@@ -74,7 +75,7 @@ def current_user() -> CrmUser:
 
 
 def frame_url(page: str, record: Record | None = None) -> str:
-    """`{panel_url}/{page}?context=<freshly signed context>` for the current user (and record)."""
+    """`{panel_url}/{page}?context=<freshly signed context>` for the current user and record."""
     from plugin.embed.context import encode_context
 
     state = _state()
@@ -82,10 +83,15 @@ def frame_url(page: str, record: Record | None = None) -> str:
         "iss": state.issuer, "aud": state.audience,
         "account": current_app.config["CRM_ACCOUNT_ID"], "user": current_user().claims(),
     }
-    if record is not None:
-        claims["record"] = record.claims()
+    claims["record"] = record.claims() if record else _workspace_record()
     token = encode_context(claims, state.secret, clock=state.clock)
     return f"{current_app.config['PANEL_URL']}/{page}?{urlencode({'context': token})}"
+
+
+def _workspace_record() -> dict[str, str]:
+    """The settings page shows no record, but the context format requires one: the CRM workspace itself."""
+    account_id = current_app.config["CRM_ACCOUNT_ID"]
+    return {"type": "account", "id": account_id, "name": WORKSPACE_NAME, "email": "", "company": WORKSPACE_NAME}
 
 
 def _register_routes(app: Flask) -> None:

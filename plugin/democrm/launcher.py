@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import secrets
 import shutil
 import signal
@@ -48,7 +49,7 @@ class DemoHandle:
     panel_url: str
     crm_url: str
     emulator_state: Any  # plugin.emulator's EmulatorState: the Python control API
-    context_secret: str
+    context_secret: str = field(repr=False)
     account_id: str
     emulator_app: Flask
     panel_app: Flask
@@ -58,8 +59,8 @@ class DemoHandle:
 
     def stop(self) -> None:
         """Stop the three servers and remove the demo's temporary data (idempotent)."""
-        while self._servers:
-            self._servers.pop().stop()
+        _stop_all(self._servers)
+        self._servers.clear()
         while self._cleanup:
             self._cleanup.pop()()
 
@@ -92,8 +93,7 @@ def start_demo(
                               directory=lambda: build_directory(state.customers()), clock=clock,
                               issuer=panel.config["CONTEXT_ISSUER"], audience=panel.config["CONTEXT_AUDIENCE"])
     except BaseException:
-        for server in servers:
-            server.stop()
+        _stop_all(servers)
         for step in cleanup:
             step()
         raise
@@ -107,12 +107,27 @@ def _bind(ports: tuple[int, int, int]) -> list[RunningServer]:
     servers: list[RunningServer] = []
     try:
         for port in ports:
-            servers.append(serve_in_thread(_LateApp(), port=port))
+            servers.append(_serve(port))
     except OSError:
-        for server in servers:
-            server.stop()
+        _stop_all(servers)
         raise
     return servers
+
+
+def _stop_all(servers: list[RunningServer]) -> None:
+    """Stop servers side by side: each shutdown waits for its serve loop's next poll."""
+    threads = [threading.Thread(target=server.stop) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _serve(port: int) -> RunningServer:
+    try:
+        return serve_in_thread(_LateApp(), port=port)
+    except SystemExit:  # werkzeug's make_server exits the process when the port is taken
+        raise OSError(f"port {port} is in use") from None
 
 
 def _emulator(seed: int, clock: Clock | None, panel_url: str) -> tuple[Flask, Any]:
@@ -167,6 +182,8 @@ def wait_for_interrupt(handle: DemoHandle) -> None:
 
 def run(args: argparse.Namespace, *, until: Callable[[DemoHandle], None] = wait_for_interrupt) -> int:
     ports = (args.emulator_port, args.panel_port, args.crm_port)
+    # Request lines would bury the welcome, and panel URLs carry signed contexts that logs must not keep.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         handle = start_demo(ports, seed=args.seed)
     except OSError as error:
