@@ -1,5 +1,242 @@
+"""The admin flow: connect to Xero, choose the organisation, save, diagnose, remove.
+
+Two kinds of routes:
+- inside the CRM's iframe (`/admin` and its htmx partials): the CRM context on first load, then the
+  X-Panel-Session header on every follow-up; admins only. Every POST needs that header (CSRF-proof).
+- in the sign-in window (`/admin/connect/start`, `/admin/oauth/callback`): a top-level window with
+  neither header nor usable cookies. It is identified by a one-time ticket (see tickets.py), and
+  the callback by the OAuth state it gets back (see oauth_state.py). It only ever redirects to the
+  configured Xero authorize URL, never to a URL taken from the request.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from werkzeug.wrappers import Response
+
+from plugin import formatting
+from plugin.admin import service
+from plugin.admin.oauth_state import SIGN_IN_TTL
+from plugin.admin.service import AdminActionRefused, IntegrationState, IntegrationStatus, SignInRefused
+from plugin.admin.tickets import TicketRefused, issue_ticket, redeem_ticket
+from plugin.embed.session import require_admin, require_embed_context, require_panel_session
+from plugin.extensions import get_clock
+from plugin.storage import get_database
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Pages shown in the sign-in window: nobody may frame them, and they must not leak the URL onward.
+SIGN_IN_WINDOW_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+WAITING_POLL_SECONDS = 3
+
+
+# -- inside the CRM iframe ------------------------------------------------------------------------------------------
+
+
+@bp.get("")
+@require_embed_context
+@require_admin
+def integration_page() -> str:
+    """Admin Settings > Apps & Integrations > Xero."""
+    get_database().installations.get_or_create(g.embed.account_id)
+    return render_template(
+        "admin/page.html",
+        session_token=g.panel_session,
+        embed=g.embed,
+        **_connection_view(service.integration_status(g.embed.account_id)),
+    )
+
+
+@bp.get("/status")
+@require_panel_session
+@require_admin
+def status() -> str:
+    """The connection section alone: polled while a sign-in is under way, and refreshed when the window says so."""
+    current = service.integration_status(g.embed.account_id)
+    started = _float_arg("started")
+    signing_in = started is not None and current.state in (
+        IntegrationState.NOT_CONNECTED,
+        IntegrationState.NEEDS_RECONNECT,
+    )
+    if signing_in and get_clock().now().timestamp() - started < SIGN_IN_TTL:
+        return _render_connection(current, waiting_since=started)
+    message = "The Xero sign-in took too long. Press Connect to try again." if signing_in else ""
+    return _render_connection(current, message=message)
+
+
+@bp.post("/connect/ticket")
+@require_panel_session
+@require_admin
+def connect_ticket() -> str:
+    """Mint the one-time ticket the sign-in window opens with, and show the waiting state."""
+    ticket = issue_ticket(
+        account_id=g.embed.account_id,
+        user_id=g.embed.user.id,
+        user_email=g.embed.user.email,
+        secret=current_app.config["SECRET_KEY"],
+        clock=get_clock(),
+    )
+    sign_in_url = url_for("admin.connect_start", ticket=ticket)
+    return _render_connection(
+        service.integration_status(g.embed.account_id),
+        waiting_since=get_clock().now().timestamp(),
+        sign_in_url=sign_in_url,
+    )
+
+
+@bp.get("/organisations")
+@require_panel_session
+@require_admin
+def organisations() -> str:
+    """The organisation picker, read live from Xero (only when asked for: it costs a call)."""
+    current = service.integration_status(g.embed.account_id)
+    try:
+        choices = service.organisations(g.embed.account_id)
+    except AdminActionRefused as refused:
+        return render_template("admin/_organisations.html", choices=[], current=current, message=str(refused))
+    return render_template("admin/_organisations.html", choices=choices, current=current, message="")
+
+
+@bp.post("/organisation")
+@require_panel_session
+@require_admin
+def choose_organisation() -> str:
+    return _act(lambda account: service.choose_organisation(account, request.form.get("tenant_id", "")),
+                done="Organisation changed.")
+
+
+@bp.post("/save")
+@require_panel_session
+@require_admin
+def save() -> str:
+    return _act(service.activate, done="Saved. Reps now see invoices from this organisation.")
+
+
+@bp.post("/remove")
+@require_panel_session
+@require_admin
+def remove() -> str:
+    result = service.remove(g.embed.account_id)
+    if not result.removed:
+        message = "There was no Xero connection to remove."
+    elif result.confirmed_by_xero:
+        message = "Xero is disconnected and its tokens are deleted here. Reps now see that Xero isn't connected."
+    else:
+        message = (
+            "The connection is removed here and its tokens are deleted, but Xero did not confirm. "
+            "To finish, remove the app in Xero under Settings > Connected apps."
+        )
+    return _render_connection(service.integration_status(g.embed.account_id), message=message)
+
+
+@bp.get("/diagnostics")
+@require_panel_session
+@require_admin
+def diagnostics() -> str:
+    return render_template(
+        "admin/_diagnostics.html", report=service.diagnostics(g.embed.account_id), states=IntegrationState,
+        **_user_settings(),
+    )
+
+
+# -- in the sign-in window ------------------------------------------------------------------------------------------
+
+
+@bp.get("/connect/start")
+def connect_start() -> Response:
+    """Redeem the ticket once and send this window to Xero's sign-in (the configured URL, nothing else)."""
+    try:
+        ticket = redeem_ticket(
+            request.args.get("ticket", ""), secret=current_app.config["SECRET_KEY"], clock=get_clock()
+        )
+    except TicketRefused as refused:
+        return _sign_in_window_page(ok=False, message=str(refused), status=400)
+    response = redirect(service.begin_sign_in(ticket), code=303)
+    response.headers.update(SIGN_IN_WINDOW_HEADERS)
+    return response
+
+
+@bp.get("/oauth/callback")
+def oauth_callback() -> Response:
+    """Xero sends the window back here. Refused unless the state is one we issued and have not seen back."""
+    try:
+        result = service.finish_sign_in(
+            state=request.args.get("state", ""),
+            code=request.args.get("code", ""),
+            error=request.args.get("error", ""),
+        )
+    except SignInRefused as refused:
+        return _sign_in_window_page(ok=False, message=str(refused), status=400)
+    return _sign_in_window_page(ok=True, result=result, status=200)
+
+
+# -- helpers --------------------------------------------------------------------------------------------------------
+
+
+def _act(action, *, done: str) -> str:
+    """Run an admin action on the caller's account and re-render the connection section with plain words."""
+    try:
+        current = action(g.embed.account_id)
+    except AdminActionRefused as refused:
+        return _render_connection(service.integration_status(g.embed.account_id), message=str(refused), error=True)
+    return _render_connection(current, message=done)
+
+
+def _render_connection(current: IntegrationStatus, **options) -> str:
+    return render_template("admin/_connection.html", **_connection_view(current, **options))
+
+
+def _connection_view(current: IntegrationStatus, *, message: str = "", error: bool = False,
+                     waiting_since: float | None = None, sign_in_url: str = "") -> dict:
+    return {
+        "status": current,
+        "states": IntegrationState,
+        "message": message,
+        "message_is_error": error,
+        "waiting_since": waiting_since,
+        "sign_in_url": sign_in_url,
+        "poll_seconds": WAITING_POLL_SECONDS,
+        "now": get_clock().now(),
+        **_user_settings(),
+    }
+
+
+def _user_settings() -> dict[str, str]:
+    """The admin's locale and time zone, for the formatting filters (absent in the sign-in window)."""
+    embed = g.get("embed")
+    return {"locale": embed.user.locale, "timezone": embed.user.timezone} if embed else {}
+
+
+def _sign_in_window_page(*, ok: bool, status: int, message: str = "", result=None) -> Response:
+    body = render_template(
+        "admin/sign_in_done.html", ok=ok, message=message, result=result, target_origin=service.public_origin()
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers.update(SIGN_IN_WINDOW_HEADERS)
+    return response
+
+
+def _float_arg(name: str) -> float | None:
+    try:
+        return float(request.args[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@bp.app_template_filter("admin_when")
+@pass_context
+def admin_when(context: Context, instant: datetime | None) -> str:
+    """An instant as the admin's own date and wall-clock time, e.g. "1 Mar 2026, 10:00 pm"."""
+    if instant is None:
+        return "never"
+    locale, zone = context.get("locale"), context.get("timezone")
+    local_day = instant.astimezone(formatting.user_timezone(zone)).date()
+    return f"{formatting.day(local_day, locale)}, {formatting.clock_time(instant, zone, locale)}"

@@ -1,0 +1,306 @@
+"""What the admin pages do, without Flask request handling: sign in with Xero, choose the organisation,
+save, remove, and gather diagnostics. Every function takes the CRM account id first and touches only
+that account's rows (the repositories filter on it).
+
+Call inside an app context: the database, cache, clock and Xero configuration come from the current app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from flask import current_app
+
+from plugin.admin import metrics
+from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
+from plugin.admin.tickets import ConnectTicket
+from plugin.connection import oauth_for, stored_tokens_for, xero_client_for
+from plugin.extensions import get_clock
+from plugin.storage import ConnectionInfo, get_database
+from plugin.xero.errors import ConnectionRevoked, NotFound, OAuthError, XeroError
+from plugin.xero.models import Connection, TokenSet, XeroIdentity
+
+log = logging.getLogger(__name__)
+
+
+class IntegrationState(StrEnum):
+    NOT_CONNECTED = "not_connected"
+    PENDING = "pending"  # signed in, organisation chosen, not saved yet: reps see "not set up yet"
+    ACTIVE = "active"
+    NEEDS_RECONNECT = "needs_reconnect"
+
+
+class AdminActionRefused(Exception):
+    """An admin action that cannot be done now. `str(error)` is plain words for the page."""
+
+
+class SignInRefused(AdminActionRefused):
+    """The OAuth callback was not accepted (unknown or reused state, cancelled, code refused)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationStatus:
+    state: IntegrationState
+    connection: ConnectionInfo | None = None
+
+    @property
+    def organisation_name(self) -> str:
+        return self.connection.tenant_name if self.connection else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    account_id: str
+    identity: XeroIdentity
+    organisations: tuple[Connection, ...]
+    status: IntegrationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveResult:
+    removed: bool
+    confirmed_by_xero: bool  # False when Xero did not answer: the local tokens are gone anyway
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostics:
+    status: IntegrationStatus
+    limits: metrics.SeenLimits | None
+    cache: metrics.CacheStats
+    checked_at: datetime
+
+
+# -- reading --------------------------------------------------------------------------------------------------------
+
+
+def integration_status(account_id: str) -> IntegrationStatus:
+    info = get_database().connections.get(account_id)
+    if info is None:
+        return IntegrationStatus(IntegrationState.NOT_CONNECTED)
+    return IntegrationStatus(IntegrationState(info.status), info)
+
+
+def diagnostics(account_id: str) -> Diagnostics:
+    status = integration_status(account_id)
+    tenant_id = status.connection.tenant_id if status.connection else ""
+    return Diagnostics(status, metrics.last_limits(tenant_id), metrics.cache_stats(tenant_id), get_clock().now())
+
+
+def organisations(account_id: str) -> list[Connection]:
+    """Every organisation the stored consent can read (live from GET /connections), for the picker."""
+    access_token = _access_token(account_id)
+    try:
+        return oauth_for().connections(access_token)
+    except XeroError as error:
+        _remember_error(account_id, error)
+        raise AdminActionRefused(_plain(error)) from error
+
+
+# -- signing in -----------------------------------------------------------------------------------------------------
+
+
+def begin_sign_in(ticket: ConnectTicket) -> str:
+    """Start Xero's sign-in for the ticket's account; returns the authorize URL to send the window to."""
+    request = oauth_for().authorization_request()
+    remember_sign_in(
+        PendingSignIn(
+            state=request.state,
+            code_verifier=request.code_verifier,
+            account_id=ticket.account_id,
+            user_id=ticket.user_id,
+            user_email=ticket.user_email,
+        )
+    )
+    return request.url
+
+
+def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
+    """The OAuth callback: claim the state once, exchange the code once, verify who signed in, store the
+    tokens (encrypted, status pending) and choose the default organisation.
+
+    Raises SignInRefused with plain words; nothing is stored then.
+    """
+    pending = claim_sign_in(state)
+    if pending is None:
+        raise SignInRefused(
+            "This sign-in is unknown, has expired or was already finished. "
+            "Go back to the Xero settings page in the CRM and press Connect again."
+        )
+    if error or not code:
+        raise SignInRefused("Xero sign-in was cancelled, so nothing was connected.")
+    oauth = oauth_for()
+    try:
+        tokens = oauth.exchange_code(code, code_verifier=pending.code_verifier)
+        identity = oauth.verify_id_token(tokens.id_token)
+        consented = oauth.connections(tokens.access_token, oauth.auth_event_id_of(tokens.access_token) or None)
+    except XeroError as failure:
+        log.warning("Xero sign-in for account %s failed: %s", pending.account_id, failure)
+        raise SignInRefused(_sign_in_failure(failure)) from failure
+    if not consented:
+        raise SignInRefused("Xero sign-in finished, but no organisation was allowed. Connect again and pick one.")
+    status = _store_sign_in(pending.account_id, tokens, identity, consented)
+    return SignInResult(pending.account_id, identity, tuple(consented), status)
+
+
+def _store_sign_in(account_id: str, tokens: TokenSet, identity: XeroIdentity,
+                   consented: Sequence[Connection]) -> IntegrationStatus:
+    connections = get_database().connections
+    previous = connections.get(account_id)
+    connections.store_consent(
+        account_id,
+        tokens,
+        connected_by_email=identity.email,
+        connected_by_name=identity.full_name,
+        xero_userid=identity.xero_userid,
+        auth_event_id=consented[0].auth_event_id,
+    )
+    chosen = _default_organisation(consented, previous)
+    _choose(account_id, chosen)
+    # A reconnect of the organisation that was already live goes straight back to work; anything
+    # else waits for an admin's Save inside the CRM.
+    if previous is not None and previous.status != IntegrationState.PENDING and previous.tenant_id == chosen.tenant_id:
+        connections.activate(account_id)
+    return integration_status(account_id)
+
+
+def _default_organisation(consented: Sequence[Connection], previous: ConnectionInfo | None) -> Connection:
+    """Keep the organisation chosen before (a reconnect), else the first one of this consent."""
+    if previous is not None:
+        for organisation in consented:
+            if organisation.tenant_id == previous.tenant_id:
+                return organisation
+    return consented[0]
+
+
+# -- choosing, saving, removing -------------------------------------------------------------------------------------
+
+
+def choose_organisation(account_id: str, tenant_id: str) -> IntegrationStatus:
+    """Switch to another organisation the stored consent can read. The status stays as it was."""
+    for organisation in organisations(account_id):
+        if organisation.tenant_id == tenant_id:
+            _choose(account_id, organisation)
+            return integration_status(account_id)
+    raise AdminActionRefused("That organisation is not part of this Xero connection. Connect again to add it.")
+
+
+def activate(account_id: str) -> IntegrationStatus:
+    status = integration_status(account_id)
+    if status.state is IntegrationState.NOT_CONNECTED:
+        raise AdminActionRefused("Connect to Xero first, then save.")
+    if status.state is IntegrationState.NEEDS_RECONNECT:
+        raise AdminActionRefused("The Xero connection stopped working. Reconnect first, then save.")
+    try:
+        get_database().connections.activate(account_id)
+    except ValueError as refused:
+        raise AdminActionRefused(f"Could not save: {refused}.") from refused
+    return integration_status(account_id)
+
+
+def remove(account_id: str) -> RemoveResult:
+    """Disconnect: DELETE /connections/{id} at Xero, revoke the refresh token, then forget the tokens here.
+
+    The local tokens are wiped even when Xero does not answer (they must not be used again); the result
+    says so, and the page tells the admin how to finish in Xero.
+    """
+    connections = get_database().connections
+    info = connections.get(account_id)
+    if info is None:
+        return RemoveResult(removed=False, confirmed_by_xero=True)
+    confirmed = _disconnect_at_xero(account_id, info)
+    tokens = connections.tokens(account_id)  # read again: disconnecting may have refreshed them
+    if tokens is not None:
+        confirmed = _revoke(tokens.refresh_token) and confirmed
+    connections.remove(account_id)
+    metrics.reset_metrics(info.tenant_id)
+    return RemoveResult(removed=True, confirmed_by_xero=confirmed)
+
+
+def _disconnect_at_xero(account_id: str, info: ConnectionInfo) -> bool:
+    """True when Xero confirmed, or the connection was already gone or unusable."""
+    try:
+        access_token = stored_tokens_for(account_id).access_token()
+        connection_id = info.connection_id or _connection_id_of(access_token, info.tenant_id)
+        if connection_id:
+            oauth_for().disconnect(access_token, connection_id)
+    except (NotFound, ConnectionRevoked):
+        return True
+    except XeroError as error:
+        log.warning("Xero did not confirm the disconnect of account %s: %s", account_id, error)
+        return False
+    return True
+
+
+def _revoke(refresh_token: str) -> bool:
+    try:
+        oauth_for().revoke(refresh_token)
+    except ConnectionRevoked:  # invalid_grant: the token was dead already
+        return True
+    except XeroError as error:
+        log.warning("Xero did not confirm the token revocation: %s", error)
+        return False
+    return True
+
+
+def _connection_id_of(access_token: str, tenant_id: str) -> str:
+    for organisation in oauth_for().connections(access_token):
+        if organisation.tenant_id == tenant_id:
+            return organisation.id
+    return ""
+
+
+# -- plumbing -------------------------------------------------------------------------------------------------------
+
+
+def _choose(account_id: str, organisation: Connection) -> None:
+    """Store the chosen organisation, with its ShortCode and base currency when Xero tells us."""
+    connections = get_database().connections
+    connections.choose_tenant(
+        account_id, organisation.tenant_id, tenant_name=organisation.tenant_name, connection_id=organisation.id
+    )
+    client = xero_client_for(account_id, tenant_id=organisation.tenant_id, allow_pending=True)
+    try:
+        details = client.organisation()
+    except XeroError as error:  # the panel can still work; deep links wait for the ShortCode
+        _remember_error(account_id, error)
+        return
+    finally:
+        metrics.record_limits(organisation.tenant_id, client.last_limits, clock=get_clock())
+    connections.update_organisation(
+        account_id, tenant_name=details.name, short_code=details.short_code, base_currency=details.base_currency
+    )
+
+
+def _access_token(account_id: str) -> str:
+    try:
+        return stored_tokens_for(account_id).access_token()
+    except XeroError as error:
+        raise AdminActionRefused(_plain(error)) from error
+
+
+def _remember_error(account_id: str, error: XeroError) -> None:
+    get_database().connections.record_error(account_id, _plain(error))
+
+
+def _plain(error: Exception) -> str:
+    return getattr(error, "user_message", "") or "Xero answered with an error."
+
+
+def _sign_in_failure(failure: Exception) -> str:
+    if isinstance(failure, ConnectionRevoked):  # InvalidGrant: the code was used already or expired
+        return "Xero did not accept this sign-in (the code was already used or has expired). Press Connect again."
+    if isinstance(failure, OAuthError):
+        return "Xero's sign-in could not be verified, so nothing was connected. Press Connect again."
+    return f"{_plain(failure)} Nothing was connected; press Connect again."
+
+
+def public_origin() -> str:
+    """The origin the admin page and the sign-in window share (targetOrigin for postMessage)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(current_app.config["PUBLIC_URL"])
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,83 @@
+"""One-time tickets that let the sign-in window start the Xero connection for one admin.
+
+Why a ticket: Xero's sign-in cannot be framed, so "Connect to Xero" opens a new window. That window
+is a top-level navigation: it carries no X-Panel-Session header, and cookies set inside the iframe are
+third-party (blocked or partitioned), so neither can identify the admin there. The iframe therefore
+asks for a ticket with its session header (a POST, so CSRF-proof), and the window opens
+`/admin/connect/start?ticket=...`.
+
+What keeps the ticket safe in a URL:
+- signed with the app's SECRET_KEY under its own salt (it cannot be forged or reused as anything else);
+- bound to the CRM account and the admin user who asked for it;
+- short-lived (TICKET_TTL seconds, measured on the injected clock);
+- redeemable once (a nonce claimed atomically in the shared cache);
+- it only *starts* a sign-in. What the sign-in produces is stored as "pending" and goes live only when
+  an admin presses Save inside the iframe, so a leaked ticket cannot silently switch the organisation.
+The start page answers with Referrer-Policy: no-referrer, so the ticket does not leak onward.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from plugin.cache import cache
+from plugin.clock import Clock
+
+TICKET_TTL = 120
+_SALT = "xero-panel/admin-connect-ticket"
+_USED_PREFIX = "admin:ticket-used:"
+_START_AGAIN = "Go back to the Xero settings page in the CRM and press Connect again."
+
+
+class TicketRefused(Exception):
+    """The ticket is forged, expired or already used. `str(error)` is plain words for the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTicket:
+    account_id: str
+    user_id: str
+    user_email: str
+    nonce: str
+    expires_at: float  # seconds since the epoch
+
+
+def issue_ticket(*, account_id: str, user_id: str, user_email: str, secret: str, clock: Clock,
+                 ttl: int = TICKET_TTL) -> str:
+    payload = {
+        "account": account_id,
+        "user": user_id,
+        "email": user_email,
+        "nonce": secrets.token_urlsafe(16),
+        "exp": clock.now().timestamp() + ttl,
+    }
+    return URLSafeSerializer(secret, salt=_SALT).dumps(payload)
+
+
+def redeem_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
+    """Check signature and expiry, then claim the nonce; a second redemption is refused."""
+    ticket = _read(token, secret)
+    remaining = ticket.expires_at - clock.now().timestamp()
+    if remaining <= 0:
+        raise TicketRefused(f"This sign-in link has expired. {_START_AGAIN}")
+    # add() only succeeds for the first caller (SETNX on Redis), which makes the ticket one-time.
+    if not cache.add(_USED_PREFIX + ticket.nonce, True, timeout=int(remaining) + 1):
+        raise TicketRefused(f"This sign-in link was already used. {_START_AGAIN}")
+    return ticket
+
+
+def _read(token: str, secret: str) -> ConnectTicket:
+    try:
+        payload = URLSafeSerializer(secret, salt=_SALT).loads(token or "")
+        return ConnectTicket(
+            account_id=str(payload["account"]),
+            user_id=str(payload["user"]),
+            user_email=str(payload.get("email", "")),
+            nonce=str(payload["nonce"]),
+            expires_at=float(payload["exp"]),
+        )
+    except (BadSignature, KeyError, TypeError, ValueError) as error:
+        raise TicketRefused(f"This sign-in link is not valid. {_START_AGAIN}") from error

@@ -1,0 +1,69 @@
+/* The Xero settings page and the Xero sign-in window. A file of its own, not inline: the CSP allows
+   scripts from this origin only. Nothing sensitive crosses windows: the message carries only its type,
+   goes to our own origin only, and is accepted from our own origin only. */
+(function () {
+  "use strict";
+
+  var WINDOW_NAME = "xero-sign-in";
+  var FINISHED = "xero-panel:sign-in-finished";
+  var signInWindow = null;
+
+  // --- on the settings page (inside the CRM's iframe) ---
+
+  // Open the window during the click itself, so that pop-up blockers allow it. Its address follows
+  // when the server has answered with a one-time sign-in link (see the htmx:afterSwap handler).
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-opens-sign-in]");
+    if (!opener) { return; }
+    signInWindow = window.open("", WINDOW_NAME, "popup,width=620,height=760");
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    var link = document.querySelector("[data-sign-in-url]");
+    if (!link || !signInWindow || signInWindow.closed) { return; }
+    signInWindow.location.replace(link.href);
+    signInWindow = null;  // the link is single-use
+    link.closest("p").hidden = true;
+  });
+
+  // The sign-in window says it is done: refresh the connection section now rather than at the next poll.
+  window.addEventListener("message", function (event) {
+    if (event.origin !== window.location.origin) { return; }
+    if (!event.data || event.data.type !== FINISHED) { return; }
+    if (window.htmx) { window.htmx.trigger(document.body, "xero-sign-in-finished"); }
+  });
+
+  // htmx leaves 4xx/5xx answers unswapped; say in plain words what happened instead of doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var notice = document.getElementById("admin-notice");
+    if (!notice) { return; }
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    notice.textContent = status === 401 || status === 403
+      ? "Your session on this page has ended. Reopen the Xero settings from the CRM."
+      : "Something went wrong. Try again in a moment.";
+    notice.hidden = false;
+  });
+
+  // --- in the sign-in window ---
+
+  function finishSignInWindow() {
+    var body = document.body;
+    if (!body || !body.hasAttribute("data-sign-in-finished")) { return; }
+    var targetOrigin = body.getAttribute("data-target-origin");
+    if (window.opener && targetOrigin) {
+      try {
+        window.opener.postMessage({ type: FINISHED }, targetOrigin);
+      } catch (ignored) {
+        // The settings page went away or changed origin; it still updates by polling.
+      }
+    }
+    var close = document.querySelector("[data-close-window]");
+    if (close) { close.addEventListener("click", function () { window.close(); }); }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", finishSignInWindow);
+  } else {
+    finishSignInWindow();
+  }
+}());
