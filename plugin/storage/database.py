@@ -70,8 +70,17 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Pass `write=True` when the block writes: on SQLite (WAL) a read transaction that later writes
+        fails at once with "database is locked" if another writer committed meanwhile, so writers take
+        the write lock up front and queue for it instead (busy time-out).
+        """
+        if write:
+            with self.write_locked_session() as session:
+                yield session
+            return
         with self._sessions.begin() as session:
             yield session
 

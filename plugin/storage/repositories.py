@@ -144,7 +144,7 @@ class Installations:
         self._db = db
 
     def get_or_create(self, account_id: str) -> InstallationInfo:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _ensure_installation(self._db, session, account_id)
             return self._info(session.get_one(Installation, installation_id))
 
@@ -154,7 +154,7 @@ class Installations:
             return self._info(row) if row else None
 
     def update_settings(self, account_id: str, **changes: Any) -> dict[str, Any]:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             row = session.get_one(Installation, _ensure_installation(self._db, session, account_id))
             settings = {**json.loads(row.settings_json or "{}"), **changes}
             row.settings_json = json.dumps(settings, sort_keys=True)
@@ -241,7 +241,7 @@ class Connections:
 
         A reconnect replaces the tokens and keeps the chosen organisation, so `activate` can follow directly.
         """
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _ensure_installation(self._db, session, account_id)
             row = session.scalar(select(XeroConnection).where(XeroConnection.installation_id == installation_id))
             if row is None:
@@ -287,7 +287,7 @@ class Connections:
         return self._update(account_id, **{name: value for name, value in changes.items() if value is not None})
 
     def activate(self, account_id: str) -> ConnectionInfo:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             row = self._existing(session, account_id)
             if not row.tenant_id:
                 raise ValueError("choose an organisation before activating the connection")
@@ -297,21 +297,21 @@ class Connections:
             return _connection_info(account_id, row)
 
     def mark_needs_reconnect(self, account_id: str, reason: str) -> None:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             row = self._existing(session, account_id)
             row.status = STATUS_NEEDS_RECONNECT
             _set_error(self._db, row, reason)
 
     def record_error(self, account_id: str, reason: str) -> None:
         """Remember the last Xero problem in plain words, for the admin's diagnostics."""
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             row = self._row(session, account_id)
             if row is not None:
                 _set_error(self._db, row, reason)
 
     def remove(self, account_id: str) -> bool:
         """Forget the connection and its tokens (after DELETE /connections and revocation)."""
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _installation_id(session, account_id)
             if installation_id is None:
                 return False
@@ -331,7 +331,7 @@ class Connections:
             yield LockedTokens(self._db, row)
 
     def _update(self, account_id: str, **values: str) -> ConnectionInfo:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             row = self._existing(session, account_id)
             for name, value in values.items():
                 setattr(row, name, value)
@@ -374,7 +374,7 @@ class Pins:
 
     def pin(self, account_id: str, record: RecordLike, tenant_id: str, invoice_id: str, *, pinned_by: str = "") -> bool:
         """Pin; True if this call created the pin, False if it was already there."""
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _ensure_installation(self._db, session, account_id)
             try:
                 with session.begin_nested():
@@ -395,7 +395,7 @@ class Pins:
 
     def unpin(self, account_id: str, record: RecordLike, tenant_id: str, invoice_id: str) -> bool:
         """Unpin; True if a pin was removed."""
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _installation_id(session, account_id)
             if installation_id is None:
                 return False
@@ -442,7 +442,7 @@ class ContactLinks:
         self, account_id: str, record: RecordLike, tenant_id: str, contact_id: str, *, contact_name: str = "",
         linked_by: str = "",
     ) -> ContactLinkInfo:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _ensure_installation(self._db, session, account_id)
             row = session.scalar(self._query(installation_id, record, tenant_id))
             if row is None:
@@ -454,7 +454,7 @@ class ContactLinks:
             return _link_info(row)
 
     def clear(self, account_id: str, record: RecordLike, tenant_id: str) -> bool:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             installation_id = _installation_id(session, account_id)
             if installation_id is None:
                 return False
