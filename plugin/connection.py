@@ -170,6 +170,7 @@ def xero_client_for(account_id: str, *, tenant_id: str | None = None, allow_pend
     Raises NotConnected when there is no saved connection (or it is still pending, unless `allow_pending`,
     which the admin flow uses before Save), ConnectionRevoked when an admin must reconnect.
     """
+    from plugin.budget import budget_for
     from plugin.xero.client import XeroClient
 
     app = current_app
@@ -183,10 +184,13 @@ def xero_client_for(account_id: str, *, tenant_id: str | None = None, allow_pend
     chosen_tenant = tenant_id or info.tenant_id
     if not chosen_tenant:
         raise NotConnected(f"account {account_id!r}: no organisation chosen")
+    budget = budget_for(app)  # the organisation's rate budget, shared by all workers (plugin.budget)
     return XeroClient(
         endpoints=xero_endpoints(app.config),
         tenant_id=chosen_tenant,
         tokens=stored_tokens_for(account_id, app=app),
         timeout=float(app.config["XERO_TIMEOUT"]),
         clock=app.extensions["plugin"]["clock"],
+        gate=budget.gate(chosen_tenant),
+        on_limits=budget.on_limits(chosen_tenant),
     )
