@@ -139,6 +139,13 @@ def _register_routes(app: Flask) -> None:
             response.set_cookie(USER_COOKIE, picked.id, httponly=True, samesite="Lax")
         return response
 
+    @app.after_request
+    def never_reuse_a_page(response: Response) -> Response:
+        # A context is single-use: Back or Reload must fetch the page again to sign a fresh one.
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}

@@ -85,6 +85,10 @@ def test_every_page_view_signs_a_new_context(demo, demo_clock, crm):
     assert first.jti != second.jti
 
 
+def test_crm_pages_are_not_kept_so_back_and_reload_sign_a_new_context(crm):
+    assert crm.get("/contacts/1").headers["Cache-Control"] == "no-store"
+
+
 def test_the_iframe_is_sandboxed_to_scripts_forms_and_escaping_popups(crm):
     frame = element(crm.get("/contacts/1").text, "xero-panel-frame")
     assert set(frame["sandbox"].split()) == set(IFRAME_SANDBOX.split()) == {
