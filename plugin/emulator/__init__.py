@@ -25,7 +25,7 @@ EXTENSION_KEY = "emulator"
 
 def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris: Iterable[str] = (),
                     webhook_url: str | None = None, webhook_key: str | None = None) -> Flask:
-    from plugin.emulator import accounting, controls, deeplink, identity
+    from plugin.emulator import accounting, controls, deeplink, identity, responses
 
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
@@ -36,6 +36,7 @@ def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris:
     app.register_blueprint(accounting.bp)
     app.register_blueprint(controls.bp)
     app.register_blueprint(deeplink.bp)
+    app.register_error_handler(404, lambda _error: responses.not_found())
     return app
 
 

@@ -53,13 +53,17 @@ class OrgData:
     org: Organisation
     contacts: dict[str, Contact] = field(default_factory=dict)
     invoices: dict[str, Invoice] = field(default_factory=dict)
+    by_contact: dict[str, list[Invoice]] = field(default_factory=dict)
+    by_number: dict[str, Invoice] = field(default_factory=dict)
     next_number: int = 1
 
     def add_invoice(self, invoice: Invoice) -> None:
         self.invoices[invoice.invoice_id] = invoice
+        self.by_contact.setdefault(invoice.contact_id, []).append(invoice)
+        self.by_number.setdefault(invoice.number.lower(), invoice)
 
     def invoices_of(self, contact_id: str) -> list[Invoice]:
-        return [inv for inv in self.invoices.values() if inv.contact_id == contact_id]
+        return self.by_contact.get(contact_id, [])
 
 
 @dataclass

@@ -1,62 +1,46 @@
-"""The emulator's webhook deliveries: when a control changes data (add_payment, void_invoice,
-create_invoice), POST a signed Xero-style event to the configured webhook URL, as Xero would.
-
-Delivery is synchronous and quick (one small POST on loopback), so a test or benchmark knows that
-by the time the control returns, the app has been told. Failures are recorded, never raised: Xero's
-own delivery failing never undoes the change.
-"""
+"""Xero-style webhook deliveries for data changed through the controls: signed with HMAC-SHA256 of the raw body
+(header x-xero-signature, base64), carrying ids only, as Xero's do."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
 import requests
 
-from plugin.webhooks import SIGNATURE_HEADER, sign
-
 if TYPE_CHECKING:
     from plugin.emulator.state import EmulatorState
 
-DELIVERY_TIMEOUT = 5.0  # Xero gives a receiver 5 seconds
-RESOURCE_PATHS = {"INVOICE": "Invoices", "CONTACT": "Contacts", "CREDITNOTE": "CreditNotes"}
+DELIVERY_TIMEOUT = 5.0
 
 
-def event_payload(state: EmulatorState, category: str, tenant_id: str, resource_id: str,
-                  event_type: str = "UPDATE") -> dict[str, Any]:
-    """One event in Xero's shape: IDs only, eventDateUtc without a zone, a fresh entropy string."""
-    now = state.clock.now()
+def signature(body: bytes, key: str) -> str:
+    return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode("ascii")
+
+
+def event_payload(state: EmulatorState, category: str, tenant_id: str, resource_id: str) -> dict[str, Any]:
+    path = {"INVOICE": "Invoices", "CONTACT": "Contacts"}[category]
     return {
         "events": [{
-            "resourceUrl": f"https://api.xero.com/api.xro/2.0/{RESOURCE_PATHS.get(category, category)}/{resource_id}",
-            "resourceId": resource_id,
-            "eventDateUtc": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}",
-            "eventType": event_type,
-            "eventCategory": category,
-            "tenantId": tenant_id,
-            "tenantType": "ORGANISATION",
+            "resourceUrl": f"{state.base_url}/api.xro/2.0/{path}/{resource_id}", "resourceId": resource_id,
+            "eventDateUtc": state.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3], "eventType": "UPDATE",
+            "eventCategory": category, "tenantId": tenant_id, "tenantType": "ORGANISATION",
         }],
-        "firstEventSequence": 1,
-        "lastEventSequence": 1,
-        "entropy": secrets.token_urlsafe(15),
+        "firstEventSequence": 1, "lastEventSequence": 1, "entropy": secrets.token_hex(10).upper(),
     }
 
 
-def deliver_event(state: EmulatorState, category: str, tenant_id: str, resource_id: str,
-                  event_type: str = "UPDATE") -> dict[str, Any]:
-    """POST one signed event to the state's webhook target; returns what happened (kept in webhook_deliveries)."""
-    target = state.webhook
-    record: dict[str, Any] = {"category": category, "tenant_id": tenant_id, "resource_id": resource_id,
-                              "event_type": event_type, "status": None, "error": None}
-    if target is None:
-        record["error"] = "no webhook URL configured"
-        return record
-    body = json.dumps(event_payload(state, category, tenant_id, resource_id, event_type)).encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, target.key)}
+def deliver_event(state: EmulatorState, category: str, tenant_id: str, resource_id: str) -> dict[str, Any]:
+    """POST one signed event to the configured URL; returns what happened (kept in state.webhook_deliveries)."""
+    assert state.webhook is not None
+    body = json.dumps(event_payload(state, category, tenant_id, resource_id)).encode()
+    headers = {"Content-Type": "application/json", "x-xero-signature": signature(body, state.webhook.key)}
     try:
-        response = requests.post(target.url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)
-        record["status"] = response.status_code
-    except requests.RequestException as error:
-        record["error"] = f"{type(error).__name__}: {error}"
-    return record
+        answer = requests.post(state.webhook.url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT)
+    except requests.RequestException as exc:
+        return {"resource_id": resource_id, "status": None, "error": str(exc)}
+    return {"resource_id": resource_id, "status": answer.status_code}
