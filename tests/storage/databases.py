@@ -1,4 +1,5 @@
-"""Storage fixtures: the same tests on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`).
+"""Database fixtures, imported by tests/storage/conftest.py and tests/test_connection*.py: the same tests
+on SQLite and on PostgreSQL (127.0.0.1:5432, database `test`).
 
 Each PostgreSQL test gets a schema of its own (search_path in the URL), dropped afterwards, so parallel
 runs and CI jobs sharing the server never see each other's tables.
