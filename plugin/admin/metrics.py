@@ -67,7 +67,7 @@ def record_cache_lookup(tenant_id: str, *, hit: bool) -> None:
     try:
         # add() creates the counter with an expiry; inc() then bumps it (INCR on Redis).
         cache.add(key, 0, timeout=_KEEP)
-        cache.inc(key)
+        cache.cache.inc(key)  # the backend has inc (INCR on Redis); the Flask wrapper does not
     except Exception:  # metrics must never break the caller
         log.warning("could not count a cache lookup", exc_info=True)
 
