@@ -33,6 +33,7 @@ def _add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "serve":
         parser.add_argument("--bind", default="127.0.0.1:5002")
         parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     elif name == "context":
         parser.add_argument("--account", required=True, help="CRM account id")
         parser.add_argument("--role", choices=["admin", "member"], default="member")
@@ -53,6 +54,9 @@ def _add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "bench":
         parser.add_argument("--quick", action="store_true", help="smaller runs, for CI smoke")
         parser.add_argument("--json", default="bench-results/bench.json")
+        parser.add_argument("--duration", type=float, default=60.0, help="seconds of the load run")
+        parser.add_argument("--users", type=int, default=50, help="concurrent users in the load run")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the load run")
 
 
 def build_parser() -> argparse.ArgumentParser:

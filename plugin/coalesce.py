@@ -152,3 +152,62 @@ def single_flight_for(app: Flask) -> SingleFlight:
 
 def get_single_flight() -> SingleFlight:
     return single_flight_for(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+# --- the panel's invoices, shared -------------------------------------------------------------
+
+
+class SharedInvoices:
+    """The panel's InvoiceStore (plugin.panel.service) with single-flight fetches, stale-while-revalidate and
+    webhook changes. Everything else (peek, organisation, drop, ttl) is the wrapped store's.
+
+    `load_invoices(..., stale_ok=True)` returns data past its TTL at once; the caller sees `is_current(snapshot)`
+    False, shows it marked with its age, and asks again with `stale_ok=False` (an htmx request on load).
+    """
+
+    def __init__(self, store, *, flight: SingleFlight, clock: Clock, changes=None) -> None:
+        self.store = store
+        self.flight = flight
+        self.clock = clock  # the app's clock, the one snapshots are stamped with
+        self.changes = changes  # plugin.webhooks.ChangeLog, or None
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    def is_current(self, snapshot) -> bool:
+        """Within its TTL and not reported changed by a webhook since it was fetched."""
+        if not self.store.is_fresh(snapshot):
+            return False
+        return self.changes is None or not self.changes.changed_after(
+            snapshot.tenant_id, snapshot.contact_id, snapshot.fetched_at)
+
+    def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False):
+        cached = None if force else self.store.peek(tenant_id, contact_id)
+        if cached is not None and (stale_ok or self.is_current(cached)):
+            return cached
+        asked_at = self.clock.now() if force else None
+
+        def good_enough():
+            found = self.store.peek(tenant_id, contact_id)
+            if found is None:
+                return None
+            if asked_at is not None:  # Refresh wants data fetched after it was clicked
+                return found if found.fetched_at > asked_at else None
+            return found if self.is_current(found) else None
+
+        return self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
+                               good_enough)
+
+    def _fetch(self, tenant_id: str, contact_id: str):
+        snapshot = self.store.load_invoices(tenant_id, contact_id, force=True)
+        if self.changes is not None:
+            self.changes.remember_invoices(tenant_id, contact_id, (invoice.invoice_id for invoice in snapshot.invoices))
+        return snapshot
+
+
+def shared_invoices(store) -> SharedInvoices:
+    """Wrap the panel's InvoiceStore for the current app (call inside a request or app context)."""
+    from plugin.webhooks import change_log
+
+    clock = current_app.extensions["plugin"]["clock"]
+    return SharedInvoices(store, flight=get_single_flight(), clock=clock, changes=change_log())

@@ -12,7 +12,7 @@ What an event changes:
   asking Xero, so the organisation's change time moves and every cached contact of it counts as
   changed (still shown at once, marked, while fresh data is fetched).
 
-An open panel polls GET /panel/version with the time its data was fetched (signed, so the URL can't
+An open panel polls GET /panel/changed with the time its data was fetched (signed, so the URL can't
 be aimed at other data); the answer is 204 when nothing changed and 200 with `HX-Trigger:
 xero-data-changed` when it did, one or two cache reads and never a Xero call.
 """
@@ -206,8 +206,8 @@ def receive() -> Response:
     return Response(status=200)
 
 
-@bp.get("/panel/version")
-def version() -> Response:
+@bp.get("/panel/changed")
+def changed() -> Response:
     """204: nothing changed since `since`; 200 + HX-Trigger: the panel should refresh itself."""
     tenant_id, contact_id, since = (request.args.get(name, "") for name in ("tenant", "contact", "since"))
     if not hmac.compare_digest(_poll_signature(tenant_id, contact_id, since), request.args.get("sig", "")):
@@ -228,12 +228,12 @@ def version_poll_url(tenant_id: str, contact_id: str, fetched_at: datetime) -> s
     since = fetched_at.isoformat()
     query = {"tenant": tenant_id, "contact": contact_id, "since": since,
              "sig": _poll_signature(tenant_id, contact_id, since)}
-    return f"/panel/version?{urlencode(query)}"
+    return f"/panel/changed?{urlencode(query)}"
 
 
 def _poll_signature(tenant_id: str, contact_id: str, since: str) -> str:
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"panel-version\n{tenant_id}\n{contact_id}\n{since}".encode()
+    message = f"panel-changed\n{tenant_id}\n{contact_id}\n{since}".encode()
     return base64.urlsafe_b64encode(hmac.new(secret, message, hashlib.sha256).digest()[:18]).decode()
 
 

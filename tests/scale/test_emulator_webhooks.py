@@ -50,7 +50,7 @@ def test_a_change_through_the_controls_reaches_the_app_as_a_signed_webhook(panel
     else:
         state.void_invoice(invoice.invoice_id)
     assert state.webhook_deliveries[-1]["status"] == 200
-    assert state.webhook_deliveries[-1]["category"] == "INVOICE"
+    assert state.webhook_deliveries[-1]["resource_id"] == invoice.invoice_id
     with app.app_context():
         assert change_log().changed_after(tenant_id, invoice.contact_id, before)
 

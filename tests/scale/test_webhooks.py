@@ -1,4 +1,4 @@
-"""POST /webhooks/xero: signature, intent to receive, invalidation; GET /panel/version for open panels."""
+"""POST /webhooks/xero: signature, intent to receive, invalidation; GET /panel/changed for open panels."""
 
 from __future__ import annotations
 
@@ -155,4 +155,4 @@ def test_poll_url_cannot_be_aimed_at_other_data(app, client, clock):
     with app.test_request_context():
         url = version_poll_url(TENANT, CONTACT, clock.now())
     query = urlparse(url).query.replace(CONTACT, "55555555-5555-5555-5555-555555555555")
-    assert client.get(f"/panel/version?{query}").status_code == 403
+    assert client.get(f"/panel/changed?{query}").status_code == 403
