@@ -1,0 +1,181 @@
+"""First load with a CRM context, follow-ups with the X-Panel-Session header only, admin-only pages,
+and the headers every framed page carries."""
+
+from __future__ import annotations
+
+import argparse
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from flask import Blueprint, g
+
+from plugin import create_app
+from plugin.embed import cli as embed_cli
+from plugin.embed.context import encode_context
+from plugin.embed.session import (
+    ADMIN_ONLY_MESSAGE,
+    SESSION_HEADER,
+    require_admin,
+    require_embed_context,
+    require_panel_session,
+)
+
+SECRET = "crm-shared-secret-for-tests-0123456789"
+
+
+def probe_blueprint() -> Blueprint:
+    """Stand-in views under /panel and /admin that show what the decorators let through."""
+    bp = Blueprint("probe", __name__)
+
+    @bp.get("/panel/probe/open")
+    @require_embed_context
+    def open_panel():
+        return {"account": g.embed.account_id, "record": g.embed.record.id, "session": g.panel_session}
+
+    @bp.route("/panel/probe/data", methods=["GET", "POST"])
+    @require_panel_session
+    def data():
+        return {"account": g.embed.account_id, "record": g.embed.record.id, "user": g.embed.user.id}
+
+    @bp.get("/admin/probe")
+    @require_panel_session
+    @require_admin
+    def admin_page():
+        return {"admin": g.embed.user.email}
+
+    return bp
+
+
+@pytest.fixture
+def embed_app(tmp_path, clock):
+    app = create_app({"TESTING": True, "CLOCK": clock, "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
+                      "CONTEXT_SECRET": SECRET, "CRM_ORIGINS": "https://crm.example https://eu.crm.example"})
+    app.register_blueprint(probe_blueprint())
+    return app
+
+
+@pytest.fixture
+def web(embed_app):
+    return embed_app.test_client()
+
+
+def context(clock, *, account="acct-A", role="member", record_id="42") -> str:
+    claims = {"iss": "demo-crm", "aud": "xero-invoice-panel", "account": account,
+              "user": {"id": f"{role}-1", "email": f"{role}@example.com", "role": role},
+              "record": {"type": "contact", "id": record_id}}
+    return encode_context(claims, SECRET, clock=clock)
+
+
+def open_session(web, clock, **kwargs) -> str:
+    answer = web.get("/panel/probe/open", query_string={"context": context(clock, **kwargs)})
+    assert answer.status_code == 200, answer.text
+    return answer.json["session"]
+
+
+def test_first_load_verifies_the_context_and_issues_a_session(web, clock):
+    session = open_session(web, clock)
+    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: session})
+    assert answer.json == {"account": "acct-A", "record": "42", "user": "member-1"}
+
+
+def test_the_same_context_url_works_only_once(web, clock):
+    url_context = context(clock)
+    assert web.get("/panel/probe/open", query_string={"context": url_context}).status_code == 200
+    replay = web.get("/panel/probe/open", query_string={"context": url_context})
+    assert replay.status_code == 401 and "already used" in replay.text
+
+
+@pytest.mark.parametrize("how", ["cookie", "query string", "form field", "nothing"])
+def test_the_session_is_accepted_from_the_header_only(web, clock, how):
+    session = open_session(web, clock)
+    if how == "cookie":
+        web.set_cookie(SESSION_HEADER, session)
+        answer = web.post("/panel/probe/data")
+    elif how == "query string":
+        answer = web.get("/panel/probe/data", query_string={"session": session, SESSION_HEADER: session})
+    elif how == "form field":
+        answer = web.post("/panel/probe/data", data={"session": session, SESSION_HEADER: session})
+    else:
+        answer = web.post("/panel/probe/data")
+    assert answer.status_code == 401
+    assert "panel session" in answer.text and "acct-A" not in answer.text
+
+
+def test_a_crm_context_cannot_stand_in_for_a_panel_session(web, clock):
+    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: context(clock)})
+    assert answer.status_code == 401
+
+
+def test_a_session_expires_after_fifteen_minutes(web, clock):
+    session = open_session(web, clock)
+    clock.advance(minutes=16)
+    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: session})
+    assert answer.status_code == 401 and "expired" in answer.text
+
+
+def test_a_tampered_session_is_refused(web, clock):
+    header, _payload, signature = open_session(web, clock).split(".")
+    other = open_session(web, clock, account="acct-B").split(".")[1]
+    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: f"{header}.{other}.{signature}"})
+    assert answer.status_code == 401
+
+
+def test_a_session_from_another_app_secret_is_refused(web, clock, tmp_path):
+    foreign = create_app({"TESTING": True, "CLOCK": clock, "SECRET_KEY": "another-deployment-secret-key",
+                          "DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite", "CONTEXT_SECRET": SECRET})
+    foreign.register_blueprint(probe_blueprint())
+    session = open_session(foreign.test_client(), clock)
+    assert web.get("/panel/probe/data", headers={SESSION_HEADER: session}).status_code == 401
+
+
+def test_members_are_refused_on_admin_pages_in_plain_words(web, clock):
+    answer = web.get("/admin/probe", headers={SESSION_HEADER: open_session(web, clock, role="member")})
+    assert answer.status_code == 403
+    assert ADMIN_ONLY_MESSAGE in answer.text and "member@example.com" not in answer.text
+
+
+def test_admins_get_admin_pages(web, clock):
+    answer = web.get("/admin/probe", headers={SESSION_HEADER: open_session(web, clock, role="admin")})
+    assert answer.json == {"admin": "admin@example.com"}
+
+
+def test_a_bad_context_page_says_what_is_wrong_and_escapes_nothing_into_html(web):
+    answer = web.get("/panel/probe/open", query_string={"context": "<script>alert(1)</script>"})
+    assert answer.status_code == 401
+    assert "could not be read" in answer.text and "<script>" not in answer.text
+
+
+def test_framed_routes_carry_frame_ancestors_and_no_x_frame_options(web, clock):
+    for answer in (
+        web.get("/panel/probe/open", query_string={"context": context(clock)}),
+        web.get("/panel/probe/data"),  # errors too
+        web.get("/admin/probe"),
+        web.get("/panel/no-such-page"),
+    ):
+        csp = answer.headers["Content-Security-Policy"]
+        assert "frame-ancestors https://crm.example https://eu.crm.example" in csp
+        assert "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:" in csp
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert "HX-Request" in answer.headers["Vary"]
+        assert "X-Frame-Options" not in answer.headers
+
+
+def test_other_routes_do_not_get_the_framed_headers(web):
+    assert "Content-Security-Policy" not in web.get("/healthz").headers
+
+
+def test_context_command_prints_a_url_the_panel_accepts(web, embed_app, clock, monkeypatch, capsys):
+    monkeypatch.setenv("XERO_PANEL_CONTEXT_SECRET", SECRET)
+    args = argparse.Namespace(
+        account="acct-Z", role="admin", record="deal:77", email="d@x.test", name="Deal", company="Acme",
+        user_id="u9", user_email="boss@example.com", user_name="Boss", locale="en-GB", timezone="Europe/London",
+        page="admin", secret=None, base_url="http://panel.test",
+    )
+    monkeypatch.setattr(embed_cli, "SystemClock", lambda: clock)
+    embed_cli.run(args)
+    printed = urlparse(capsys.readouterr().out.strip())
+    assert (printed.netloc, printed.path) == ("panel.test", "/admin")
+    token = parse_qs(printed.query)["context"][0]
+    answer = web.get("/panel/probe/open", query_string={"context": token})
+    assert answer.json["account"] == "acct-Z" and answer.json["record"] == "77"
