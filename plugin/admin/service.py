@@ -18,6 +18,7 @@ from flask import current_app
 from plugin.admin import metrics
 from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import ConnectTicket
+from plugin.budget import BudgetUsage, get_budget
 from plugin.connection import oauth_for, stored_tokens_for, xero_client_for
 from plugin.extensions import get_clock
 from plugin.storage import ConnectionInfo, get_database
@@ -69,7 +70,7 @@ class RemoveResult:
 @dataclass(frozen=True, slots=True)
 class Diagnostics:
     status: IntegrationStatus
-    limits: metrics.SeenLimits | None
+    budget: BudgetUsage | None  # this organisation's Xero API budget (None before an organisation is chosen)
     cache: metrics.CacheStats
     checked_at: datetime
 
@@ -87,7 +88,8 @@ def integration_status(account_id: str) -> IntegrationStatus:
 def diagnostics(account_id: str) -> Diagnostics:
     status = integration_status(account_id)
     tenant_id = status.connection.tenant_id if status.connection else ""
-    return Diagnostics(status, metrics.last_limits(tenant_id), metrics.cache_stats(tenant_id), get_clock().now())
+    budget = get_budget().usage(tenant_id) if tenant_id else None
+    return Diagnostics(status, budget, metrics.cache_stats(tenant_id), get_clock().now())
 
 
 def organisations(account_id: str) -> list[Connection]:
@@ -262,14 +264,11 @@ def _choose(account_id: str, organisation: Connection) -> None:
     connections.choose_tenant(
         account_id, organisation.tenant_id, tenant_name=organisation.tenant_name, connection_id=organisation.id
     )
-    client = xero_client_for(account_id, tenant_id=organisation.tenant_id, allow_pending=True)
     try:
-        details = client.organisation()
+        details = xero_client_for(account_id, tenant_id=organisation.tenant_id, allow_pending=True).organisation()
     except XeroError as error:  # the panel can still work; deep links wait for the ShortCode
         _remember_error(account_id, error)
         return
-    finally:
-        metrics.record_limits(organisation.tenant_id, client.last_limits, clock=get_clock())
     connections.update_organisation(
         account_id, tenant_name=details.name, short_code=details.short_code, base_currency=details.base_currency
     )

@@ -6,7 +6,8 @@ Two kinds of routes:
 - in the sign-in window (`/admin/connect/start`, `/admin/oauth/callback`): a top-level window with
   neither header nor usable cookies. It is identified by a one-time ticket (see tickets.py), and
   the callback by the OAuth state it gets back (see oauth_state.py). It only ever redirects to the
-  configured Xero authorize URL, never to a URL taken from the request.
+  configured Xero authorize URL, never to a URL taken from the request. plugin.embed.headers gives these
+  pages, like every /admin page, Referrer-Policy: no-referrer and Cache-Control: no-store.
 """
 
 from __future__ import annotations
@@ -29,12 +30,6 @@ from plugin.storage import get_database
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Pages shown in the sign-in window: nobody may frame them, and they must not leak the URL onward.
-SIGN_IN_WINDOW_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 WAITING_POLL_SECONDS = 3
 
 
@@ -159,9 +154,7 @@ def connect_start() -> Response:
         )
     except TicketRefused as refused:
         return _sign_in_window_page(ok=False, message=str(refused), status=400)
-    response = redirect(service.begin_sign_in(ticket), code=303)
-    response.headers.update(SIGN_IN_WINDOW_HEADERS)
-    return response
+    return redirect(service.begin_sign_in(ticket), code=303)
 
 
 @bp.get("/oauth/callback")
@@ -219,9 +212,7 @@ def _sign_in_window_page(*, ok: bool, status: int, message: str = "", result=Non
     body = render_template(
         "admin/sign_in_done.html", ok=ok, message=message, result=result, target_origin=service.public_origin()
     )
-    response = Response(body, status=status, mimetype="text/html")
-    response.headers.update(SIGN_IN_WINDOW_HEADERS)
-    return response
+    return Response(body, status=status, mimetype="text/html")
 
 
 def _float_arg(name: str) -> float | None:

@@ -1,0 +1,240 @@
+"""The whole admin path against the emulator over HTTP on 127.0.0.1: context, Connect, sign-in, consent,
+callback, organisation choice, Save, diagnostics, Remove and reconnect."""
+
+from __future__ import annotations
+
+import re
+import socket
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from plugin.storage import get_database
+from tests.admin.conftest import attribute
+
+STUDIO = "Kōwhai Design Studio"
+JOINERY = "Thornbury Joinery"
+
+
+def state_of(html: str) -> str:
+    return attribute(html, "data-state")
+
+
+def stored(panel_server, account: str = "acct-1"):
+    with panel_server.app.app_context():
+        return get_database().connections.get(account)
+
+
+def stored_tokens(panel_server, account: str = "acct-1"):
+    with panel_server.app.app_context():
+        return get_database().connections.tokens(account)
+
+
+def tenant_id_of(emulator, name: str) -> str:
+    return next(tenant["tenant_id"] for tenant in emulator.state.tenants if tenant["name"] == name)
+
+
+def test_the_whole_admin_path(panel_server, emulator, admin):
+    assert "Connect to Xero" in admin.open().text
+
+    done = admin.connect(tenant_names=[STUDIO, JOINERY])
+    assert done.status_code == 200
+    assert "You can close this window" in done.text
+    assert "demo@example.com" in done.text  # who connected, from the verified id_token
+    assert attribute(done.text, "data-target-origin") == panel_server.url
+
+    section = admin.get("/admin/status")
+    assert state_of(section.text) == "pending"
+    assert STUDIO in section.text and "demo@example.com" in section.text
+    assert stored(panel_server).status == "pending"
+    with panel_server.app.app_context():
+        assert get_database().connections.active_for("acct-1") is None  # reps: not set up yet
+
+    picker = admin.get("/admin/organisations")
+    assert STUDIO in picker.text and JOINERY in picker.text
+    switched = admin.post("/admin/organisation", {"tenant_id": tenant_id_of(emulator, JOINERY)})
+    assert JOINERY in switched.text and state_of(switched.text) == "pending"
+    connection = stored(panel_server)
+    assert (connection.tenant_name, connection.short_code, connection.base_currency) == (JOINERY, "!tJ4mB", "GBP")
+
+    saved = admin.post("/admin/save")
+    assert state_of(saved.text) == "active"
+    assert "Saved" in saved.text
+    with panel_server.app.app_context():
+        assert get_database().connections.active_for("acct-1").tenant_name == JOINERY
+
+    report = admin.get("/admin/diagnostics")
+    assert report.status_code == 200
+    for words in ("Live", JOINERY, "GBP", "demo@example.com", "this minute", "today", "Cache hit rate"):
+        assert words in report.text, words
+    tokens = stored_tokens(panel_server)
+    assert tokens.access_token not in report.text and tokens.refresh_token not in report.text
+
+    removed = admin.post("/admin/remove")
+    assert state_of(removed.text) == "not_connected"
+    assert "Xero is disconnected" in removed.text
+    assert stored(panel_server) is None
+    gone = requests.get(f"{emulator.url}/connections", headers={"Authorization": f"Bearer {tokens.access_token}"},
+                        timeout=10)
+    assert gone.status_code == 401 or gone.json() == []  # revoked at Xero, not only forgotten here
+
+    again = admin.connect(tenant_names=[STUDIO])
+    assert again.status_code == 200
+    assert state_of(admin.get("/admin/status").text) == "pending"
+    assert stored(panel_server).tenant_name == STUDIO
+
+
+def test_connect_shows_a_waiting_state_that_polls_until_the_window_is_done(admin):
+    admin.open()
+    waiting = admin.post("/admin/connect/ticket")
+    assert state_of(waiting.text) == "signing_in"
+    assert 'hx-trigger="every 3s, xero-sign-in-finished from:body"' in waiting.text
+    started = parse_qs(urlsplit(attribute(waiting.text, "hx-get")).query)["started"][0]
+    assert state_of(admin.get("/admin/status", started=started).text) == "signing_in"
+
+    admin.connect()
+    assert state_of(admin.get("/admin/status", started=started).text) == "pending"
+
+
+def test_the_sign_in_window_pages_do_not_leak_their_url_or_stay_in_caches(admin):
+    admin.open()
+    start = admin.window.get(admin.sign_in_url(), allow_redirects=False, timeout=10)
+    done = admin.connect()
+    for page in (start, done):
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "Set-Cookie" not in page.headers
+
+
+def test_the_start_page_only_ever_redirects_to_xero(admin, emulator):
+    admin.open()
+    url = admin.sign_in_url() + "&next=https://evil.example/&redirect_uri=https://evil.example/cb"
+    start = admin.window.get(url, allow_redirects=False, timeout=10)
+    location = start.headers["Location"]
+    assert location.startswith(f"{emulator.url}/identity/connect/authorize?")
+    assert "evil" not in location
+
+
+def test_a_sign_in_link_works_once(admin):
+    admin.open()
+    link = admin.sign_in_url()
+    assert admin.window.get(link, allow_redirects=False, timeout=10).status_code == 303
+    again = admin.window.get(link, allow_redirects=False, timeout=10)
+    assert again.status_code == 400
+    assert "already used" in again.text
+    assert "Location" not in again.headers
+
+
+def test_a_callback_with_a_state_we_did_not_issue_is_refused(panel_server, admin):
+    admin.open()
+    sign_in = admin.sign_in_at_xero()
+    parts = urlsplit(sign_in.callback_url)
+    query = parse_qs(parts.query)
+    query["state"] = ["forged-state"]
+    forged = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    refused = admin.window.get(forged, allow_redirects=False, timeout=10)
+    assert refused.status_code == 400
+    assert "unknown" in refused.text
+    assert stored(panel_server) is None
+
+
+def test_a_replayed_callback_and_a_replayed_code_are_refused(panel_server, admin):
+    admin.open()
+    first = admin.sign_in_at_xero()
+    assert admin.finish(first).status_code == 200
+    tokens = stored_tokens(panel_server)
+
+    replay = admin.window.get(first.callback_url, allow_redirects=False, timeout=10)
+    assert replay.status_code == 400  # the state was claimed by the first callback
+
+    # The used code under a fresh, valid state: Xero refuses it, and nothing changes here.
+    second = admin.sign_in_at_xero()
+    code = parse_qs(urlsplit(first.callback_url).query)["code"][0]
+    parts = urlsplit(second.callback_url)
+    query = {**parse_qs(parts.query), "code": [code]}
+    replayed_code = admin.window.get(urlunsplit(parts._replace(query=urlencode(query, doseq=True))),
+                                     allow_redirects=False, timeout=10)
+    assert replayed_code.status_code == 400
+    assert "Xero did not accept this sign-in" in replayed_code.text
+    assert stored_tokens(panel_server) == tokens
+
+
+def test_cancelling_at_xero_connects_nothing(panel_server, admin):
+    admin.open()
+    sign_in = admin.sign_in_at_xero()
+    parts = urlsplit(sign_in.callback_url)
+    state = parse_qs(parts.query)["state"][0]
+    cancelled = urlunsplit(parts._replace(query=urlencode({"error": "access_denied", "state": state})))
+    page = admin.window.get(cancelled, allow_redirects=False, timeout=10)
+    assert page.status_code == 400
+    assert "cancelled" in page.text and "You can close this window" in page.text
+    assert stored(panel_server) is None
+
+
+def test_one_account_cannot_see_or_touch_another_accounts_connection(panel_server, emulator, admin):
+    admin.open()
+    admin.connect(tenant_names=[STUDIO, JOINERY])
+    admin.post("/admin/save")
+
+    other = panel_server.admin(emulator, account="acct-2", user_id="u9")
+    page = other.open()
+    assert state_of(page.text) == "not_connected"
+    assert STUDIO not in page.text and "demo@example.com" not in page.text
+    report = other.get("/admin/diagnostics")
+    assert "Not connected" in report.text and STUDIO not in report.text
+    refused = other.post("/admin/organisation", {"tenant_id": tenant_id_of(emulator, JOINERY)})
+    assert state_of(refused.text) == "not_connected"
+    assert "There was no Xero connection to remove." in other.post("/admin/remove").text
+    assert other.get("/admin/organisations").text.count("tenant_id") == 0
+
+    assert stored(panel_server, "acct-1").status == "active"
+    assert stored(panel_server, "acct-2") is None
+
+
+def test_a_broken_connection_offers_reconnect_which_restores_it(panel_server, emulator, admin):
+    admin.open()
+    admin.connect(tenant_names=[JOINERY])
+    admin.post("/admin/save")
+    with panel_server.app.app_context():
+        get_database().connections.mark_needs_reconnect("acct-1", "Xero refused the stored refresh token.")
+
+    section = admin.get("/admin/status")
+    assert state_of(section.text) == "needs_reconnect"
+    assert "Reconnect" in section.text and "Xero refused the stored refresh token." in section.text
+
+    back = admin.connect(tenant_names=[JOINERY])
+    assert "live again" in back.text
+    assert state_of(admin.get("/admin/status").text) == "active"
+
+
+def test_tokens_are_not_readable_in_the_raw_database(panel_server, admin, tmp_path):
+    admin.open()
+    admin.connect()
+    tokens = stored_tokens(panel_server)
+    raw = (tmp_path / "panel.sqlite").read_bytes() + b"".join(
+        path.read_bytes() for path in tmp_path.glob("panel.sqlite-*"))
+    assert tokens.access_token.encode() not in raw
+    assert tokens.refresh_token.encode() not in raw
+
+
+def test_the_sign_in_window_tells_only_our_own_origin(panel_server, admin):
+    admin.open()
+    done = admin.connect()
+    assert attribute(done.text, "data-target-origin") == panel_server.url
+    script = requests.get(f"{panel_server.url}/static/admin.js", timeout=10).text
+    assert re.search(r"postMessage\(\{ type: FINISHED \}, targetOrigin\)", script)
+    assert "event.origin !== window.location.origin" in script
+    assert '"*"' not in script
+
+
+def test_remove_forgets_the_tokens_even_when_xero_does_not_answer(panel_server, emulator, admin):
+    admin.open()
+    admin.connect()
+    admin.post("/admin/save")
+    with socket.socket() as closed:  # a port nobody listens on: Xero is unreachable
+        closed.bind(("127.0.0.1", 0))
+        panel_server.app.config["XERO_EMULATOR_URL"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    removed = admin.post("/admin/remove")
+    assert state_of(removed.text) == "not_connected"
+    assert "Xero did not confirm" in removed.text and "Connected apps" in removed.text
+    assert stored(panel_server) is None
