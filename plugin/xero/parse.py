@@ -76,12 +76,26 @@ def parse_ms_datetime(value: object, field: str) -> datetime:
 
 @lru_cache(maxsize=4096)
 def _ms_instant(value: str, field: str) -> datetime:
+    if value.endswith("+0000)/") and value.startswith("/Date(") and _is_integer(value[6:-7]):
+        return _from_epoch(value[6:-7], value, field)  # the usual form: skip the regular expression
     match = _MS_DATE.fullmatch(value)
     if match is None:
         raise BadXeroData(field, value, "expected /Date(milliseconds±hhmm)/")
     millis, _sign, hours, minutes = match.groups()
     if hours is not None and (int(hours) > 14 or int(minutes or 0) > 59):
         raise BadXeroData(field, value, "offset out of range")
+    return _from_epoch(millis, value, field)
+
+
+def _is_integer(text: str) -> bool:
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isascii() and digits.isdigit()
+
+
+def _from_epoch(millis: str, value: str, field: str) -> datetime:
+    """Epoch plus a timedelta rather than fromtimestamp, which fails before 1970 on some platforms."""
+    if len(millis.lstrip("-")) > 15:
+        raise BadXeroData(field, value, "date out of range")
     try:
         return _EPOCH + timedelta(milliseconds=int(millis))
     except OverflowError as error:
@@ -233,16 +247,20 @@ def _nested(field: str, read: Callable[[Mapping[str, Any]], _T], items: Iterable
 def parse_payment(obj: Mapping[str, Any], currency: str | None = None) -> Payment:
     """A payment; inside an invoice it takes the invoice's currency, from /Payments its Invoice's."""
     obj = _object(obj, "Payment")
-    invoice = _object(obj.get("Invoice") or {}, "Invoice")
+    invoice_id = ""
     if currency is None:
-        [currency] = _nested("Invoice", lambda inv: parse_currency(inv.get("CurrencyCode")), (invoice,))
+        [(invoice_id, currency)] = _nested("Invoice", _invoice_summary, (_object(obj.get("Invoice"), "Invoice"),))
     return Payment(
         payment_id=_text(obj, "PaymentID", required=True),
         date=_xero_date(obj, "Date", "DateString", required=True),  # type: ignore[arg-type]
         amount=_money(obj, "Amount", currency),
         reference=_text(obj, "Reference"),
-        invoice_id=_text(invoice, "InvoiceID"),
+        invoice_id=invoice_id,
     )
+
+
+def _invoice_summary(invoice: Mapping[str, Any]) -> tuple[str, str]:
+    return _text(invoice, "InvoiceID", required=True), parse_currency(invoice.get("CurrencyCode"))
 
 
 def _credit(obj: Mapping[str, Any], *, kind: CreditKind, id_field: str, number_field: str, currency: str):

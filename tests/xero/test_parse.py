@@ -64,6 +64,9 @@ def test_ms_dates_read_as_the_utc_calendar_date(value, expected):
         "/Date(1539993600000+0099)/",
         "/Date(999999999999999)/",  # year 31,000-something
         "/Date(12345678901234567890)/",
+        "/Date(--5+0000)/",
+        "/Date(\u00b2+0000)/",
+        "/Date(+0000)/",
         "2018-13-45",
         "yesterday",
     ],
