@@ -1,5 +1,159 @@
+"""The invoice panel a rep sees on a contact, account or deal page.
+
+`GET /panel?context=<jwt>` is the first load from the CRM; everything after it is an htmx request
+carrying the panel session in `X-Panel-Session`. Each action re-renders the panel (`_panel.html`) for
+htmx and the whole page otherwise. Panel states (not set up, Xero busy, ...) are answered with 200 so
+htmx swaps them in; only a missing or expired session is a 401 (panel.js says so).
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint
+import functools
+
+from flask import Blueprint, current_app, g, render_template, request
+from markupsafe import escape
+from werkzeug.wrappers import Response
+
+from plugin import formatting
+from plugin.cache import cache
+from plugin.config import xero_endpoints
+from plugin.connection import xero_client_for
+from plugin.embed.session import require_embed_context, require_panel_session
+from plugin.extensions import get_clock, htmx
+from plugin.panel.loader import PanelLoader
+from plugin.panel.model import PanelPage, PanelQuery
+from plugin.panel.service import search_customers
+from plugin.storage import get_database
+from plugin.xero.errors import XeroError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
+bp.record_once(lambda state: formatting.init_app(state.app))
+
+
+def _loader() -> PanelLoader:
+    embed = g.embed
+    client = functools.cache(lambda: xero_client_for(embed.account_id))
+    return PanelLoader(
+        embed,
+        db=get_database(),
+        cache=cache,
+        clock=get_clock(),
+        client=client,
+        deep_link_base=xero_endpoints(current_app.config).deep_link_base,
+        ttl=float(current_app.config.get("CACHE_TTL", 60)),
+    )
+
+
+def _query(loader: PanelLoader) -> PanelQuery:
+    """The rep's choices; a view named in the request becomes the one remembered for next time."""
+    params = request.values
+    query = PanelQuery.from_params(params, default_view=loader.remembered_view())
+    if params.get("view"):
+        loader.remember_view(query.view)
+    return query
+
+
+def _render(page: PanelPage, **extra) -> Response:  # type: ignore[no-untyped-def]
+    user = g.embed.user
+    context = {
+        "page": page,
+        "user": user,
+        "locale": formatting.user_locale(user.locale),
+        "timezone": user.timezone,
+        "html_lang": user.locale or "en",
+        "session_token": g.panel_session,
+        "reconnect_url": _reconnect_url(),
+        **extra,
+    }
+    template = "panel/_panel.html" if htmx and not htmx.boosted else "panel/page.html"
+    response = Response(render_template(template, **context), mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response
+
+
+def _reconnect_url() -> str:
+    """Where an admin renews the connection: the admin area of this app (the CRM frames it too)."""
+    return current_app.config.get("ADMIN_RECONNECT_URL") or "/admin"
+
+
+@bp.get("")
+@require_embed_context
+def first_load() -> Response:
+    loader = _loader()
+    return _render(loader.page(PanelQuery(view=loader.remembered_view())))
+
+
+@bp.get("/invoices")
+@require_panel_session
+def invoices() -> Response:
+    loader = _loader()
+    return _render(loader.page(_query(loader)))
+
+
+@bp.post("/refresh")
+@require_panel_session
+def refresh() -> Response:
+    loader = _loader()
+    return _render(loader.page(_query(loader), force=True))
+
+
+@bp.post("/pins/<invoice_id>")
+@require_panel_session
+def toggle_pin(invoice_id: str) -> Response:
+    loader = _loader()
+    loader.toggle_pin(invoice_id[:64])
+    return _render(loader.page(_query(loader)))
+
+
+@bp.get("/contacts")
+@require_panel_session
+def contact_search() -> Response:
+    """Xero customers by name or email, for linking this record by hand (this one asks Xero)."""
+    loader = _loader()
+    text = (request.args.get("contact_q") or "").strip()[:100]
+    try:
+        results = search_customers(loader.client(), text) if loader.connection() else ()
+        message = ""
+    except XeroError as error:
+        results, message = (), error.user_message
+    body = render_template(
+        "panel/_contact_results.html", results=results, searched=len(text) >= 2 and not message, contact_q=text,
+    )
+    if message:
+        body += f'<p class="muted" role="alert">{escape(message)}</p>'
+    response = Response(body, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/link")
+@require_panel_session
+def link() -> Response:
+    loader = _loader()
+    contact_id = (request.form.get("contact_id") or "").strip()[:64]
+    if contact_id:
+        try:
+            contact = loader.client().contact(contact_id)
+        except XeroError:
+            contact = None
+        if contact is not None and contact.is_customer:
+            loader.link(contact.contact_id, contact.name)
+    return _render(loader.page(_query(loader)))
+
+
+@bp.post("/unlink")
+@require_panel_session
+def unlink() -> Response:
+    loader = _loader()
+    loader.unlink()
+    return _render(loader.page(_query(loader)))
+
+
+@bp.get("/version")
+@require_panel_session
+def version() -> Response:
+    """A cheap "has anything changed?" for polling: reads the cache only, never Xero."""
+    response = current_app.json.response({"version": _loader().version()})
+    response.vary.add("HX-Request")
+    return response
+

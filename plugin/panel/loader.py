@@ -1,0 +1,233 @@
+"""From an embed context to a PanelPage: connection, then Xero contact, then invoices, then the page.
+
+Every Xero failure ends here as a plain-words Notice; the panel keeps the last data it has when there is any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from plugin.clock import Clock
+from plugin.connection import NotConnected
+from plugin.embed.context import EmbedContext
+from plugin.invoices import View
+from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
+from plugin.panel.service import (
+    MATCH_TTL,
+    CacheBackend,
+    ContactMatch,
+    InvoiceSnapshot,
+    InvoiceStore,
+    MatchInput,
+    RecordKey,
+    XeroReader,
+    deep_link,
+    find_contact,
+)
+from plugin.storage import ConnectionInfo, PanelStore
+from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable
+
+NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
+SEVERAL_MESSAGE = "More than one Xero customer could be this one."
+
+
+def match_input(embed: EmbedContext) -> MatchInput:
+    """The record and, for a deal, its contact and account, as matching sees them."""
+    record = embed.record
+    records = [RecordKey(record.type, record.id)]
+    email, company = record.email, record.company or (record.name if record.type == "account" else "")
+    if record.type == "deal":
+        if record.contact:
+            records.append(RecordKey("contact", record.contact.id))
+            email = email or record.contact.email
+        if record.account:
+            records.append(RecordKey("account", record.account.id))
+            company = company or record.account.name
+    is_account = record.type == "account" or (record.type == "deal" and record.account is not None)
+    return MatchInput(tuple(records), email=email, company=company, is_account=is_account)
+
+
+class PanelLoader:
+    """One rep's panel on one record. `client` builds a XeroClient only when Xero must be asked."""
+
+    def __init__(
+        self,
+        embed: EmbedContext,
+        *,
+        db: PanelStore,
+        cache: CacheBackend,
+        clock: Clock,
+        client: Callable[[], XeroReader],
+        deep_link_base: str,
+        ttl: float,
+    ) -> None:
+        self.embed = embed
+        self.db = db
+        self.cache = cache
+        self.clock = clock
+        self.client = client
+        self.deep_link_base = deep_link_base
+        self.store = InvoiceStore(cache=cache, clock=clock, client=client, ttl=ttl)
+        self.ttl = ttl
+        self._connection: ConnectionInfo | None = None
+
+    # --- Pieces ------------------------------------------------------------------------------
+
+    @property
+    def account_id(self) -> str:
+        return self.embed.account_id
+
+    def connection(self) -> ConnectionInfo | None:
+        if self._connection is None:
+            self._connection = self.db.connections.get(self.account_id)
+        return self._connection
+
+    def _match_key(self, tenant_id: str) -> str:
+        record = self.embed.record
+        return f"match:{self.account_id}:{tenant_id}:{record.type}:{record.id}"
+
+    def match(self, tenant_id: str) -> ContactMatch:
+        """The Xero contact of this record, remembered for an hour (a miss for one invoice TTL)."""
+        key = self._match_key(tenant_id)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        found = find_contact(match_input(self.embed), linked=self._linked(tenant_id), client=self.client)
+        self.cache.set(key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
+        return found
+
+    def forget_match(self, tenant_id: str) -> None:
+        self.cache.delete(self._match_key(tenant_id))
+
+    def _linked(self, tenant_id: str) -> Callable[[RecordKey], tuple[str, str] | None]:
+        def lookup(record: RecordKey) -> tuple[str, str] | None:
+            link = self.db.contact_links.get(self.account_id, record, tenant_id)
+            return (link.contact_id, link.contact_name) if link else None
+
+        return lookup
+
+    def pinned_ids(self, tenant_id: str) -> set[str]:
+        return {pin.invoice_id for pin in self.db.pins.for_record(self.account_id, self.embed.record, tenant_id)}
+
+    def short_code(self, connection: ConnectionInfo) -> str:
+        if connection.short_code:
+            return connection.short_code
+        organisation = self.store.organisation(connection.tenant_id)
+        return organisation.short_code if organisation else ""
+
+    # --- The page ----------------------------------------------------------------------------
+
+    def page(self, query: PanelQuery, *, force: bool = False) -> PanelPage:
+        """The panel for `query`; Xero is called only when the cache is cold or expired, or `force`."""
+        connection = self.connection()
+        if connection is None or not connection.tenant_id or connection.status == "pending":
+            return problem_only(query, Notice(Problem.NOT_SET_UP, "Xero isn't connected yet."))
+        if connection.needs_reconnect:
+            return problem_only(query, Notice(Problem.NEEDS_RECONNECT, "The Xero connection needs renewing."))
+        tenant_id = connection.tenant_id
+        if force:
+            self._forget_miss(tenant_id)
+        try:
+            found = self.match(tenant_id)
+        except XeroError as error:
+            return problem_only(query, self._notice_for(error))
+        if not found.found:
+            message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
+            return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
+        return self._invoices_page(query, connection, found, force=force)
+
+    def _forget_miss(self, tenant_id: str) -> None:
+        cached = self.cache.get(self._match_key(tenant_id))
+        if cached is not None and not cached.found:
+            self.forget_match(tenant_id)
+
+    def _invoices_page(
+        self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool
+    ) -> PanelPage:
+        tenant_id = connection.tenant_id
+        notice: Notice | None = None
+        try:
+            snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force)
+        except XeroError as error:
+            notice = self._notice_for(error)
+            snapshot = self.store.peek(tenant_id, found.contact_id)
+        if snapshot is None:
+            return problem_only(query, notice or Notice(Problem.UNAVAILABLE, XeroUnavailable.user_message), found)
+        short_code = self.short_code(connection)
+        built = build_panel(
+            snapshot.invoices,
+            query,
+            today=self.clock.today(),
+            pinned_ids=self.pinned_ids(tenant_id),
+            link_for=lambda invoice: deep_link(self.deep_link_base, short_code, invoice),
+            fetched_at=snapshot.fetched_at,
+            match=found,
+            notice=notice,
+            stale=notice is not None,
+            base_currency=connection.base_currency,
+        )
+        return built
+
+    def _notice_for(self, error: XeroError) -> Notice:
+        if isinstance(error, NotConnected):
+            return Notice(Problem.NOT_SET_UP, error.user_message)
+        if isinstance(error, ConnectionRevoked):
+            self.db.connections.mark_needs_reconnect(self.account_id, str(error)[:200])
+            return Notice(Problem.NEEDS_RECONNECT, error.user_message)
+        if isinstance(error, RateLimited):
+            return Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
+        if isinstance(error, XeroUnavailable):
+            return Notice(Problem.UNAVAILABLE, error.user_message)
+        self.db.connections.record_error(self.account_id, str(error)[:200])
+        return Notice(Problem.XERO_ERROR, error.user_message)
+
+    # --- Small things the views need ----------------------------------------------------------
+
+    def version(self) -> str:
+        """Changes when the cached invoices change (fetched again, or dropped by a webhook); no Xero call."""
+        connection = self.connection()
+        if connection is None or not connection.is_active:
+            return "not-connected"
+        found = self.cache.get(self._match_key(connection.tenant_id))
+        if found is None or not found.found:
+            return "no-contact"
+        snapshot = self.store.peek(connection.tenant_id, found.contact_id)
+        return snapshot.version if snapshot else "none"
+
+    def toggle_pin(self, invoice_id: str) -> bool:
+        connection = self.connection()
+        if connection is None or not connection.tenant_id:
+            return False
+        return self.db.pins.toggle(
+            self.account_id, self.embed.record, connection.tenant_id, invoice_id, pinned_by=self.embed.user.id
+        )
+
+    def link(self, contact_id: str, contact_name: str) -> None:
+        connection = self.connection()
+        if connection is None:
+            return
+        self.db.contact_links.set(
+            self.account_id, self.embed.record, connection.tenant_id, contact_id,
+            contact_name=contact_name, linked_by=self.embed.user.id,
+        )
+        self.forget_match(connection.tenant_id)
+
+    def unlink(self) -> None:
+        connection = self.connection()
+        if connection is None:
+            return
+        self.db.contact_links.clear(self.account_id, self.embed.record, connection.tenant_id)
+        self.forget_match(connection.tenant_id)
+
+    # --- The rep's last chosen view --------------------------------------------------------------
+
+    def _view_key(self) -> str:
+        return f"last-view:{self.account_id}:{self.embed.user.id}"
+
+    def remembered_view(self) -> View:
+        return View.parse(self.cache.get(self._view_key()))
+
+    def remember_view(self, view: View) -> None:
+        if self.cache.get(self._view_key()) != view.value:
+            self.cache.set(self._view_key(), view.value, timeout=0)
+

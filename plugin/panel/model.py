@@ -1,0 +1,181 @@
+"""What one render of the panel shows, built from plain inputs so tests can check it without Flask.
+
+`build_panel` turns invoices, the request's choices (view, search, dates, how many rows) and the
+state of the data (fresh, stale, failed) into a `PanelPage` the templates only display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from plugin import invoices as rules
+from plugin.invoices import CurrencyTotals, DisplayStatus, Instalment, View
+from plugin.money import Money
+from plugin.panel.service import ContactMatch
+from plugin.xero.models import Contact, Invoice
+
+PAGE_SIZE = 25
+MAX_ROWS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PanelQuery:
+    """The rep's choices, read from request parameters (GET query or POST form alike)."""
+
+    view: View = rules.DEFAULT_VIEW
+    q: str = ""
+    start: str = ""
+    end: str = ""
+    limit: int = PAGE_SIZE
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str], default_view: View = rules.DEFAULT_VIEW) -> PanelQuery:
+        return cls(
+            view=View.parse(params.get("view"), default_view),
+            q=(params.get("q") or "").strip()[:100],
+            start=(params.get("start") or "").strip()[:10],
+            end=(params.get("end") or "").strip()[:10],
+            limit=_limit(params.get("limit")),
+        )
+
+    def with_view(self, view: View) -> PanelQuery:
+        return replace(self, view=view, limit=PAGE_SIZE)
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.start or self.end)
+
+
+def _limit(value: str | None) -> int:
+    try:
+        number = int(value or PAGE_SIZE)
+    except ValueError:
+        return PAGE_SIZE
+    return min(max(number, PAGE_SIZE), MAX_ROWS)
+
+
+class Problem(StrEnum):
+    """Why the panel can't show (all of) what was asked, in a form templates pick words for."""
+
+    NOT_SET_UP = "not_set_up"
+    NEEDS_RECONNECT = "needs_reconnect"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    NO_MATCH = "no_match"
+    XERO_ERROR = "xero_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    problem: Problem
+    message: str
+    retry_after: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    invoice: Invoice
+    status: DisplayStatus
+    instalments: tuple[Instalment, ...]
+    link: str
+    pinned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PanelPage:
+    """Everything the templates need for one render."""
+
+    query: PanelQuery
+    match: ContactMatch | None = None
+    notice: Notice | None = None
+    fetched_at: datetime | None = None
+    stale: bool = False
+    totals: tuple[CurrencyTotals, ...] = ()
+    show_credit: bool = False
+    counts: dict[View, int] = field(default_factory=dict)
+    rows: tuple[Row, ...] = ()
+    hidden_rows: int = 0
+    date_message: str = ""
+    has_data: bool = False
+    search_results: tuple[Contact, ...] = ()
+
+    @property
+    def unpaid_totals(self) -> tuple[Money, ...]:
+        return _worth_showing([entry.unpaid for entry in self.totals])
+
+    @property
+    def paid_totals(self) -> tuple[Money, ...]:
+        return _worth_showing([entry.paid for entry in self.totals])
+
+    @property
+    def credit_totals(self) -> tuple[Money, ...]:
+        return tuple(entry.credited for entry in self.totals if not entry.credited.is_zero)
+
+    @property
+    def next_limit(self) -> int:
+        return self.query.limit + PAGE_SIZE
+
+    @property
+    def views(self) -> tuple[View, ...]:
+        return tuple(View)
+
+
+def _worth_showing(amounts: list[Money]) -> tuple[Money, ...]:
+    """The non-zero amounts, one per currency; a single zero when all are zero, so a total never looks blank."""
+    non_zero = tuple(amount for amount in amounts if not amount.is_zero)
+    return non_zero or tuple(amounts[:1])
+
+
+def build_panel(
+    invoices: Sequence[Invoice],
+    query: PanelQuery,
+    *,
+    today: date,
+    pinned_ids: Collection[str],
+    link_for: Callable[[Invoice], str],
+    fetched_at: datetime | None,
+    match: ContactMatch | None = None,
+    notice: Notice | None = None,
+    stale: bool = False,
+    base_currency: str = "",
+) -> PanelPage:
+    """The panel for one contact's invoices: totals over everything listed, one view's rows after search
+    and date filter, the first `query.limit` of them, and every view's count."""
+    chosen_dates = rules.parse_date_filter(query.start, query.end)
+    selection = rules.select(
+        invoices, view=query.view, today=today, pinned_ids=pinned_ids, query=query.q, dates=chosen_dates.range
+    )
+    shown = selection.rows[: query.limit]
+    all_totals = tuple(sorted(rules.totals(invoices), key=lambda entry: entry.currency != base_currency))
+    return PanelPage(
+        query=query,
+        match=match,
+        notice=notice,
+        fetched_at=fetched_at,
+        stale=stale,
+        totals=all_totals,
+        show_credit=rules.has_credit(all_totals),
+        counts=selection.counts,
+        rows=tuple(_row(invoice, today, pinned_ids, link_for) for invoice in shown),
+        hidden_rows=len(selection.rows) - len(shown),
+        date_message=chosen_dates.message,
+        has_data=True,
+    )
+
+
+def _row(invoice: Invoice, today: date, pinned_ids: Collection[str], link_for: Callable[[Invoice], str]) -> Row:
+    return Row(
+        invoice=invoice,
+        status=rules.display_status(invoice, today),
+        instalments=rules.instalments(invoice),
+        link=link_for(invoice),
+        pinned=invoice.invoice_id in pinned_ids,
+    )
+
+
+def problem_only(query: PanelQuery, notice: Notice, match: ContactMatch | None = None) -> PanelPage:
+    """A panel with nothing to list, only a plain-words state."""
+    return PanelPage(query=query, match=match, notice=notice)

@@ -1,0 +1,108 @@
+/* Xero invoice panel: the little behaviour CSS can't do. Loaded from 'self' only (no inline scripts). */
+(function () {
+  "use strict";
+
+  // The context token came in the URL; keep it out of history, bookmarks and Referer headers.
+  if (window.location.search) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
+
+  // --- Payments popover: opens on hover and focus (CSS), closes on Escape, toggles on click/tap. ---
+  function paymentsOf(node) {
+    return node && node.closest ? node.closest("[data-payments]") : null;
+  }
+
+  function setOpen(payments, open) {
+    var toggle = payments.querySelector(".payments__toggle");
+    if (open) {
+      payments.removeAttribute("data-dismissed");
+    } else {
+      payments.setAttribute("data-dismissed", "");
+      payments.removeAttribute("data-open");
+    }
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var payments = paymentsOf(event.target);
+    if (payments) setOpen(payments, true);
+  });
+  document.addEventListener("focusout", function (event) {
+    var payments = paymentsOf(event.target);
+    if (payments && !payments.contains(event.relatedTarget)) {
+      payments.removeAttribute("data-open");
+      payments.querySelector(".payments__toggle").setAttribute("aria-expanded", "false");
+    }
+  });
+  document.addEventListener("mouseover", function (event) {
+    var payments = paymentsOf(event.target);
+    if (payments && !payments.hasAttribute("data-hovered")) {
+      payments.setAttribute("data-hovered", "");
+      setOpen(payments, true);
+    }
+  });
+  document.addEventListener("mouseout", function (event) {
+    var payments = paymentsOf(event.target);
+    if (payments && !payments.contains(event.relatedTarget)) {
+      payments.removeAttribute("data-hovered");
+      if (!payments.contains(document.activeElement)) {
+        payments.querySelector(".payments__toggle").setAttribute("aria-expanded", "false");
+      }
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".payments__toggle");
+    if (!toggle) return;
+    var payments = paymentsOf(toggle);
+    var open = toggle.getAttribute("aria-expanded") !== "true" || payments.hasAttribute("data-dismissed");
+    setOpen(payments, open);
+    if (open) payments.setAttribute("data-open", "");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll("[data-payments]").forEach(function (payments) {
+        var toggle = payments.querySelector(".payments__toggle");
+        if (toggle.getAttribute("aria-expanded") === "true" || payments.matches(":hover, :focus-within")) {
+          setOpen(payments, false);
+        }
+      });
+    }
+  });
+
+  // --- Tabs: arrow keys, Home and End move between the saved views (WAI-ARIA tabs pattern). ---
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (!tab) return;
+    var tabs = Array.prototype.slice.call(tab.parentNode.querySelectorAll('[role="tab"]'));
+    var index = tabs.indexOf(tab);
+    var next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    var target = tabs[(next + tabs.length) % tabs.length];
+    target.focus();
+    target.click();
+  });
+
+  // --- When a request fails outside the panel's own states (expired session, network), say so. ---
+  function notify(message) {
+    var notice = document.getElementById("client-notice");
+    if (!notice) return;
+    notice.textContent = message;
+    notice.hidden = false;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 401 || status === 403) {
+      notify("This panel has been open a long time. Reload the page to carry on.");
+    } else {
+      notify("Something went wrong showing invoices. Try again, or reload the page.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    notify("Can't reach the invoice panel. Check your connection and try again.");
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var notice = document.getElementById("client-notice");
+    if (notice) notice.hidden = true;
+  });
+})();

@@ -1,0 +1,69 @@
+"""The panel in headless Chromium at 360 and 800 px: no sideways scroll, and screenshots to look at.
+
+Screenshots go to $PANEL_SHOTS_DIR (default /tmp/shots); they are for people, the assertions are the test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from plugin.serving import serve_in_thread
+from tests.panel.conftest import contact_record
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("PANEL_SHOTS_DIR", "/tmp/shots"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def served_panel(panel_app):
+    server = serve_in_thread(panel_app)
+    yield server
+    server.stop()
+
+
+def rich_customer(emulator, tenant_id: str) -> dict:
+    """The seeded customer that carries every case: drafts, overdue, part-paid, credit, foreign currency."""
+    return emulator.state.customers(tenant_id)[4]
+
+
+@pytest.mark.parametrize("width", [360, 800])
+def test_the_panel_fits_its_width_without_sideways_scroll(browser, served_panel, panel, connected, emulator, width):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    context = panel.context(contact_record(rich_customer(emulator, connected["tenant_id"])))
+    page.goto(f"{served_panel.url}/panel?context={context}")
+    page.wait_for_selector("#panel")
+    page.screenshot(path=str(SHOTS / f"panel-open-{width}.png"), full_page=True)
+
+    page.click("#tab-unpaid")
+    page.wait_for_selector('#tab-unpaid[aria-selected="true"]')
+    toggle = page.locator(".payments__toggle").first
+    toggle.focus()
+    page.screenshot(path=str(SHOTS / f"panel-payments-{width}.png"), full_page=True)
+
+    assert "context=" not in page.url
+    for narrower in (width, 320, 480, 680, 720):
+        page.set_viewport_size({"width": narrower, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= narrower, f"sideways scroll at {narrower}px"
+    assert errors == []
+    page.close()
