@@ -87,11 +87,14 @@ def start_demo(
             cleanup.append(lambda path=data_dir: shutil.rmtree(path, ignore_errors=True))
         emulator_url, panel_url, crm_url = (server.url for server in servers)
         context_secret = secrets.token_urlsafe(32)
-        emulator, state = _emulator(seed, clock, panel_url)
+        emulator, state = _emulator(seed, clock, emulator_url, panel_url)
         panel = _panel(panel_url, emulator_url, crm_url, context_secret, Path(data_dir), clock)
+        organisation = _demo_organisation(state)
         crm = create_demo_crm(panel_url=panel_url, context_secret=context_secret, account_id=account_id,
-                              directory=lambda: build_directory(state.customers()), clock=clock,
-                              issuer=panel.config["CONTEXT_ISSUER"], audience=panel.config["CONTEXT_AUDIENCE"])
+                              directory=lambda: build_directory(state.customers(organisation["tenant_id"])),
+                              clock=clock, issuer=panel.config["CONTEXT_ISSUER"],
+                              audience=panel.config["CONTEXT_AUDIENCE"])
+        crm.config["DEMO_ORGANISATION"] = organisation["name"]
     except BaseException:
         _stop_all(servers)
         for step in cleanup:
@@ -130,11 +133,20 @@ def _serve(port: int) -> RunningServer:
         raise OSError(f"port {port} is in use") from None
 
 
-def _emulator(seed: int, clock: Clock | None, panel_url: str) -> tuple[Flask, Any]:
+def _emulator(seed: int, clock: Clock | None, emulator_url: str, panel_url: str) -> tuple[Flask, Any]:
     from plugin.emulator import create_emulator, emulator_state
 
     app = create_emulator(seed=seed, clock=clock, redirect_uris=(panel_url + OAUTH_CALLBACK_PATH,))
-    return app, emulator_state(app)
+    state = emulator_state(app)
+    state.base_url = emulator_url  # the issuer of its tokens, which the panel checks
+    return app, state
+
+
+def _demo_organisation(state: Any) -> dict[str, str]:
+    """The organisation the CRM's customers come from: the first one, which Xero's consent page ticks.
+
+    Records from every organisation would leave half the CRM unmatched once one is connected."""
+    return state.tenants[0]
 
 
 def _panel(panel_url: str, emulator_url: str, crm_url: str, context_secret: str, data_dir: Path,
@@ -163,7 +175,8 @@ def welcome(handle: DemoHandle) -> str:
         "",
         "  1. You start as Ada Admin. Open Admin settings > Apps & Integrations > Xero",
         f"     ({handle.crm_url}/settings/integrations/xero) and click Connect to Xero.",
-        "  2. Sign in as demo@example.com with password demo, allow access, pick an organisation, Save.",
+        "  2. Sign in as demo@example.com with password demo and allow access to",
+        f"     {handle.crm_app.config['DEMO_ORGANISATION']}. Back in the CRM, click Save.",
         "  3. Switch to Sam Rep (top right) and open a contact from Contacts.",
         "",
         "Press Ctrl-C to stop. Nothing is kept between runs.",
