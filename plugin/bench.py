@@ -1,0 +1,571 @@
+"""`xero-panel bench`: figures for the README (not a test; nothing here asserts on time).
+
+Everything runs on this machine against the local emulator: parse speed against xero-python, warm and
+cold render times, Xero calls per 100 panel actions, a bounded load run under gunicorn (2 workers,
+50 users), freshness with and without webhooks, and peak memory per worker. Prints a table and
+writes JSON (default bench-results/bench.json, git-ignored). `--quick` makes every run small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import requests
+
+BENCH_KEY = "bench-webhook-key"
+CONTEXT_SECRET = "bench-context-secret-0123456789abcdef"
+ACCOUNT = "bench-account"
+SESSION_PATTERN = re.compile(r"hx-headers='([^']*)'")
+VIEWS = ("open", "unpaid", "paid", "overdue", "pinned")
+
+
+# --- the world the benchmark runs in ------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The emulator served on loopback (429s counted) and a panel app connected to its first organisation."""
+
+    emulator_app: Any
+    emulator_url: str
+    app: Any
+    tenant_id: str
+    data_dir: Path
+    config: dict[str, Any]
+    statuses: Counter = field(default_factory=Counter)
+    servers: list = field(default_factory=list)
+
+    @property
+    def state(self):
+        from plugin.emulator import emulator_state
+
+        return emulator_state(self.emulator_app)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start_world(data_dir: Path, *, ttl: int = 60, redis_url: str = "") -> World:
+    from cryptography.fernet import Fernet
+
+    from plugin.emulator import create_emulator
+    from plugin.serving import serve_in_thread
+
+    emulator_app = create_emulator(seed=1)
+    statuses: Counter = Counter()
+    emulator_app.wsgi_app = _counting(emulator_app.wsgi_app, statuses)
+    emulator_server = serve_in_thread(emulator_app)
+    from plugin.emulator import emulator_state
+
+    emulator_state(emulator_app).base_url = emulator_server.url
+    config = {
+        "DATABASE_URL": f"sqlite:///{data_dir}/panel.sqlite",
+        "XERO_EMULATOR_URL": emulator_server.url,
+        "CONTEXT_SECRET": CONTEXT_SECRET,
+        "SECRET_KEY": secrets.token_urlsafe(24),
+        "TOKEN_KEY": Fernet.generate_key().decode(),
+        "WEBHOOK_KEY": BENCH_KEY,
+        "CACHE_TTL": ttl,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
+    }
+    from plugin import create_app
+
+    app = create_app(config)
+    tenant_id = _connect(app, emulator_state(emulator_app))
+    world = World(emulator_app, emulator_server.url, app, tenant_id, data_dir, config, statuses, [emulator_server])
+    return world
+
+
+def _counting(wsgi_app, statuses: Counter):
+    def app(environ, start_response):
+        def counting_start(status, headers, exc_info=None):
+            statuses[status.split()[0]] += 1
+            return start_response(status, headers, exc_info)
+
+        return wsgi_app(environ, counting_start)
+
+    return app
+
+
+def _connect(app, state) -> str:
+    """Leave the account connected to the first organisation, as the admin flow would."""
+    from plugin.clock import SystemClock
+    from plugin.storage import get_database
+    from plugin.xero.parse import parse_token_set
+
+    tenant = state.tenants[0]
+    tokens = parse_token_set(state.issue_token_set(), SystemClock().now())
+    connections = get_database(app).connections
+    connections.store_consent(ACCOUNT, tokens, connected_by_email="demo@example.com")
+    connections.choose_tenant(ACCOUNT, tenant["tenant_id"], tenant_name=tenant["name"],
+                              short_code=tenant["short_code"], base_currency=tenant["base_currency"])
+    connections.activate(ACCOUNT)
+    return tenant["tenant_id"]
+
+
+def unique_customers(state, tenant_id: str) -> list[dict[str, Any]]:
+    """Seeded customers whose email no other customer shares (so the panel matches exactly one)."""
+    customers = state.customers(tenant_id)
+    emails = Counter(customer["email"].lower() for customer in customers if customer["email"])
+    return [customer for customer in customers if customer["email"] and emails[customer["email"].lower()] == 1]
+
+
+def grow_contact(state, tenant_id: str, contact_id: str, target: int) -> None:
+    """Give the contact at least `target` invoices through the emulator's create_invoice control."""
+    have = len(state.orgs[tenant_id].invoices_of(contact_id))
+    for index in range(max(0, target - have)):
+        state.create_invoice(tenant_id, contact_id, amount=f"{100 + index % 900}.00", reference=f"bench {index}")
+
+
+def context_url(base: str, customer: dict[str, Any], *, user: str = "rep-1") -> str:
+    from plugin.clock import SystemClock
+    from plugin.embed.context import encode_context
+
+    claims = {"iss": "demo-crm", "aud": "xero-invoice-panel", "account": ACCOUNT,
+              "user": {"id": user, "email": f"{user}@example.com", "name": user, "role": "member",
+                       "locale": "en-NZ", "tz": "Pacific/Auckland"},
+              "record": {"type": "contact", "id": f"c-{customer['contact_id'][:8]}", "name": customer["name"],
+                         "email": customer["email"]}}
+    return f"{base}/panel?context={encode_context(claims, CONTEXT_SECRET, clock=SystemClock())}"
+
+
+def session_of(html: str) -> str:
+    found = SESSION_PATTERN.search(html)
+    if not found:
+        raise RuntimeError("the panel page carried no session header")
+    return json.loads(unescape(found.group(1)))["X-Panel-Session"]
+
+
+class Rep:
+    """One rep's panel through the Flask test client (server time only, no sockets)."""
+
+    def __init__(self, app, customer: dict[str, Any], user: str = "rep-1") -> None:
+        self.client = app.test_client()
+        self.customer = customer
+        self.user = user
+        self.session = ""
+
+    def open(self) -> str:
+        response = self.client.get(context_url("", self.customer, user=self.user))
+        html = response.get_data(as_text=True)
+        self.session = session_of(html)
+        return html
+
+    def get(self, path: str, **params) -> str:
+        headers = {"X-Panel-Session": self.session, "HX-Request": "true"}
+        response = self.client.get(path, query_string=params, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} -> {response.status_code}")
+        return response.get_data(as_text=True)
+
+    def post(self, path: str, **form) -> str:
+        headers = {"X-Panel-Session": self.session, "HX-Request": "true"}
+        return self.client.post(path, data=form, headers=headers).get_data(as_text=True)
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+def parse_speed(quick: bool) -> dict[str, Any]:
+    from plugin.bench_parse import compare_parse
+
+    return compare_parse(1000, repeats=3 if quick else 15)
+
+
+def warm_render(world: World, quick: bool) -> dict[str, Any]:
+    """p50/p95 server time of a warm panel render (view switch) for contacts with 25, 100 and 1000 invoices."""
+    customers = unique_customers(world.state, world.tenant_id)
+    results = {}
+    repeats = 40 if quick else 300
+    for size, customer in zip((25, 100, 1000), customers[:3], strict=True):
+        grow_contact(world.state, world.tenant_id, customer["contact_id"], size)
+        rep = Rep(world.app, customer)
+        rep.open()
+        timings = []
+        for index in range(repeats):
+            started = time.perf_counter()
+            rep.get("/panel/invoices", view=VIEWS[index % 2])  # open and unpaid: the busiest views
+            timings.append(time.perf_counter() - started)
+        invoices = len(world.state.orgs[world.tenant_id].invoices_of(customer["contact_id"]))
+        results[str(size)] = {"invoices": invoices, **_percentiles(timings)}
+    return results
+
+
+def cold_render(world: World, quick: bool) -> dict[str, Any]:
+    """A first view of a contact nobody has opened, minus the latency the emulator adds to each Xero call."""
+    latency = 0.2
+    customers = unique_customers(world.state, world.tenant_id)[3:8 if quick else 13]
+    world.state.set_latency(latency)
+    extra, calls = [], []
+    try:
+        for customer in customers:
+            before = world.state.api_calls()
+            started = time.perf_counter()
+            Rep(world.app, customer).open()
+            elapsed = time.perf_counter() - started
+            made = world.state.api_calls() - before
+            calls.append(made)
+            extra.append(elapsed - made * latency)
+    finally:
+        world.state.set_latency(0)
+    return {"emulator_latency_s": latency, "xero_calls_per_cold_view": statistics.mean(calls),
+            **_percentiles(extra)}
+
+
+def calls_per_actions(world: World) -> dict[str, Any]:
+    """Xero calls made by 100 panel actions: 10 reps each open a contact, then switch views, search,
+    filter by date, pin and unpin, and show more."""
+    customers = unique_customers(world.state, world.tenant_id)[13:23]
+    cold = other = 0
+    cold_calls = other_calls = 0
+    for index, customer in enumerate(customers):
+        rep = Rep(world.app, customer, user=f"mix-{index}")
+        before = world.state.api_calls()
+        rep.open()
+        cold += 1
+        cold_calls += world.state.api_calls() - before
+        first_invoice = world.state.orgs[world.tenant_id].invoices_of(customer["contact_id"])
+        pin_id = first_invoice[0].invoice_id if first_invoice else "none"
+        before = world.state.api_calls()
+        for action in _action_mix(pin_id):
+            action(rep)
+            other += 1
+        other_calls += world.state.api_calls() - before
+    return {"actions": cold + other, "xero_calls": cold_calls + other_calls,
+            "cold_views": cold, "calls_per_cold_view": cold_calls / max(cold, 1),
+            "other_actions": other, "calls_per_other_action": other_calls / max(other, 1)}
+
+
+def _action_mix(pin_id: str) -> list:
+    return [
+        lambda rep: rep.get("/panel/invoices", view="unpaid"),
+        lambda rep: rep.get("/panel/invoices", view="paid"),
+        lambda rep: rep.get("/panel/invoices", view="overdue"),
+        lambda rep: rep.get("/panel/invoices", view="open", q="INV-00"),
+        lambda rep: rep.get("/panel/invoices", view="open", start="2025-01-01", end="2026-03-01"),
+        lambda rep: rep.post(f"/panel/pins/{pin_id}"),
+        lambda rep: rep.get("/panel/invoices", view="pinned"),
+        lambda rep: rep.get("/panel/invoices", view="open", limit="50"),
+        lambda rep: rep.post(f"/panel/pins/{pin_id}"),
+    ]
+
+
+def freshness(world: World, quick: bool, *, poll: float = 3.0) -> dict[str, Any]:
+    """Seconds from a payment added in the emulator to an open panel showing it.
+
+    With webhooks: the emulator POSTs to /webhooks/xero and the open panel polls /panel/changed every
+    `poll` seconds, re-rendering when told. Without: the rep keeps clicking (a render a second) and sees
+    the change once the cached data is past its TTL.
+    """
+    from plugin.emulator.state import WebhookTarget
+    from plugin.serving import serve_in_thread
+    from plugin.webhooks import version_poll_url
+
+    server = serve_in_thread(world.app)
+    world.servers.append(server)
+    customers = unique_customers(world.state, world.tenant_id)
+    results = {}
+    for mode, customer in (("with_webhooks", customers[23]), ("without_webhooks", customers[24])):
+        wait_for_budget(world, 6)
+        invoice = _open_invoice(world, customer["contact_id"])
+        rep = Rep(world.app, customer)
+        rep.open()
+        before_html = rep.get("/panel/invoices", view="open")
+        webhooks_on = mode == "with_webhooks"
+        world.state.webhook = WebhookTarget(f"{server.url}/webhooks/xero", BENCH_KEY) if webhooks_on else None
+        with world.app.test_request_context():
+            poll_url = version_poll_url(world.tenant_id, customer["contact_id"], _fetched_at(world, customer))
+        changed_at = time.monotonic()
+        world.state.add_payment(invoice.invoice_id, "1.00", reference="bench freshness")
+        deadline = changed_at + (20 if mode == "with_webhooks" else float(world.config["CACHE_TTL"]) + 30)
+        seen = None
+        while time.monotonic() < deadline:
+            if mode == "with_webhooks":
+                time.sleep(poll)
+                if rep.client.get(poll_url).status_code != 200:
+                    continue
+            else:
+                time.sleep(1.0)
+            if rep.get("/panel/invoices", view="open") != before_html:  # the new balance is on the page
+                seen = time.monotonic() - changed_at
+                break
+        results[mode] = {"seconds": seen, "poll_s": poll if mode == "with_webhooks" else 1.0,
+                         "cache_ttl_s": world.config["CACHE_TTL"]}
+    world.state.webhook = None
+    return results
+
+
+def _open_invoice(world: World, contact_id: str):
+    for invoice in world.state.orgs[world.tenant_id].invoices_of(contact_id):
+        if invoice.status == "AUTHORISED" and invoice.amount_due > 1:
+            return invoice
+    new_id = world.state.create_invoice(world.tenant_id, contact_id, amount="250.00")
+    return world.state.find_invoice(new_id)[1]
+
+
+def _fetched_at(world: World, customer: dict[str, Any]):
+    from plugin.cache import cache
+    from plugin.panel.service import invoices_key
+
+    with world.app.app_context():
+        return cache.get(invoices_key(world.tenant_id, customer["contact_id"])).fetched_at
+
+
+# --- the load run -------------------------------------------------------------------------------
+
+
+def load_run(world: World, *, duration: float, users: int, workers: int) -> dict[str, Any]:
+    """Warm renders under gunicorn on loopback: `users` reps each on their own contact, clicking as fast as
+    the server answers, for `duration` seconds. Shared Redis cache when REDIS_URL is reachable."""
+    port = _free_port()
+    # Warm renders are what this measures: entries stay fresh for the run (the shared cache already holds the
+    # contacts opened above; without Redis each worker fetches its own, so fewer contacts keep within budget).
+    config = {**world.config, "CACHE_TTL": 3600}
+    env = {**os.environ, **{f"XERO_PANEL_{key}": str(value) for key, value in config.items()}}
+    command = [sys.executable, "-m", "plugin.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers",
+               str(workers), "--threads", "4"]
+    gunicorn = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base)
+        worker_pids = _children(gunicorn.pid)
+        customers = unique_customers(world.state, world.tenant_id)[: 20 if world.config["REDIS_URL"] else 10]
+        wait_for_budget(world, 2 * len(customers) * (1 if world.config["REDIS_URL"] else workers))
+        sessions = _open_sessions(base, customers, users)
+        before_429 = world.statuses["429"]
+        calls_before = world.state.api_calls()
+        timings, errors, busy = _hammer(base, sessions, duration)
+        memory = {str(pid): _peak_rss_mb(pid) for pid in worker_pids}
+        return {
+            "workers": workers, "users": users, "duration_s": duration, "requests": len(timings),
+            "renders_per_s": len(timings) / duration, **_percentiles(timings), "errors": errors,
+            "busy_notices": busy, "emulator_429s": world.statuses["429"] - before_429,
+            "xero_calls_during_run": world.state.api_calls() - calls_before,
+            "shared_cache": bool(world.config["REDIS_URL"]), "peak_rss_mb_per_worker": memory,
+        }
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=20)
+
+
+def _open_sessions(base: str, customers: list[dict[str, Any]], users: int) -> list[str]:
+    sessions = []
+    with requests.Session() as http:
+        for index in range(users):
+            customer = customers[index % len(customers)]
+            response = http.get(context_url(base, customer, user=f"load-{index}"), timeout=30)
+            sessions.append(session_of(response.text))
+    return sessions
+
+
+def _hammer(base: str, sessions: list[str], duration: float) -> tuple[list[float], int, int]:
+    """Every user clicks through the views as fast as answers come. Errors: no 200; busy: "Xero is busy" shown."""
+    timings: list[float] = []
+    errors = busy = 0
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def user(index: int) -> None:
+        nonlocal errors, busy
+        mine, failed, refused = [], 0, 0
+        headers = {"X-Panel-Session": sessions[index], "HX-Request": "true"}
+        with requests.Session() as http:
+            step = 0
+            while time.monotonic() < stop_at:
+                started = time.perf_counter()
+                try:
+                    response = http.get(f"{base}/panel/invoices", params={"view": VIEWS[step % 4]}, headers=headers,
+                                        timeout=30)
+                    ok = response.status_code == 200
+                    refused += "Xero is busy" in response.text
+                except requests.RequestException:
+                    ok = False
+                mine.append(time.perf_counter() - started)
+                failed += 0 if ok else 1
+                step += 1
+        with lock:
+            timings.extend(mine)
+            errors += failed
+            busy += refused
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        list(pool.map(user, range(len(sessions))))
+    return timings, errors, busy
+
+
+def wait_for_budget(world: World, calls: int) -> None:
+    """Sleep until this minute's budget has room for `calls` (the bench shares one organisation's 60 a minute)."""
+    from plugin.budget import budget_for
+
+    budget = budget_for(world.app)
+    deadline = time.monotonic() + 70
+    while budget.usage(world.tenant_id).minute_remaining < min(calls, 60) and time.monotonic() < deadline:
+        time.sleep(1)
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def _children(pid: int) -> list[int]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        path = Path(f"/proc/{pid}/task/{pid}/children")
+        pids = [int(child) for child in path.read_text().split()] if path.exists() else []
+        if pids:
+            return pids
+        time.sleep(0.2)
+    return []
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _redis_url() -> str:
+    """The configured Redis, else the local one when it answers; empty when there is none."""
+    url = os.environ.get("XERO_PANEL_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+        return url
+    except Exception:  # any failure means: no Redis to share
+        return ""
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    if not ordered:
+        return {"p50_ms": float("nan"), "p95_ms": float("nan")}
+    return {"p50_ms": round(1000 * statistics.median(ordered), 3),
+            "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3)}
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulator request drowns the table
+    quick = bool(getattr(args, "quick", False))
+    duration = 5.0 if quick else float(getattr(args, "duration", 60.0))
+    users = int(getattr(args, "users", 50))
+    workers = int(getattr(args, "workers", 2))
+    results: dict[str, Any] = {"machine": _machine(), "quick": quick}
+    with tempfile.TemporaryDirectory(prefix="xero-panel-bench-") as folder:
+        world = start_world(Path(folder), ttl=5 if quick else 60, redis_url=_redis_url())
+        try:
+            results["parse"] = parse_speed(quick)
+            results["warm_render"] = warm_render(world, quick)
+            results["cold_render"] = cold_render(world, quick)
+            results["calls_per_100_actions"] = calls_per_actions(world)
+            results["freshness"] = freshness(world, quick)
+            results["load"] = load_run(world, duration=duration, users=users, workers=workers)
+        finally:
+            world.stop()
+            _forget_redis_keys(world.config)
+    print(format_table(results))
+    path = Path(getattr(args, "json", "bench-results/bench.json"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+def _forget_redis_keys(config: dict[str, Any]) -> None:
+    if not config.get("REDIS_URL"):
+        return
+    import redis
+
+    connection = redis.Redis.from_url(config["REDIS_URL"])
+    for key in connection.scan_iter(match=config["REDIS_KEY_PREFIX"] + "*", count=500):
+        connection.delete(key)
+
+
+def _machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
+
+
+def format_table(results: dict[str, Any]) -> str:
+    parse, warm, cold = results["parse"], results["warm_render"], results["cold_render"]
+    mix, load, fresh = results["calls_per_100_actions"], results["load"], results["freshness"]
+    memory = [value for value in load["peak_rss_mb_per_worker"].values() if value is not None]
+    rows = [
+        ("1 parse 1000-invoice page",
+         f"{parse['client_s'] * 1000:.1f} ms vs xero-python {parse['sdk_s'] * 1000:.1f} ms = {parse['ratio']:.1f}x",
+         ">= 4x"),
+        *[(f"2 warm render, {size} invoices", f"p50 {row['p50_ms']:.2f} ms, p95 {row['p95_ms']:.2f} ms",
+           "p50 <= 5 ms at 100" if size == "100" else "") for size, row in warm.items()],
+        ("3 cold render above latency",
+         f"p50 {cold['p50_ms']:.1f} ms, p95 {cold['p95_ms']:.1f} ms "
+         f"({cold['xero_calls_per_cold_view']:.1f} calls x {cold['emulator_latency_s']} s)", ""),
+        ("4 Xero calls per 100 actions",
+         f"{mix['xero_calls']} in {mix['actions']}: {mix['calls_per_cold_view']:.1f} per cold view, "
+         f"{mix['calls_per_other_action']:.2f} per other action", "<= 1 per cold view, 0 others"),
+        ("5 load run", f"{load['renders_per_s']:.0f} renders/s, p95 {load['p95_ms']:.1f} ms, {load['errors']} errors, "
+                       f"{load['busy_notices']} busy, "
+                       f"{load['emulator_429s']} 429s ({load['workers']} workers, {load['users']} users, "
+                       f"{load['duration_s']:.0f} s)", ">= 400/s, 0 errors, 0 429s"),
+        ("6 freshness with webhooks", _seconds(fresh["with_webhooks"]["seconds"])
+         + f" (poll every {fresh['with_webhooks']['poll_s']:.0f} s)", "<= 5 s"),
+        ("6 freshness without webhooks", _seconds(fresh["without_webhooks"]["seconds"])
+         + f" (cache TTL {fresh['without_webhooks']['cache_ttl_s']} s)", ""),
+        ("7 peak memory per worker", ", ".join(f"{value:.0f} MB" for value in memory) or "n/a", ""),
+    ]
+    width = max(len(row[0]) for row in rows)
+    lines = [f"{'figure'.ljust(width)} | measured | target", f"{'-' * width}-|----------|-------"]
+    lines += [f"{name.ljust(width)} | {value} | {target}" for name, value, target in rows]
+    machine = results["machine"]
+    lines.append(f"\nmachine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}")
+    return "\n".join(lines)
+
+
+def _seconds(value: float | None) -> str:
+    return "not seen" if value is None else f"{value:.1f} s"
