@@ -1,0 +1,51 @@
+"""`xero-panel serve` builds gunicorn from our options and our app factory; the bench's table reads its JSON."""
+
+from __future__ import annotations
+
+import argparse
+
+from plugin.bench import _percentiles, format_table
+from plugin.cli import build_parser
+from plugin.serve import PanelApplication, gunicorn_options
+
+
+def test_serve_options_come_from_the_command_line():
+    args = build_parser().parse_args(["serve", "--bind", "127.0.0.1:6100", "--workers", "3"])
+    options = gunicorn_options(args)
+    assert (options["bind"], options["workers"]) == ("127.0.0.1:6100", 3)
+
+
+def test_gunicorn_application_uses_the_app_factory(tmp_path):
+    args = argparse.Namespace(bind="127.0.0.1:0", workers=2, threads=2)
+    application = PanelApplication(gunicorn_options(args), {"DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"})
+    assert application.cfg.workers == 2
+    app = application.load()
+    assert "webhooks.receive" in app.view_functions
+
+
+def test_bench_flags_include_duration_and_quick():
+    args = build_parser().parse_args(["bench", "--quick", "--duration", "5"])
+    assert args.quick and args.duration == 5.0
+
+
+def test_bench_table_shows_every_figure():
+    results = {
+        "machine": {"cpu": "test cpu", "cores": 2, "python": "3.11"},
+        "parse": {"client_s": 0.01, "sdk_s": 0.05, "ratio": 5.0},
+        "warm_render": {"100": {"p50_ms": 1.0, "p95_ms": 2.0}},
+        "cold_render": {"p50_ms": 10.0, "p95_ms": 20.0, "xero_calls_per_cold_view": 1.0, "emulator_latency_s": 0.2},
+        "calls_per_100_actions": {"xero_calls": 10, "actions": 100, "calls_per_cold_view": 1.0,
+                                  "calls_per_other_action": 0.0},
+        "load": {"renders_per_s": 500, "p95_ms": 30.0, "errors": 0, "busy_notices": 0, "emulator_429s": 0,
+                 "workers": 2, "users": 50, "duration_s": 60, "peak_rss_mb_per_worker": {"1": 90.0}},
+        "freshness": {"with_webhooks": {"seconds": 3.1, "poll_s": 3.0},
+                      "without_webhooks": {"seconds": None, "cache_ttl_s": 60}},
+    }
+    table = format_table(results)
+    for figure in ("1 parse", "2 warm render", "3 cold render", "4 Xero calls", "5 load run", "6 freshness",
+                   "7 peak memory", "not seen"):
+        assert figure in table
+
+
+def test_percentiles_of_samples():
+    assert _percentiles([0.001 * n for n in range(1, 101)]) == {"p50_ms": 50.5, "p95_ms": 96.0}
