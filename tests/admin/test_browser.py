@@ -1,0 +1,76 @@
+"""The admin path in headless Chromium, framed by the demo CRM: Connect opens Xero's sign-in in its own
+window, and when that window finishes, the framed settings page updates by itself.
+
+Screenshots go to $PANEL_SHOTS_DIR (default /tmp/shots); they are for people, the assertions are the test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from plugin.clock import FixedClock
+from plugin.democrm.launcher import start_demo
+from tests.conftest import TODAY
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(os.environ.get("PANEL_SHOTS_DIR", "/tmp/shots"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def demo(tmp_path):
+    handle = start_demo(clock=FixedClock.at(TODAY), data_dir=tmp_path)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
+        yield launched
+        launched.close()
+
+
+def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_live(browser, demo, monkeypatch):
+    # Poll so rarely that only the sign-in window's message can update the page within the test.
+    monkeypatch.setattr("plugin.admin.views.WAITING_POLL_SECONDS", 600)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    frame = page.frame_locator("#xero-admin-frame")
+    frame.locator("text=Connect to Xero").wait_for()
+
+    with page.expect_popup() as opened:
+        frame.locator("button", has_text="Connect to Xero").click()
+    window = opened.value
+    window.wait_for_selector("input[name=password]")
+    window.fill("input[name=email]", "demo@example.com")
+    window.fill("input[name=password]", "demo")
+    window.click("button[type=submit]")
+    window.click("button[value=allow]")
+    window.wait_for_selector("text=You can close this window")
+    window.screenshot(path=str(SHOTS / "admin-signed-in-window.png"))
+
+    # Told by the window's postMessage: no reload, no click in the frame.
+    frame.locator('#xero-connection[data-state="pending"]').wait_for(timeout=10_000)
+    frame.locator("text=demo@example.com").first.wait_for()
+    page.screenshot(path=str(SHOTS / "admin-pending.png"), full_page=True)
+
+    frame.locator("button", has_text="Save").click()
+    frame.locator('#xero-connection[data-state="active"]').wait_for()
+    frame.locator("button", has_text="Show diagnostics").click()
+    frame.locator("[data-diagnostics]").wait_for()
+    page.screenshot(path=str(SHOTS / "admin-active-diagnostics.png"), full_page=True)
+    assert errors == []
