@@ -69,6 +69,18 @@ def test_manifest_scopes_are_exactly_the_scopes_the_client_requests(manifest, ap
     assert manifest["oauth"]["scopes_config_key"] in configuration.DEFAULTS
 
 
+def test_the_authorize_url_the_admin_flow_sends_asks_for_exactly_the_manifest_scopes(manifest, app):
+    from urllib.parse import parse_qs, urlsplit
+
+    from plugin.connection import oauth_for
+
+    with app.app_context():
+        url = oauth_for().authorization_request().url
+    query = parse_qs(urlsplit(url).query)
+    assert query["scope"][0].split() == manifest["oauth"]["scopes"]
+    assert urlsplit(query["redirect_uri"][0]).path == manifest["oauth"]["redirect_path"]
+
+
 def test_every_record_type_has_the_panel_and_its_freshworks_placement(manifest):
     record_types = manifest["record_types"]
     assert set(record_types) == set(PLACEMENTS)
