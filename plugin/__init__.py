@@ -17,7 +17,8 @@ from plugin.paths import STATIC_DIR, TEMPLATES_DIR
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the panel app: defaults, then XERO_PANEL_* environment, then `config`.
 
-    Pass `CLOCK` (a plugin.clock.Clock) in `config` to fix time in tests.
+    Pass `CLOCK` (a plugin.clock.Clock) in `config` to fix time in tests, and `INSTANCE_PATH`
+    (or XERO_PANEL_INSTANCE_PATH) to keep the SQLite file and generated keys somewhere else.
     """
     from plugin import cache, extensions, storage, webhooks
     from plugin import config as configuration
@@ -28,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(
         __name__,
+        instance_path=configuration.instance_path(config),
         instance_relative_config=True,
         template_folder=str(TEMPLATES_DIR),
         static_folder=str(STATIC_DIR),

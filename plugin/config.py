@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,12 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_KEY": "",
     "SECRET_KEY": "",
 }
+
+
+def instance_path(overrides: Mapping[str, Any] | None) -> str | None:
+    """Where generated keys and the SQLite file live; None lets Flask choose (./instance in a checkout)."""
+    chosen = (overrides or {}).get("INSTANCE_PATH") or os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
+    return str(Path(chosen).resolve()) if chosen else None
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:

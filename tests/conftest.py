@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS_DIR = ROOT.parent / "shared" / "xero-openapi"
 
 TODAY = "2026-03-01T09:00:00+00:00"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _instance_folder_outside_the_checkout(tmp_path_factory):
+    """Apps built without an explicit INSTANCE_PATH keep keys and SQLite in a temp folder, not ./instance."""
+    os.environ.setdefault("XERO_PANEL_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
 
 
 @pytest.fixture

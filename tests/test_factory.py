@@ -2,10 +2,12 @@ from plugin import create_app
 
 
 def test_app_builds_with_no_configuration_at_all(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XERO_PANEL_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app()
     assert not app.testing
     assert app.config["CACHE_TTL"] == 60
+    assert app.instance_path == str(tmp_path / "instance")
+    assert (tmp_path / "instance" / "panel.sqlite").exists()
 
 
 def test_environment_overrides_defaults_and_mapping_overrides_environment(monkeypatch):
