@@ -38,10 +38,14 @@
     var notice = document.getElementById("admin-notice");
     if (!notice) { return; }
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    notice.textContent = status === 401 || status === 403
+    var sessionEnded = status === 401 || status === 403;
+    notice.textContent = sessionEnded
       ? "Your session on this page has ended. Reopen the Xero settings from the CRM."
       : "Something went wrong. Try again in a moment.";
     notice.hidden = false;
+    // A poll that can no longer succeed stops: htmx polls only while its element is in the page.
+    var polling = document.querySelector('#xero-connection[data-state="signing_in"]');
+    if (sessionEnded && polling) { polling.removeAttribute("hx-trigger"); polling.replaceWith(polling.cloneNode(true)); }
   });
 
   // --- in the sign-in window ---
