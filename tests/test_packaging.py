@@ -39,7 +39,8 @@ CHECK_INSTALLED_COPY = textwrap.dedent(
 def test_wheel_installs_with_templates_static_and_manifest(tmp_path):
     wheel_dir = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheel_dir), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(wheel_dir), str(ROOT)],
         check=True,
     )
     wheel = next(wheel_dir.glob("xero_invoice_panel-*.whl"))
@@ -51,7 +52,8 @@ def test_wheel_installs_with_templates_static_and_manifest(tmp_path):
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     Path(purelib, "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", purelib, str(wheel)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", purelib, str(wheel)],
+                   check=True)
 
     result = subprocess.run([python, "-I", "-c", CHECK_INSTALLED_COPY], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
