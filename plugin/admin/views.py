@@ -7,7 +7,8 @@ Two kinds of routes:
   neither header nor usable cookies. It is identified by a one-time ticket (see tickets.py), and
   the callback by the OAuth state it gets back (see oauth_state.py). It only ever redirects to the
   configured Xero authorize URL, never to a URL taken from the request. plugin.embed.headers gives these
-  pages, like every /admin page, Referrer-Policy: no-referrer and Cache-Control: no-store.
+  pages, like every /admin page, Referrer-Policy: no-referrer and Cache-Control: no-store, and, being
+  top-level windows, `frame-ancestors 'none'` instead of the CRM origins (`top_level_only`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from plugin.admin import service
 from plugin.admin.oauth_state import SIGN_IN_TTL
 from plugin.admin.service import AdminActionRefused, IntegrationState, IntegrationStatus, SignInRefused
 from plugin.admin.tickets import TicketRefused, issue_ticket, redeem_ticket
+from plugin.embed.headers import top_level_only
 from plugin.embed.session import require_admin, require_embed_context, require_panel_session
 from plugin.extensions import get_clock
 from plugin.storage import get_database
@@ -146,6 +148,7 @@ def diagnostics() -> str:
 
 
 @bp.get("/connect/start")
+@top_level_only
 def connect_start() -> Response:
     """Redeem the ticket once and send this window to Xero's sign-in (the configured URL, nothing else)."""
     try:
@@ -158,6 +161,7 @@ def connect_start() -> Response:
 
 
 @bp.get("/oauth/callback")
+@top_level_only
 def oauth_callback() -> Response:
     """Xero sends the window back here. Refused unless the state is one we issued and have not seen back."""
     try:

@@ -3,11 +3,18 @@
 `frame-ancestors` replaces X-Frame-Options (which would forbid the CRM from framing us), so that
 header is removed on these routes. Tokens travel in URLs only on the first load: no-referrer and
 no-store keep them out of Referer headers and caches.
+
+A route that must never be framed (the Xero sign-in window, a top-level page) is marked `@top_level_only`:
+it sets `frame-ancestors 'none'` itself, and `add_framed_headers` keeps a policy a view has already set.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, make_response, request
 from werkzeug.wrappers import Response
 
 from plugin.config import crm_origins
@@ -31,12 +38,27 @@ def is_framed_path(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in FRAMED_PREFIXES)
 
 
+def top_level_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page under /admin or /panel that nobody may frame: no CRM origin in frame-ancestors, and
+    X-Frame-Options for browsers that predate CSP frame-ancestors."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        response = make_response(view(*args, **kwargs))
+        response.headers["Content-Security-Policy"] = content_security_policy(())
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    return wrapper
+
+
 def add_framed_headers(response: Response) -> Response:
     if not is_framed_path(request.path):
         return response
-    response.headers["Content-Security-Policy"] = content_security_policy(crm_origins(current_app.config))
+    if "Content-Security-Policy" not in response.headers:  # a view's own, stricter policy stays
+        response.headers["Content-Security-Policy"] = content_security_policy(crm_origins(current_app.config))
+        response.headers.pop("X-Frame-Options", None)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
-    response.headers.pop("X-Frame-Options", None)
     response.vary.add("HX-Request")
     return response

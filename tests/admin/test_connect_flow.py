@@ -106,6 +106,18 @@ def test_the_sign_in_window_pages_do_not_leak_their_url_or_stay_in_caches(admin)
         assert "Set-Cookie" not in page.headers
 
 
+def test_the_sign_in_window_pages_refuse_to_be_framed_while_the_settings_page_allows_the_crm(admin):
+    page = admin.open()
+    start = admin.window.get(admin.sign_in_url(), allow_redirects=False, timeout=10)
+    refused = admin.window.get(f"{admin.panel_url}/admin/connect/start", params={"ticket": "forged"}, timeout=10)
+    done = admin.connect()
+    for window_page in (start, refused, done):
+        assert window_page.headers["Content-Security-Policy"].endswith("frame-ancestors 'none'")
+        assert window_page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" not in page.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page.headers
+
+
 def test_the_start_page_only_ever_redirects_to_xero(admin, emulator):
     admin.open()
     url = admin.sign_in_url() + "&next=https://evil.example/&redirect_uri=https://evil.example/cb"

@@ -12,6 +12,7 @@ from flask import Blueprint, g
 from plugin import create_app
 from plugin.embed import cli as embed_cli
 from plugin.embed.context import encode_context
+from plugin.embed.headers import top_level_only
 from plugin.embed.session import (
     ADMIN_ONLY_MESSAGE,
     SESSION_HEADER,
@@ -42,6 +43,11 @@ def probe_blueprint() -> Blueprint:
     @require_admin
     def admin_page():
         return {"admin": g.embed.user.email}
+
+    @bp.get("/admin/probe/window")
+    @top_level_only
+    def top_level_window():
+        return "a page for a window of its own"
 
     return bp
 
@@ -159,6 +165,15 @@ def test_framed_routes_carry_frame_ancestors_and_no_x_frame_options(web, clock):
         assert answer.headers["Cache-Control"] == "no-store"
         assert "HX-Request" in answer.headers["Vary"]
         assert "X-Frame-Options" not in answer.headers
+
+
+def test_a_top_level_only_route_keeps_its_own_policy_and_refuses_every_frame(web):
+    answer = web.get("/admin/probe/window")
+    csp = answer.headers["Content-Security-Policy"]
+    assert csp.endswith("frame-ancestors 'none'") and "crm.example" not in csp
+    assert "script-src 'self'" in csp
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["Referrer-Policy"] == "no-referrer" and answer.headers["Cache-Control"] == "no-store"
 
 
 def test_other_routes_do_not_get_the_framed_headers(web):
