@@ -21,6 +21,7 @@ from typing import Protocol, TypeVar
 from flask import Flask, current_app
 
 from plugin.clock import Clock, SystemClock
+from plugin.metrics import record_cache_lookup
 from plugin.xero.errors import XeroUnavailable
 
 T = TypeVar("T")
@@ -163,13 +164,18 @@ class SharedInvoices:
 
     `load_invoices(..., stale_ok=True)` returns data past its TTL at once; the caller sees `is_current(snapshot)`
     False, shows it marked with its age, and asks again with `stale_ok=False` (an htmx request on load).
+
+    `on_lookup(tenant_id, hit=...)` hears every cache lookup (not Refresh, which skips the cache): the panel's
+    hit rate in the admin diagnostics (plugin.metrics.record_cache_lookup).
     """
 
-    def __init__(self, store, *, flight: SingleFlight, clock: Clock, changes=None) -> None:
+    def __init__(self, store, *, flight: SingleFlight, clock: Clock, changes=None,
+                 on_lookup: Callable[..., None] | None = None) -> None:
         self.store = store
         self.flight = flight
         self.clock = clock  # the app's clock, the one snapshots are stamped with
         self.changes = changes  # plugin.webhooks.ChangeLog, or None
+        self.on_lookup = on_lookup
 
     def __getattr__(self, name: str):
         return getattr(self.store, name)
@@ -183,7 +189,10 @@ class SharedInvoices:
 
     def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False):
         cached = None if force else self.store.peek(tenant_id, contact_id)
-        if cached is not None and (stale_ok or self.is_current(cached)):
+        hit = cached is not None and (stale_ok or self.is_current(cached))
+        if not force and self.on_lookup is not None:
+            self.on_lookup(tenant_id, hit=hit)
+        if hit:
             return cached
         asked_at = self.clock.now() if force else None
 
@@ -210,4 +219,5 @@ def shared_invoices(store) -> SharedInvoices:
     from plugin.webhooks import change_log
 
     clock = current_app.extensions["plugin"]["clock"]
-    return SharedInvoices(store, flight=get_single_flight(), clock=clock, changes=change_log())
+    return SharedInvoices(store, flight=get_single_flight(), clock=clock, changes=change_log(),
+                          on_lookup=record_cache_lookup)

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from flask import current_app
 
-from plugin.admin import metrics
+from plugin import metrics
 from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import ConnectTicket
 from plugin.budget import BudgetUsage, get_budget

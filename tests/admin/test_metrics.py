@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.admin import metrics
+from plugin import metrics
+from plugin.coalesce import LocalLocks, SharedInvoices, SingleFlight
+from plugin.panel.service import InvoiceStore
 
 
 @pytest.fixture
@@ -27,3 +29,37 @@ def test_removing_a_connection_forgets_its_figures(ctx):
     metrics.record_cache_lookup("t-1", hit=True)
     metrics.reset_metrics("t-1")
     assert metrics.cache_stats("t-1").lookups == 0
+
+
+class _Xero:
+    def invoices(self, *, contact_ids=(), page_size=100):
+        return []
+
+
+def test_the_panels_invoice_cache_reports_each_lookup_as_a_hit_or_a_miss(clock):
+    heard: list[tuple[str, bool]] = []
+    cache: dict = {}
+    store = InvoiceStore(cache=_DictCache(cache), clock=clock, client=_Xero, ttl=60)
+    shared = SharedInvoices(store, flight=SingleFlight(LocalLocks()), clock=clock,
+                            on_lookup=lambda tenant_id, *, hit: heard.append((tenant_id, hit)))
+    shared.load_invoices("t-1", "c-1")  # cold
+    shared.load_invoices("t-1", "c-1")  # warm
+    shared.load_invoices("t-1", "c-1", force=True)  # Refresh skips the cache: not a lookup
+    clock.advance(61)
+    shared.load_invoices("t-1", "c-1")  # expired
+    assert heard == [("t-1", False), ("t-1", True), ("t-1", False)]
+
+
+class _DictCache:
+    def __init__(self, data: dict) -> None:
+        self.data = data
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def set(self, key, value, timeout=None):
+        self.data[key] = value
+        return True
+
+    def delete(self, key):
+        return self.data.pop(key, None) is not None

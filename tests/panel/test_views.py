@@ -7,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from plugin import formatting
+from plugin import formatting, metrics
 from plugin import invoices as rules
 from plugin.cache import cache
 from plugin.invoices import View
@@ -327,6 +327,14 @@ def test_xero_unavailable_keeps_the_last_data(panel, opened, emulator):
     body = text_of(panel.post("/panel/refresh", view="unpaid"))
     assert "Xero isn't answering right now" in body
     assert rows_of_text(body)
+
+
+def test_the_admin_cache_hit_rate_counts_the_panels_lookups(panel, opened, connected):
+    panel.get("/panel/invoices", view="paid")
+    panel.get("/panel/invoices", view="unpaid")
+    with panel.app.app_context():
+        stats = metrics.cache_stats(connected["tenant_id"])
+    assert (stats.hits, stats.misses) == (2, 1)  # the cold first load, then two view switches
 
 
 def test_version_changes_after_a_refresh_and_never_calls_xero(panel, opened, clock):
