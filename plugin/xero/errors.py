@@ -25,7 +25,19 @@ class RateLimited(XeroError):
 
     @property
     def user_message(self) -> str:  # type: ignore[override]
-        return f"Xero is busy. Try again in {self.retry_after} seconds."
+        wait = plain_duration(self.retry_after)
+        if self.problem == "day":
+            return f"This organisation has used up today's Xero allowance. Try again in {wait}."
+        return f"Xero is busy. Try again in {wait}."
+
+
+def plain_duration(seconds: int) -> str:
+    """A wait as a rep would say it: seconds under two minutes, then minutes, then hours (a day limit's wait)."""
+    if seconds < 120:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    if seconds < 2 * 3600:
+        return f"{-(-seconds // 60)} minutes"
+    return f"about {round(seconds / 3600)} hours"
 
 
 class TokenExpired(XeroError):
