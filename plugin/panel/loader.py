@@ -5,9 +5,11 @@ Every Xero failure ends here as a plain-words Notice; the panel keeps the last d
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from plugin.clock import Clock
+from plugin.coalesce import shared_invoices
 from plugin.connection import NotConnected
 from plugin.embed.context import EmbedContext
 from plugin.invoices import View
@@ -26,6 +28,8 @@ from plugin.panel.service import (
 )
 from plugin.storage import ConnectionInfo, PanelStore
 from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable
+
+log = logging.getLogger(__name__)
 
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
@@ -67,7 +71,8 @@ class PanelLoader:
         self.clock = clock
         self.client = client
         self.deep_link_base = deep_link_base
-        self.store = InvoiceStore(cache=cache, clock=clock, client=client, ttl=ttl)
+        # shared_invoices (plugin.coalesce): one Xero call per contact across workers, webhook changes honoured.
+        self.store = shared_invoices(InvoiceStore(cache=cache, clock=clock, client=client, ttl=ttl))
         self.ttl = ttl
         self._connection: ConnectionInfo | None = None
 
@@ -169,6 +174,10 @@ class PanelLoader:
         return built
 
     def _notice_for(self, error: XeroError) -> Notice:
+        # Error texts name the call and status, never a token; the rep sees only user_message.
+        record = self.embed.record
+        log.warning("panel for account %s, %s %s: %s: %s", self.account_id, record.type, record.id,
+                    type(error).__name__, error)
         if isinstance(error, NotConnected):
             return Notice(Problem.NOT_SET_UP, error.user_message)
         if isinstance(error, ConnectionRevoked):
