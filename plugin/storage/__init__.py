@@ -10,8 +10,12 @@ brings the schema up to date with Alembic.
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+import logging
+
+from flask import Flask, current_app, render_template, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.wrappers import Response
 
 from plugin.clock import Clock
 from plugin.storage import migrate
@@ -57,6 +61,10 @@ __all__ = [
     "init_app",
 ]
 
+log = logging.getLogger(__name__)
+
+STORAGE_UNAVAILABLE_MESSAGE = "The panel can't reach its database right now. Try again in a minute."
+
 
 class PanelStore(Database):
     """The app's database with its repositories attached."""
@@ -74,8 +82,21 @@ def init_app(app: Flask) -> None:
     url = database_url(app.config.get("DATABASE_URL") or "", app.instance_path)
     store = PanelStore(build_engine(url), cipher_for(app), app.extensions["plugin"]["clock"])
     app.extensions["storage"] = store
+    for error in (OperationalError, InterfaceError):
+        app.register_error_handler(error, _storage_unavailable)
     if _as_bool(app.config["DATABASE_AUTO_UPGRADE"]):
         migrate.upgrade(store.engine)
+
+
+def _storage_unavailable(error: OperationalError | InterfaceError) -> Response:
+    """The database is down, locked or unreachable: a plain 503 page instead of a 500, and the cause in the log.
+
+    Only the driver's own message is logged: SQLAlchemy's full text carries the statement's parameters.
+    """
+    log.error("database unavailable during %s %s: %s: %s", request.method, request.path,
+              type(error.orig).__name__, error.orig)
+    body = render_template("embed/error.html", status=503, message=STORAGE_UNAVAILABLE_MESSAGE)
+    return Response(body, status=503, mimetype="text/html", headers={"Retry-After": "60"})
 
 
 def get_database(app: Flask | None = None) -> PanelStore:
