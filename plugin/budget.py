@@ -327,10 +327,13 @@ def budget_for(app: Flask) -> RateBudget:
     services = app.extensions.setdefault("plugin", {})
     budget = services.get("budget")
     if budget is None:
-        from plugin.redis_link import key_prefix, redis_for
+        from plugin.redis_link import Failover, key_prefix, redis_for
 
         redis = redis_for(app)
-        store = RedisBudgetStore(redis, key_prefix(app)) if redis else LocalBudgetStore()
+        store: BudgetStore = LocalBudgetStore()
+        if redis:  # this worker's own budget while Redis is unreachable
+            store = Failover(RedisBudgetStore(redis, key_prefix(app)), store, what="rate budget",
+                             release_both=("release",))
         budget = services.setdefault("budget", RateBudget(store, clock=services.get("clock") or SystemClock()))
     return budget
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from cachelib import SimpleCache
 from flask import Flask
 from flask_caching import Cache
+
+from plugin.redis_link import Failover
 
 cache = Cache()
 
@@ -17,3 +20,7 @@ def init_app(app: Flask) -> None:
     settings["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600  # freshness is judged from stored fetch times
     settings["CACHE_KEY_PREFIX"] = app.config.get("REDIS_KEY_PREFIX") or "xero-panel:"
     cache.init_app(app, config=settings)
+    if redis_url:  # while Redis is unreachable, this worker caches in its own memory
+        backends = app.extensions["cache"]
+        backends[cache] = Failover(backends[cache], SimpleCache(threshold=10_000, default_timeout=24 * 3600),
+                                   what="cache")
