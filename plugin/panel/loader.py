@@ -26,7 +26,7 @@ from plugin.panel.service import (
     deep_link,
     find_contact,
 )
-from plugin.storage import ConnectionInfo, PanelStore
+from plugin.storage import STATUS_PENDING, ConnectionInfo, PanelStore
 from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable
 
 log = logging.getLogger(__name__)
@@ -125,8 +125,10 @@ class PanelLoader:
     def page(self, query: PanelQuery, *, force: bool = False) -> PanelPage:
         """The panel for `query`; Xero is called only when the cache is cold or expired, or `force`."""
         connection = self.connection()
-        if connection is None or not connection.tenant_id or connection.status == "pending":
-            return problem_only(query, Notice(Problem.NOT_SET_UP, "Xero isn't connected yet."))
+        if connection is None:
+            return problem_only(query, self._no_connection_notice())
+        if not connection.tenant_id or connection.status == STATUS_PENDING:
+            return problem_only(query, Notice(Problem.NOT_SET_UP, "Xero isn't set up yet."))
         if connection.needs_reconnect:
             return problem_only(query, Notice(Problem.NEEDS_RECONNECT, "The Xero connection needs renewing."))
         tenant_id = connection.tenant_id
@@ -140,6 +142,13 @@ class PanelLoader:
             message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
             return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
         return self._invoices_page(query, connection, found, force=force)
+
+    def _no_connection_notice(self) -> Notice:
+        """Never connected: not set up yet. Connected once and then removed by an admin: ask an admin."""
+        installation = self.db.installations.get(self.account_id)
+        if installation is not None and installation.xero_was_removed:
+            return Notice(Problem.NOT_CONNECTED, "Xero isn't connected; ask an admin.")
+        return Notice(Problem.NOT_SET_UP, "Xero isn't set up yet.")
 
     def _forget_miss(self, tenant_id: str) -> None:
         cached = self.cache.get(self._match_key(tenant_id))

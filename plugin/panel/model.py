@@ -60,7 +60,8 @@ def _limit(value: str | None) -> int:
 class Problem(StrEnum):
     """Why the panel can't show (all of) what was asked, in a form templates pick words for."""
 
-    NOT_SET_UP = "not_set_up"
+    NOT_SET_UP = "not_set_up"  # never connected, or connected but not saved by an admin yet
+    NOT_CONNECTED = "not_connected"  # an admin removed the connection
     NEEDS_RECONNECT = "needs_reconnect"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"

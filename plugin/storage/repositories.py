@@ -31,6 +31,10 @@ from plugin.storage.models import (
 from plugin.xero.models import TokenSet
 
 MAX_ERROR_LENGTH = 1000
+# Installation setting written by Connections.remove: an account with no connection row is "removed" (an admin
+# pressed Remove; reps are told to ask an admin) rather than "never set up" when this is present. Never
+# cleared: once a new connection row exists, its status is what counts.
+XERO_REMOVED_AT = "xero_removed_at"
 
 
 class RecordLike(Protocol):
@@ -54,6 +58,11 @@ class InstallationInfo:
     account_id: str
     created_at: datetime
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def xero_was_removed(self) -> bool:
+        """An admin removed a Xero connection of this account at some point (see XERO_REMOVED_AT)."""
+        return bool(self.settings.get(XERO_REMOVED_AT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,13 +319,20 @@ class Connections:
                 _set_error(self._db, row, reason)
 
     def remove(self, account_id: str) -> bool:
-        """Forget the connection and its tokens (after DELETE /connections and revocation)."""
+        """Forget the connection and its tokens (after DELETE /connections and revocation), and note on the
+        installation that it was removed, in the same transaction."""
         with self._db.session(write=True) as session:
             installation_id = _installation_id(session, account_id)
             if installation_id is None:
                 return False
             result = session.execute(delete(XeroConnection).where(XeroConnection.installation_id == installation_id))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            if removed:
+                installation = session.get_one(Installation, installation_id)
+                settings = {**json.loads(installation.settings_json or "{}"),
+                            XERO_REMOVED_AT: self._db.clock.now().isoformat()}
+                installation.settings_json = json.dumps(settings, sort_keys=True)
+            return removed
 
     @contextmanager
     def locked(self, account_id: str) -> Iterator[LockedTokens]:

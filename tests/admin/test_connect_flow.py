@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -74,6 +75,9 @@ def test_the_whole_admin_path(panel_server, emulator, admin):
     assert state_of(removed.text) == "not_connected"
     assert "Xero is disconnected" in removed.text
     assert stored(panel_server) is None
+    rep = panel_server.admin(emulator, role="member", user_id="u2")
+    rep_panel = rep.page.get(f"{panel_server.url}/panel", params={"context": rep.context()}, timeout=10)
+    assert "Xero isn't connected; ask an admin" in unescape(rep_panel.text)
     gone = requests.get(f"{emulator.url}/connections", headers={"Authorization": f"Bearer {tokens.access_token}"},
                         timeout=10)
     assert gone.status_code == 401 or gone.json() == []  # revoked at Xero, not only forgotten here

@@ -13,6 +13,7 @@ from plugin.cache import cache
 from plugin.invoices import View
 from plugin.panel.service import invoices_key
 from plugin.storage import get_database
+from plugin.xero.parse import parse_token_set
 from tests.panel.conftest import contact_record
 
 ROW = re.compile(r'class="invoice__number">\s*<a href="([^"]+)" target="_blank" rel="noopener noreferrer">([^<]+)<')
@@ -294,7 +295,25 @@ def test_no_match_says_what_was_tried_then_a_manual_link_sticks(panel, customer,
 
 def test_without_a_connection_the_panel_says_xero_is_not_set_up(panel, emulator, customer):
     body = text_of(panel.open(contact_record(customer), account="acct-unconnected"))
-    assert "Xero isn't connected yet" in body
+    assert "Xero isn't set up yet" in body and "ask an admin" not in body
+    assert panel.calls() == 0
+
+
+def test_a_connection_not_saved_yet_is_not_set_up_for_reps(panel, emulator, tenant, customer, clock):
+    connections = get_database(panel.app).connections
+    connections.store_consent("acct-1", parse_token_set(emulator.state.issue_token_set(), clock.now()),
+                              connected_by_email="demo@example.com")
+    connections.choose_tenant("acct-1", tenant["tenant_id"], tenant_name=tenant["name"])  # chosen, not saved
+    body = text_of(panel.open(contact_record(customer)))
+    assert "Xero isn't set up yet" in body and "ask an admin" not in body
+    assert not rows_of_text(body)
+
+
+def test_after_an_admin_removes_xero_reps_are_told_to_ask_an_admin(panel, customer):
+    get_database(panel.app).connections.remove("acct-1")
+    body = text_of(panel.open(contact_record(customer)))
+    assert "Xero isn't connected; ask an admin" in body and "set up yet" not in body
+    assert not rows_of_text(body) and "Refresh" not in body
     assert panel.calls() == 0
 
 

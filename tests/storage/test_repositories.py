@@ -146,6 +146,18 @@ def test_connection_lifecycle_pending_active_needs_reconnect_removed(store, cloc
     assert store.connections.get("A") is None and store.connections.tokens("A") is None
 
 
+def test_remove_notes_on_the_installation_that_xero_was_removed(store, clock):
+    store.installations.get_or_create("never")
+    store.connections.store_consent("A", token_set(clock), connected_by_email="admin@a.test")
+    store.installations.update_settings("A", view="paid")
+    assert not store.installations.get("A").xero_was_removed
+    assert store.connections.remove("A") is True
+    removed = store.installations.get("A")
+    assert removed.xero_was_removed and removed.settings["view"] == "paid"  # other settings are kept
+    assert not store.installations.get("never").xero_was_removed
+    assert store.connections.remove("never") is False and not store.installations.get("never").xero_was_removed
+
+
 def test_stored_times_come_back_as_aware_utc(store, clock):
     store.connections.store_consent("A", token_set(clock), connected_by_email="a@a.test")
     info = store.connections.get("A")
