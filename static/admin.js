@@ -48,6 +48,16 @@
     if (sessionEnded && polling) { polling.removeAttribute("hx-trigger"); polling.replaceWith(polling.cloneNode(true)); }
   });
 
+  // Escape in Remove's question answers Cancel (the server puts the Remove button back, focused).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var question = event.target.closest && event.target.closest("[data-remove-confirm]");
+    var cancel = question && question.querySelector("[data-remove-cancel]");
+    if (!cancel) { return; }
+    event.preventDefault();
+    cancel.click();
+  });
+
   // --- in the sign-in window ---
 
   function finishSignInWindow() {

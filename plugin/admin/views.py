@@ -117,6 +117,16 @@ def save() -> str:
     return _act(service.activate, done="Saved. Reps now see invoices from this organisation.")
 
 
+@bp.get("/remove")
+@require_panel_session
+@require_admin
+def remove_question() -> str:
+    """The first step of Remove, asked inside the page (see admin/_remove.html); `?answer=cancel` puts the
+    Remove button back, focused. Removing itself is the POST."""
+    cancelled = request.args.get("answer") == "cancel"
+    return render_template("admin/_remove.html", asking_remove=not cancelled, focus_remove=cancelled)
+
+
 @bp.post("/remove")
 @require_panel_session
 @require_admin

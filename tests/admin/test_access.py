@@ -78,7 +78,7 @@ def test_every_post_needs_the_panel_session_header(admin, path):
     assert answer.status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/admin/status", "/admin/diagnostics", "/admin/organisations"])
+@pytest.mark.parametrize("path", ["/admin/status", "/admin/diagnostics", "/admin/organisations", "/admin/remove"])
 def test_every_partial_needs_the_panel_session_header(admin, path):
     answer = admin.get(path)
     assert answer.status_code == 401

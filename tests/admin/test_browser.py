@@ -74,3 +74,50 @@ def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_li
     frame.locator("[data-diagnostics]").wait_for()
     page.screenshot(path=str(SHOTS / "admin-active-diagnostics.png"), full_page=True)
     assert errors == []
+
+
+def sign_in_in_the_popup(page, frame) -> None:
+    with page.expect_popup() as opened:
+        frame.locator("button", has_text="Connect to Xero").click()
+    window = opened.value
+    window.wait_for_selector("input[name=password]")
+    window.fill("input[name=email]", "demo@example.com")
+    window.fill("input[name=password]", "demo")
+    window.click("button[type=submit]")
+    window.click("button[value=allow]")
+    window.wait_for_selector("text=You can close this window")
+
+
+def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnects(browser, demo):
+    """The CRM's iframe has no allow-modals: a window.confirm would be dropped and Remove would do nothing."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    assert "allow-modals" not in (page.locator("#xero-admin-frame").get_attribute("sandbox") or "")
+    frame = page.frame_locator("#xero-admin-frame")
+    frame.locator("text=Connect to Xero").wait_for()
+    sign_in_in_the_popup(page, frame)
+    frame.locator('#xero-connection[data-state="pending"]').wait_for(timeout=10_000)
+    frame.locator("button", has_text="Save").click()
+    frame.locator('#xero-connection[data-state="active"]').wait_for()
+
+    frame.locator("button", has_text="Remove").click()
+    yes = frame.locator("button", has_text="Yes, remove")
+    yes.wait_for()
+    frame.locator("text=Disconnect Xero? Reps will stop seeing invoices.").wait_for()
+    assert yes.evaluate("button => document.activeElement === button")
+    page.screenshot(path=str(SHOTS / "admin-remove-question.png"), full_page=True)
+
+    page.keyboard.press("Escape")
+    remove = frame.locator("#admin-remove > button", has_text="Remove")
+    remove.wait_for()
+    assert remove.evaluate("button => document.activeElement === button")
+    assert frame.locator("[data-remove-confirm]").count() == 0
+
+    remove.click()
+    frame.locator("button", has_text="Yes, remove").click()
+    frame.locator('#xero-connection[data-state="not_connected"]').wait_for()
+    frame.locator("text=Xero is disconnected").wait_for()
+    assert dialogs == []

@@ -243,6 +243,29 @@ def test_the_sign_in_window_tells_only_our_own_origin(panel_server, admin):
     assert '"*"' not in script
 
 
+def test_remove_asks_inside_the_page_first_and_cancel_puts_the_button_back(panel_server, admin):
+    admin.open()
+    admin.connect()
+    section = admin.post("/admin/save").text
+    assert "hx-confirm" not in section  # window.confirm is dropped in the CRM's sandboxed iframe
+    remove = re.search(r'<button[^>]*hx-get="(/admin/remove)"[^>]*>Remove</button>', section)
+    assert remove and "autofocus" not in remove.group(0)
+
+    question = admin.get(remove.group(1)).text
+    assert "Disconnect Xero? Reps will stop seeing invoices." in question
+    yes = re.search(r'<button[^>]*>Yes, remove</button>', question, re.S).group(0)
+    assert "autofocus" in yes and 'hx-post="/admin/remove"' in yes and 'hx-target="#xero-connection"' in yes
+    assert 'role="group"' in question and "data-remove-cancel" in question
+    assert stored(panel_server) is not None  # asking removes nothing
+
+    cancel = attribute(question.split("data-remove-cancel", 1)[1], "hx-get")
+    back = admin.get(cancel).text
+    assert re.search(r"<button[^>]*autofocus[^>]*>Remove</button>", back, re.S)
+    assert "Yes, remove" not in back and stored(panel_server) is not None
+
+    assert state_of(admin.post("/admin/remove").text) == "not_connected"
+
+
 def test_remove_forgets_the_tokens_even_when_xero_does_not_answer(panel_server, emulator, admin):
     admin.open()
     admin.connect()
