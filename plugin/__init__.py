@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Pass `CLOCK` (a plugin.clock.Clock) in `config` to fix time in tests, and `INSTANCE_PATH`
     (or XERO_PANEL_INSTANCE_PATH) to keep the SQLite file and generated keys somewhere else.
     """
-    from plugin import cache, extensions, storage, webhooks
+    from plugin import cache, extensions, request_limits, storage, webhooks
     from plugin import config as configuration
     from plugin.admin import views as admin_views
     from plugin.embed import headers as embed_headers
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     embed_headers.init_app(app)
     embed_session.init_app(app)
+    request_limits.init_app(app)
 
     app.register_blueprint(panel_views.bp)
     app.register_blueprint(admin_views.bp)

@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     # Xero webhooks signing key; empty disables the webhook endpoint (404).
     "WEBHOOK_KEY": "",
     "SECRET_KEY": "",
+    # Largest request body accepted (a Xero webhook batch is the largest; panel forms are tiny).
+    "MAX_CONTENT_LENGTH": 256 * 1024,
 }
 
 
