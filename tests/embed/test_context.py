@@ -94,7 +94,7 @@ MEMBER = {"id": "u2", "email": "member@example.com", "role": "member"}
 def tampered(field_path: tuple[str, ...], value: str, **base) -> str:
     """A valid token whose payload was edited after signing."""
     header, _payload, signature = hs256(good_claims(**base)).split(".")
-    claims = good_claims(**base)
+    claims = json.loads(json.dumps(good_claims(**base)))  # a deep copy: never edit MEMBER or other shared dicts
     target = claims
     for name in field_path[:-1]:
         target = target[name]
