@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cachelib import SimpleCache
 from flask import Flask
 from flask_caching import Cache
+from flask_caching.backends import SimpleCache
 
 from plugin.redis_link import Failover
 
