@@ -73,7 +73,8 @@ def status() -> str:
 @require_panel_session
 @require_admin
 def connect_ticket() -> str:
-    """Mint the one-time ticket the sign-in window opens with, and show the waiting state."""
+    """Mint the one-time ticket the sign-in window opens with, and show the waiting state: the settings page's,
+    or, with `?surface=panel` (Reconnect in an admin's invoice panel, same session header), the panel's."""
     ticket = issue_ticket(
         account_id=g.embed.account_id,
         user_id=g.embed.user.id,
@@ -82,6 +83,8 @@ def connect_ticket() -> str:
         clock=get_clock(),
     )
     sign_in_url = url_for("admin.connect_start", ticket=ticket)
+    if request.args.get("surface") == "panel":
+        return render_template("panel/_reconnect.html", sign_in_url=sign_in_url)
     return _render_connection(
         service.integration_status(g.embed.account_id),
         waiting_since=get_clock().now().timestamp(),

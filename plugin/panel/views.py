@@ -62,18 +62,12 @@ def _render(page: PanelPage, **extra) -> Response:  # type: ignore[no-untyped-de
         "timezone": user.timezone,
         "html_lang": user.locale or "en",
         "session_token": g.panel_session,
-        "reconnect_url": _reconnect_url(),
         **extra,
     }
     template = "panel/_panel.html" if htmx and not htmx.boosted else "panel/page.html"
     response = Response(render_template(template, **context), mimetype="text/html")
     response.vary.add("HX-Request")
     return response
-
-
-def _reconnect_url() -> str:
-    """Where an admin renews the connection: the admin area of this app (the CRM frames it too)."""
-    return current_app.config.get("ADMIN_RECONNECT_URL") or "/admin"
 
 
 @bp.get("")

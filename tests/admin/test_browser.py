@@ -76,9 +76,9 @@ def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_li
     assert errors == []
 
 
-def sign_in_in_the_popup(page, frame) -> None:
+def sign_in_in_the_popup(page, frame, button: str = "Connect to Xero") -> None:
     with page.expect_popup() as opened:
-        frame.locator("button", has_text="Connect to Xero").click()
+        frame.locator("button", has_text=button).click()
     window = opened.value
     window.wait_for_selector("input[name=password]")
     window.fill("input[name=email]", "demo@example.com")
@@ -86,6 +86,7 @@ def sign_in_in_the_popup(page, frame) -> None:
     window.click("button[type=submit]")
     window.click("button[value=allow]")
     window.wait_for_selector("text=You can close this window")
+    window.close()  # or the next sign-in reuses this named window instead of opening a popup
 
 
 def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnects(browser, demo):
@@ -121,3 +122,34 @@ def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnec
     frame.locator('#xero-connection[data-state="not_connected"]').wait_for()
     frame.locator("text=Xero is disconnected").wait_for()
     assert dialogs == []
+
+
+def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(browser, demo):
+    """Reconnect in the framed panel asks for the admin's connect ticket with the panel's session, opens Xero's
+    sign-in the settings page's way (admin.js), and the popup's message brings the invoices back."""
+    from plugin.storage import get_database
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    settings = page.frame_locator("#xero-admin-frame")
+    settings.locator("text=Connect to Xero").wait_for()
+    sign_in_in_the_popup(page, settings)
+    settings.locator('#xero-connection[data-state="pending"]').wait_for(timeout=10_000)
+    settings.locator("button", has_text="Save").click()
+    settings.locator('#xero-connection[data-state="active"]').wait_for()
+    with demo.panel_app.app_context():
+        get_database().connections.mark_needs_reconnect(demo.account_id, "Xero refused the stored refresh token.")
+
+    page.goto(f"{demo.crm_url}/contacts")
+    page.locator("a[href^='/contacts/']").first.click()
+    panel = page.frame_locator("#xero-panel-frame")
+    reconnect = panel.locator("button", has_text="Reconnect Xero")
+    reconnect.wait_for()
+    sign_in_in_the_popup(page, panel, button="Reconnect Xero")
+
+    panel.locator("#rows").wait_for(timeout=10_000)  # no click in the panel: the window's message did it
+    assert panel.locator("text=needs to be renewed").count() == 0
+    page.screenshot(path=str(SHOTS / "panel-reconnected.png"), full_page=True)
+    assert errors == []

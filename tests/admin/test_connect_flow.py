@@ -223,6 +223,26 @@ def test_a_broken_connection_offers_reconnect_which_restores_it(panel_server, em
     assert state_of(admin.get("/admin/status").text) == "active"
 
 
+def test_reconnect_from_an_admins_panel_uses_the_panel_session_and_brings_the_invoices_back(
+        panel_server, emulator, admin):
+    admin.open()
+    admin.connect(tenant_names=[JOINERY])
+    admin.post("/admin/save")
+    customer = emulator.state.customers(tenant_id_of(emulator, JOINERY))[0]
+    record = {"type": "contact", "id": "c-1", "name": customer["name"], "email": customer["email"]}
+    panel = admin.page.get(f"{panel_server.url}/panel", params={"context": admin.context(record=record)}, timeout=10)
+    with panel_server.app.app_context():
+        get_database().connections.mark_needs_reconnect("acct-1", "Xero refused the stored refresh token.")
+
+    admin.session_token = re.search(r'"X-Panel-Session": "([^"]+)"', panel.text).group(1)  # the panel's own
+    broken = admin.get("/panel/invoices")
+    assert "needs to be renewed" in broken.text and "Reconnect Xero" in broken.text
+    admin.connect(tenant_names=[JOINERY])  # the ticket is asked for with the panel's session
+    back = admin.get("/panel/invoices")
+    assert "needs to be renewed" not in back.text and customer["name"] in unescape(back.text)
+    assert 'id="rows"' in back.text  # the invoice views are back
+
+
 def test_tokens_are_not_readable_in_the_raw_database(panel_server, admin, tmp_path):
     admin.open()
     admin.connect()

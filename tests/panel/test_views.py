@@ -323,6 +323,31 @@ def test_a_revoked_connection_asks_for_a_reconnect_and_admins_get_the_button(pan
     body = text_of(panel.open(contact_record(customer), role=role))
     assert "The Xero connection needs to be renewed" in body
     assert ("Reconnect Xero" in body) is reconnect_button
+    assert ("admin.js" in body) is reconnect_button  # the sign-in window is opened the settings page's way
+    assert 'href="/admin"' not in body  # /admin needs a CRM context: a plain link to it can only fail
+
+
+def test_an_admins_reconnect_in_the_panel_gets_a_sign_in_link_and_then_refreshes_the_panel(panel, customer):
+    get_database(panel.app).connections.mark_needs_reconnect("acct-1", "revoked in Xero")
+    body = text_of(panel.open(contact_record(customer), role="admin"))
+    button = re.search(r'<button[^>]*data-opens-sign-in[^>]*>\s*Reconnect Xero', body).group(0)
+    ticket_url = re.search(r'hx-post="([^"]+)"', button).group(1)
+    assert ticket_url == "/admin/connect/ticket?surface=panel"
+
+    waiting = panel.post(ticket_url)  # the panel's own session header, no CRM context
+    assert waiting.status_code == 200
+    sign_in = re.search(r'data-sign-in-url="([^"]+)"', text_of(waiting)).group(1)
+    assert sign_in.startswith("/admin/connect/start?ticket=")
+    refresh = re.search(r'<button[^>]*hx-get="/panel/invoices"[^>]*>', text_of(waiting)).group(0)
+    assert 'hx-trigger="click, xero-sign-in-finished from:body"' in refresh and 'hx-target="#panel"' in refresh
+    started = panel.client.get(sign_in)
+    assert started.status_code == 303 and started.location.startswith(panel.emulator.url)
+
+
+def test_a_members_panel_session_cannot_get_a_connect_ticket(panel, customer):
+    get_database(panel.app).connections.mark_needs_reconnect("acct-1", "revoked in Xero")
+    panel.open(contact_record(customer), role="member")
+    assert panel.post("/admin/connect/ticket?surface=panel").status_code == 403
 
 
 def test_rate_limited_refresh_keeps_the_last_data_marked_with_its_time(panel, opened, emulator, connected):
