@@ -23,7 +23,7 @@ from tests.panel.conftest import (  # noqa: F401  (fixtures)
 SESSION_IN_PAGE = re.compile(r'X-Panel-Session(&#34;|&quot;|")')
 
 
-def connect_account(app, emulator, clock, account: str, tenant: dict) -> dict:
+def connect_account(app, emulator, clock, account: str, tenant: dict) -> dict:  # noqa: F811
     """`account` connected and saved on `tenant`, as the admin flow leaves it (see tests/panel `connected`)."""
     tokens = parse_token_set(emulator.state.issue_token_set(), clock.now())
     connections = get_database(app).connections
@@ -35,13 +35,13 @@ def connect_account(app, emulator, clock, account: str, tenant: dict) -> dict:
 
 
 @pytest.fixture
-def other_account(panel_app, emulator, clock, connected) -> dict:
+def other_account(panel_app, emulator, clock, connected) -> dict:  # noqa: F811
     """Account "acct-2" on the second organisation (acct-1 keeps the first)."""
     return connect_account(panel_app, emulator, clock, "acct-2", emulator.state.tenants[1])
 
 
 @pytest.fixture
-def customer(emulator, connected) -> dict:
+def customer(emulator, connected) -> dict:  # noqa: F811
     return emulator.state.customers(connected["tenant_id"])[4]
 
 
