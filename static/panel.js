@@ -90,10 +90,17 @@
     notice.textContent = message;
     notice.hidden = false;
   }
+  // --- Session renewal: near its expiry, a response carries a fresh session token; later requests send it. ---
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    var renewed = xhr && xhr.getResponseHeader("X-Panel-Session-Renewed");
+    if (renewed) document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": renewed }));
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 401 || status === 403) {
-      notify("This panel has been open a long time. Reload the page to carry on.");
+      notify("This panel has been open too long and must be reopened. Reload the page to carry on.");
     } else {
       notify("Something went wrong showing invoices. Try again, or reload the page.");
     }

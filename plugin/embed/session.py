@@ -5,6 +5,12 @@ signed with a key derived from SECRET_KEY, with its own issuer and audience so t
 can stand in for the other. htmx sends it in the `X-Panel-Session` header on every follow-up
 request. It is never read from a cookie, a form field or the query string: a header no other site can
 make a browser send is what makes the panel's POSTs CSRF-proof.
+
+Renewal: reps keep a CRM page open for hours, but a token lasts 15 minutes. A request made in the last
+RENEW_WITHIN_SECONDS of a token's life gets a fresh token in the `X-Panel-Session-Renewed` response header
+(panel.js puts it into the body's hx-headers; the page also pings /panel/session every few minutes so an idle
+panel stays renewed). Every token carries `launch_iat`, the time the CRM opened the panel; renewals never
+reach past MAX_SESSION_AGE_SECONDS after it, and then the panel must be reopened from the CRM.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, after_this_request, current_app, g, render_template, request
 from werkzeug.wrappers import Response
 
 from plugin.cache import cache
@@ -35,6 +41,9 @@ SESSION_HEADER = "X-Panel-Session"
 SESSION_ISSUER = "xero-invoice-panel"
 SESSION_AUDIENCE = "xero-invoice-panel/session"
 SESSION_TTL_SECONDS = 15 * 60
+RENEW_WITHIN_SECONDS = 5 * 60
+MAX_SESSION_AGE_SECONDS = 12 * 3600
+RENEWED_HEADER = "X-Panel-Session-Renewed"
 CONTEXT_PARAM = "context"
 ADMIN_ONLY_MESSAGE = "Only admins can configure the Xero integration"
 
@@ -69,14 +78,23 @@ def verify_crm_context(token: str) -> EmbedContext:
     )
 
 
-def issue_panel_session(context: EmbedContext) -> str:
-    """A panel session token for the same account, user and record, valid for 15 minutes."""
-    claims = {**claims_of(context), "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "ctx": context.jti}
-    return encode_context(claims, _session_secret(), clock=get_clock(), ttl=SESSION_TTL_SECONDS)
+def issue_panel_session(context: EmbedContext, *, launch_iat: int | None = None, ctx: str | None = None) -> str:
+    """A panel session token for the same account, user and record, valid for 15 minutes, or less when that
+    would pass MAX_SESSION_AGE_SECONDS after `launch_iat` (the first load; now, unless this is a renewal)."""
+    now = int(get_clock().now().timestamp())
+    launched = now if launch_iat is None else launch_iat
+    claims = {**claims_of(context), "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "ctx": ctx or context.jti,
+              "launch_iat": launched}
+    ttl = min(SESSION_TTL_SECONDS, launched + MAX_SESSION_AGE_SECONDS - now)
+    return encode_context(claims, _session_secret(), clock=get_clock(), ttl=ttl)
 
 
 def read_panel_session(token: str) -> EmbedContext:
     """The context a panel session token carries; ContextError(401) if it is missing, forged or expired."""
+    return context_from_claims(_session_claims(token))
+
+
+def _session_claims(token: str) -> dict[str, Any]:
     if not token:
         raise ContextError(401, "This request has no panel session. Reopen the panel from the CRM.")
     try:
@@ -88,8 +106,25 @@ def read_panel_session(token: str) -> EmbedContext:
         raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.")
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or now > exp:
+        if isinstance(exp, int | float) and exp >= _launched_at(claims) + MAX_SESSION_AGE_SECONDS:
+            hours = MAX_SESSION_AGE_SECONDS // 3600
+            raise ContextError(401, f"This panel has been open for {hours} hours. Reload the page to open it again.")
         raise ContextError(401, "The panel session has expired. Reopen the panel from the CRM.")
-    return context_from_claims(claims)
+    return claims
+
+
+def _launched_at(claims: dict[str, Any]) -> int:
+    launched = claims.get("launch_iat", claims.get("iat"))
+    return int(launched) if isinstance(launched, int | float) and not isinstance(launched, bool) else 0
+
+
+def renew_if_due(claims: dict[str, Any], context: EmbedContext) -> str | None:
+    """A fresh token when this one has under RENEW_WITHIN_SECONDS left and the launch cap allows a longer one."""
+    launched = _launched_at(claims)
+    exp = float(claims["exp"])
+    if exp - get_clock().now().timestamp() > RENEW_WITHIN_SECONDS or exp >= launched + MAX_SESSION_AGE_SECONDS:
+        return None
+    return issue_panel_session(context, launch_iat=launched, ctx=str(claims.get("ctx") or ""))
 
 
 def require_embed_context(view: View) -> View:
@@ -115,13 +150,22 @@ def require_panel_session(view: View) -> View:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         token = request.headers.get(SESSION_HEADER, "")
         try:
-            g.embed = read_panel_session(token)
+            claims = _session_claims(token)
+            g.embed = context_from_claims(claims)
         except ContextError as error:
             return error_page(error)
-        g.panel_session = token
+        renewed = renew_if_due(claims, g.embed)
+        if renewed:
+            after_this_request(functools.partial(_send_renewed, renewed))
+        g.panel_session = renewed or token  # a whole page rendered now carries the fresh one
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _send_renewed(token: str, response: Response) -> Response:
+    response.headers[RENEWED_HEADER] = token
+    return response
 
 
 def require_admin(view: View) -> View:

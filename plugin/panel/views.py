@@ -143,6 +143,13 @@ def unlink() -> Response:
     return _render(loader.page(_query(loader)))
 
 
+@bp.get("/session")
+@require_panel_session
+def keep_session() -> Response:
+    """Nothing but the session check: an idle page pings this so its token is renewed (see plugin.embed.session)."""
+    return Response(status=204)
+
+
 @bp.get("/version")
 @require_panel_session
 def version() -> Response:

@@ -153,3 +153,32 @@ def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(brows
     assert panel.locator("text=needs to be renewed").count() == 0
     page.screenshot(path=str(SHOTS / "panel-reconnected.png"), full_page=True)
     assert errors == []
+
+
+def test_a_panel_left_open_carries_on_past_its_first_session_with_the_renewed_token(browser, demo):
+    """panel.js takes the X-Panel-Session-Renewed header into the body's hx-headers, so a click 21 minutes after
+    the first load (the first token lasted 15) still works."""
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    settings = page.frame_locator("#xero-admin-frame")
+    sign_in_in_the_popup(page, settings)
+    settings.locator("button", has_text="Save").click()
+    settings.locator('#xero-connection[data-state="active"]').wait_for()
+
+    page.goto(f"{demo.crm_url}/contacts")
+    page.locator("a[href^='/contacts/']").first.click()
+    panel = page.frame_locator("#xero-panel-frame")
+    panel.locator("#rows").wait_for()
+    body = panel.locator("body")
+    first = body.get_attribute("hx-headers")
+    clock = demo.panel_app.extensions["plugin"]["clock"]
+
+    clock.advance(11 * 60)
+    panel.locator("#tab-paid").click()
+    panel.locator('#tab-paid[aria-selected="true"]').wait_for()
+    assert body.get_attribute("hx-headers") != first
+
+    clock.advance(10 * 60)
+    panel.locator("#tab-unpaid").click()
+    panel.locator('#tab-unpaid[aria-selected="true"]').wait_for()
+    assert panel.locator("#client-notice").is_hidden()

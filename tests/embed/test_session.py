@@ -4,6 +4,7 @@ and the headers every framed page carries."""
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,6 +16,7 @@ from plugin.embed.context import encode_context
 from plugin.embed.headers import top_level_only
 from plugin.embed.session import (
     ADMIN_ONLY_MESSAGE,
+    RENEWED_HEADER,
     SESSION_HEADER,
     require_admin,
     require_embed_context,
@@ -117,6 +119,40 @@ def test_a_session_expires_after_fifteen_minutes(web, clock):
     clock.advance(minutes=16)
     answer = web.get("/panel/probe/data", headers={SESSION_HEADER: session})
     assert answer.status_code == 401 and "expired" in answer.text
+
+
+def data_with(web, token: str):
+    return web.get("/panel/probe/data", headers={SESSION_HEADER: token})
+
+
+def test_a_session_in_its_last_five_minutes_gets_a_fresh_token_in_a_response_header(web, clock):
+    first = open_session(web, clock)
+    clock.advance(9 * 60)
+    assert RENEWED_HEADER not in data_with(web, first).headers  # not due yet
+    clock.advance(2 * 60)
+    answer = data_with(web, first)
+    assert answer.status_code == 200
+    renewed = answer.headers[RENEWED_HEADER]
+    assert renewed != first
+    clock.advance(9 * 60)  # 20 minutes after the first load
+    assert data_with(web, first).status_code == 401
+    carried_on = data_with(web, renewed)
+    assert carried_on.status_code == 200 and carried_on.json["account"] == "acct-A"
+
+
+def test_renewals_stop_twelve_hours_after_the_panel_was_opened(web, clock):
+    token, opened_at, last_success = open_session(web, clock), clock.now(), None
+    while True:
+        clock.advance(11 * 60)
+        answer = data_with(web, token)
+        if answer.status_code != 200:
+            break
+        last_success = clock.now()
+        token = answer.headers.get(RENEWED_HEADER, token)
+    assert answer.status_code == 401
+    assert "open for 12 hours" in answer.text and "Reload the page" in answer.text
+    assert timedelta(hours=11, minutes=45) <= last_success - opened_at <= timedelta(hours=12)
+    assert clock.now() - opened_at > timedelta(hours=12)
 
 
 def test_a_tampered_session_is_refused(web, clock):

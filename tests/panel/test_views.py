@@ -381,6 +381,17 @@ def test_the_admin_cache_hit_rate_counts_the_panels_lookups(panel, opened, conne
     assert (stats.hits, stats.misses) == (2, 1)  # the cold first load, then two view switches
 
 
+def test_an_idle_panel_pings_its_session_and_gets_it_renewed_without_calling_xero(panel, opened, clock):
+    assert re.search(r'hx-get="/panel/session" hx-trigger="every 4m"\s+hx-swap="none"', opened.get_data(as_text=True))
+    clock.advance(4 * 60)
+    early = panel.get("/panel/session")
+    assert early.status_code == 204 and "X-Panel-Session-Renewed" not in early.headers
+    clock.advance(8 * 60)
+    due = panel.get("/panel/session")
+    assert due.status_code == 204 and due.headers["X-Panel-Session-Renewed"]
+    assert panel.calls() == 0
+
+
 def test_version_changes_after_a_refresh_and_never_calls_xero(panel, opened, clock):
     before = panel.get("/panel/version").get_json()["version"]
     assert panel.get("/panel/version").get_json()["version"] == before
