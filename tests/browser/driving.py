@@ -101,13 +101,16 @@ def forget_last_views(demo: Demo) -> None:
 
 
 def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
-                          inspect_window: Callable[[Any], None] | None = None) -> dict[str, str]:
+                          inspect: Callable[[str, Any], None] | None = None) -> dict[str, str]:
     """The admin's whole connect: Connect opens Xero's sign-in in a popup, sign in, tick both organisations,
     allow; back in the framed settings page pick the CRM's organisation and Save. Returns what the page showed.
 
-    `inspect_window(popup)` looks at the sign-in window's last page before it is closed."""
+    `inspect(step, frame)` looks at each step on the way: "not connected" and "pending" (the settings frame),
+    "window" (the sign-in window's last page, before it is closed) and "active"."""
+    look = inspect or (lambda step, frame: None)
     page.goto(f"{demo.crm_url}/settings/integrations/xero?as={ADMIN_ID}")
     admin = page.frame_locator(ADMIN_FRAME)
+    look("not connected", admin_frame(page))
     with page.expect_popup() as opened:
         admin.get_by_role("button", name="Connect to Xero").click()
     window = opened.value
@@ -120,8 +123,7 @@ def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
     window.wait_for_selector("text=You can close this window")
     if screenshots:
         window.screenshot(path=str(screenshots / "admin-popup-done.png"))
-    if inspect_window:
-        inspect_window(window)
+    look("window", window.main_frame)
     window.close()
 
     admin.locator('#xero-connection[data-state="pending"]').wait_for()
@@ -134,9 +136,11 @@ def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
     }
     if screenshots:
         page.screenshot(path=str(screenshots / "admin-pending.png"), full_page=True)
+    look("pending", admin_frame(page))
     admin.get_by_role("button", name="Save").click()
     admin.locator('#xero-connection[data-state="active"]').wait_for()
     seen["status"] = admin.locator('[data-field="status"]').inner_text()
+    look("active", admin_frame(page))
     return seen
 
 
