@@ -15,6 +15,10 @@ from gunicorn.app.base import BaseApplication
 
 log = logging.getLogger(__name__)
 
+# gunicorn's default format with %(U)s (the path) where it has %(r)s (the request line, query string
+# included) and without the referrer.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+
 
 class PanelApplication(BaseApplication):
     """Gunicorn with our options instead of its command line; the app is made per worker, after fork."""
@@ -46,6 +50,8 @@ def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": getattr(args, "access_log", None),
+        # Path without the query string: a first load's query carries the CRM's signed context.
+        "access_log_format": ACCESS_LOG_FORMAT,
     }
 
 
