@@ -55,8 +55,10 @@ def test_removing_the_connection_tells_the_reps_panel_that_xero_is_not_connected
         expect(panel.locator(".state")).to_contain_text("admin")
         expect(panel.locator("tr.invoice")).to_have_count(0)
 
-        panel, _ = open_panel(rep_page, fresh_demo, "contacts", contact)  # and the next page view
+        panel, frame = open_panel(rep_page, fresh_demo, "contacts", contact)  # and the next page view
         expect(panel.locator(".state__title")).to_have_text(re.compile("^Xero isn't connected"))
+        problems = axe_violations(frame)
+        assert problems == [], describe(problems)
     finally:
         rep.close()
 
