@@ -1,4 +1,5 @@
-"""The panel in headless Chromium at 360 and 800 px: no sideways scroll, and screenshots to look at.
+"""The panel in headless Chromium at 318 to 800 px: no sideways scroll, no row text over the amounts, and
+screenshots to look at.
 
 Screenshots go to $PANEL_SHOTS_DIR (default /tmp/shots); they are for people, the assertions are the test.
 """
@@ -66,4 +67,39 @@ def test_the_panel_fits_its_width_without_sideways_scroll(browser, served_panel,
         page.set_viewport_size({"width": narrower, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth") <= narrower, f"sideways scroll at {narrower}px"
     assert errors == []
+    page.close()
+
+
+ROW_COLLISIONS = """() => {
+  const hit = (a, b) => a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom;
+  const found = [];
+  document.querySelectorAll('.invoice').forEach(row => {
+    const amounts = [row.querySelector('.invoice__total'), row.querySelector('.invoice__balance')].filter(Boolean);
+    for (const part of ['.invoice__narrow-dates', '.invoice__status', '.invoice__type', '.invoice__number']) {
+      const element = row.querySelector(part);
+      if (!element || !element.getClientRects().length) continue;
+      for (const amount of amounts) {
+        if (hit(element.getBoundingClientRect(), amount.getBoundingClientRect())) {
+          const number = row.querySelector('.invoice__number').textContent.trim();
+          found.push(`${number}: ${part} runs into ${amount.className}`);
+        }
+      }
+    }
+  });
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width", [318, 320])
+def test_no_row_text_runs_into_the_amounts_at_the_narrowest_frame(browser, served_panel, panel, connected, emulator,
+                                                                   width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    context = panel.context(contact_record(rich_customer(emulator, connected["tenant_id"])))
+    page.goto(f"{served_panel.url}/panel?context={context}")
+    page.wait_for_selector("#panel")
+    for view in ("open", "unpaid", "paid", "overdue"):
+        page.click(f"#tab-{view}")
+        page.wait_for_selector(f'#tab-{view}[aria-selected="true"]')
+        assert page.evaluate(ROW_COLLISIONS) == [], f"{view} view at {width}px"
+    page.screenshot(path=str(SHOTS / f"panel-unpaid-{width}.png"), full_page=True)
     page.close()
