@@ -212,13 +212,16 @@ class PanelLoader:
         snapshot = self.store.peek(connection.tenant_id, found.contact_id)
         return snapshot.version if snapshot else "none"
 
-    def toggle_pin(self, invoice_id: str) -> bool:
+    def toggle_pin(self, invoice_id: str, *, pinned: bool | None = None) -> bool:
+        """Set the pin to `pinned` (idempotent), or flip it when no state is given; returns whether it is pinned."""
         connection = self.connection()
         if connection is None or not connection.tenant_id:
             return False
-        return self.db.pins.toggle(
-            self.account_id, self.embed.record, connection.tenant_id, invoice_id, pinned_by=self.embed.user.id
-        )
+        pins, record, tenant_id = self.db.pins, self.embed.record, connection.tenant_id
+        if pinned is None:
+            return pins.toggle(self.account_id, record, tenant_id, invoice_id, pinned_by=self.embed.user.id)
+        pins.set_pinned(self.account_id, record, tenant_id, invoice_id, pinned, pinned_by=self.embed.user.id)
+        return pinned
 
     def link(self, contact_id: str, contact_name: str) -> None:
         connection = self.connection()

@@ -94,8 +94,11 @@ def refresh() -> Response:
 @bp.post("/pins/<invoice_id>")
 @require_panel_session
 def toggle_pin(invoice_id: str) -> Response:
+    """The button sends the state the rep asked for (`pinned`), so two reps clicking at once, or a retried
+    request, leave the pin as they meant; without it the pin flips."""
     loader = _loader()
-    loader.toggle_pin(invoice_id[:64])
+    wanted = request.form.get("pinned")
+    loader.toggle_pin(invoice_id[:64], pinned=None if wanted is None else wanted == "true")
     return _render(loader.page(_query(loader)))
 
 
