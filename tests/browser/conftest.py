@@ -1,5 +1,5 @@
-"""The browser suite: one demo (emulator, panel, CRM on free loopback ports) and one headless Chromium per
-session, a fresh browser context per test, and the admin's connection made once through the real popup.
+"""The browser suite: one demo (emulator, panel, CRM on free loopback ports) and one headless Chromium for the
+whole package, a fresh browser context per test, and the admin's connection made once through the real popup.
 
 Chromium is Debian's (/usr/bin/chromium); Playwright cannot download a browser here. Without it the suite skips.
 """
@@ -27,7 +27,9 @@ def _quiet_request_logs() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API allows one instance at a time, and other packages'
+# browser tests start their own once this package is done.
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (.ci/setup.sh installs it)")
@@ -44,7 +46,7 @@ def _start(tmp_path_factory, name: str) -> Demo:
     return Demo(start_demo(clock=clock, data_dir=tmp_path_factory.mktemp(name)), clock)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory) -> Iterator[Demo]:
     """The shared demo; the admin connects it once (`connected_demo`), then tests act as a rep."""
     running = _start(tmp_path_factory, "browser-demo")
@@ -52,7 +54,7 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def connected_demo(demo, browser) -> Demo:
     """The shared demo after the admin connected Kōwhai Design Studio through the popup and saved."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
