@@ -37,6 +37,8 @@ from plugin.xero.models import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_MS_PER_DAY = 86_400_000
 _MS_DATE = re.compile(r"/Date\((-?\d{1,15})(?:([+-])(\d{2})(\d{2})?)?\)/")
 _CURRENCIES = frozenset(list_currencies())
 _E = TypeVar("_E", bound=StrEnum)
@@ -125,9 +127,22 @@ def _from_epoch(millis: str, value: str, field: str) -> datetime:
 
 def parse_ms_date(value: object, field: str) -> date:
     """The UTC calendar date of a `/Date(...)/` value, or of an ISO date string such as a DateString."""
-    if isinstance(value, str) and not value.startswith("/Date("):
-        return _iso_date(value, field)
-    return parse_ms_datetime(value, field).date()
+    if not isinstance(value, str):
+        raise BadXeroData(field, value, "expected a /Date(...)/ string")
+    return _ms_day(value, field) if value.startswith("/Date(") else _iso_date(value, field)
+
+
+def _ms_day(value: str, field: str) -> date:
+    """The UTC calendar date of a /Date(...)/ string. The usual form goes straight from the count of days (floor
+    division, so before 1970 too) without building a datetime; the rest through `_ms_instant`."""
+    millis = value[6:-7]  # longer than 15 digits is out of range, and `_ms_instant` says so
+    usual = value.endswith("+0000)/") and value.startswith("/Date(") and len(millis) <= 15
+    if usual and millis.isdigit() and millis.isascii():
+        try:
+            return date.fromordinal(_EPOCH_ORDINAL + int(millis) // _MS_PER_DAY)
+        except ValueError:  # past year 9999: `_ms_instant` raises the error naming the field
+            pass
+    return _ms_instant(value, field).date()
 
 
 def _iso_date(value: str, field: str) -> date:
@@ -436,7 +451,15 @@ def _common_invoice(obj: object) -> Invoice | None:
 
 
 def _common_money(value: object, currency: str) -> Money | None:
-    return _new_money(value, currency) if type(value) is Decimal and value.is_finite() else None
+    if type(value) is not Decimal or not value.is_finite():
+        return None
+    if not value and not value.compare_total(_ZERO):  # exactly 0.00 (not 0, 0.0 or -0.00): most invoices' credits
+        zero = _ZEROS.get(currency)
+        return zero if zero is not None else _ZEROS.setdefault(currency, _new_money(_ZERO, currency))
+    return _new_money(value, currency)
+
+
+_ZEROS: dict[str, Money] = {}  # one shared 0.00 per currency (Money is immutable); bounded by _CURRENCIES
 
 
 def _common_day(text: object, value: object) -> date | None:
@@ -447,7 +470,7 @@ def _common_day(text: object, value: object) -> date | None:
         if value is None:
             return None
         if type(value) is str and value.startswith("/Date("):
-            return _ms_instant(value, "").date()
+            return _ms_day(value, "")
     except BadXeroData:
         pass
     return _UNUSUAL

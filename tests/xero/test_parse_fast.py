@@ -193,3 +193,23 @@ def test_fast_reader_never_disagrees_with_the_checked_reader(edits):
         assert fast is None  # bad data always reaches the checked reader, which names the field
         return
     assert fast is None or fast == checked
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    millis=st.one_of(
+        st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1),
+        st.integers(min_value=-62_135_596_800_000 - 86_400_000, max_value=-62_135_596_800_000 + 86_400_000),
+        st.integers(min_value=253_402_300_799_000 - 86_400_000, max_value=253_402_300_799_999 + 86_400_000),
+    ),
+    offset=st.sampled_from(["+0000", "", "+1300", "-0800"]),
+)
+def test_the_day_count_shortcut_gives_the_utc_date_of_the_instant(millis, offset):
+    value = f"/Date({millis}{offset})/"
+    try:
+        expected = parse.parse_ms_datetime(value, "Date").date()
+    except BadXeroData:
+        with pytest.raises(BadXeroData):
+            parse.parse_ms_date(value, "Date")
+        return
+    assert parse.parse_ms_date(value, "Date") == expected
