@@ -34,6 +34,7 @@ def _add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:5002")
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+        parser.add_argument("--access-log", help="file for gunicorn's access log ('-' for stdout; off by default)")
     elif name == "context":
         parser.add_argument("--account", required=True, help="CRM account id")
         parser.add_argument("--role", choices=["admin", "member"], default="member")
