@@ -55,9 +55,12 @@ class DisplayStatus:
     kind: StatusKind
     partially_paid: bool = False
     payment_count: int = 0
+    awaiting_approval: bool = False  # a draft submitted for approval (Xero's SUBMITTED)
 
     @property
     def label(self) -> str:
+        if self.awaiting_approval:
+            return "Awaiting approval"
         if self.kind is StatusKind.OPEN and self.partially_paid:
             return "Partially paid"
         if self.kind is StatusKind.OVERDUE and self.partially_paid:
@@ -152,22 +155,26 @@ def is_overdue(invoice: Invoice, today: date) -> bool:
 
 
 def in_view(invoice: Invoice, view: View, today: date, pinned_ids: Collection[str] = ()) -> bool:
+    """A draft or one awaiting approval hasn't reached the customer, so it can't be open or overdue for them:
+    it shows only under Unpaid (and Pinned)."""
     owed = invoice.balance.amount > 0
     if view is View.PAID:
         return not owed and invoice.status is InvoiceStatus.PAID
     if view is View.UNPAID:
         return owed
+    sent = invoice.status not in NOT_YET_ISSUED
     if view is View.OPEN:
-        return owed and not is_overdue(invoice, today)
+        return sent and owed and not is_overdue(invoice, today)
     if view is View.OVERDUE:
-        return is_overdue(invoice, today)
+        return sent and is_overdue(invoice, today)
     return invoice.invoice_id in pinned_ids
 
 
 def display_status(invoice: Invoice, today: date) -> DisplayStatus:
     count = len(invoice.payments)
     if invoice.status in NOT_YET_ISSUED:
-        return DisplayStatus(StatusKind.DRAFT, payment_count=count)
+        return DisplayStatus(StatusKind.DRAFT, payment_count=count,
+                             awaiting_approval=invoice.status is InvoiceStatus.SUBMITTED)
     if invoice.balance.amount <= 0:
         return DisplayStatus(StatusKind.PAID, payment_count=count)
     partially_paid = invoice.amount_paid.amount > 0 or count > 0
