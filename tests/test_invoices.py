@@ -29,6 +29,11 @@ VIEW_TABLE = [
     ("owed, no due date", {"due_date": None}, {View.UNPAID, View.OPEN}),
     ("part paid and overdue", {"paid": "40", "due_date": "2026-01-31"}, {View.UNPAID, View.OVERDUE}),
     ("balance zero but not PAID (credited)", {"credited": "100.00"}, set()),
+    # Not sent to the customer yet, so neither open nor overdue for them: only Unpaid lists it.
+    ("draft, due later", {"status": InvoiceStatus.DRAFT, "due_date": "2026-03-15"}, {View.UNPAID}),
+    ("draft, due date passed", {"status": InvoiceStatus.DRAFT, "due_date": "2026-02-01"}, {View.UNPAID}),
+    ("awaiting approval, due date passed", {"status": InvoiceStatus.SUBMITTED, "due_date": "2026-02-01"},
+     {View.UNPAID}),
 ]
 
 
@@ -77,7 +82,9 @@ STATUS_TABLE = [
     ("open", {}, StatusKind.OPEN, "Open"),
     ("overdue", {"due_date": "2026-02-01"}, StatusKind.OVERDUE, "Overdue"),
     ("draft", {"status": InvoiceStatus.DRAFT}, StatusKind.DRAFT, "Draft"),
-    ("awaiting approval reads as draft", {"status": InvoiceStatus.SUBMITTED}, StatusKind.DRAFT, "Draft"),
+    ("awaiting approval", {"status": InvoiceStatus.SUBMITTED}, StatusKind.DRAFT, "Awaiting approval"),
+    ("draft past its due date is still a draft", {"status": InvoiceStatus.DRAFT, "due_date": "2026-02-01"},
+     StatusKind.DRAFT, "Draft"),
     ("partly paid, two instalments",
      {"paid": "60", "payments": (make_payment("30", "2026-02-02"), make_payment("30", "2026-02-09"))},
      StatusKind.OPEN, "Partially paid, 2 payments"),
@@ -118,6 +125,7 @@ def test_totals_are_kept_per_currency_and_leave_drafts_bills_and_voided_out():
         make_invoice(total="1000", currency="JPY"),
         make_invoice(total="70", credited="20", currency="USD"),
         make_invoice(total="999", status=InvoiceStatus.DRAFT),
+        make_invoice(total="999", status=InvoiceStatus.SUBMITTED),
         make_invoice(total="999", status=InvoiceStatus.VOIDED),
         make_invoice(total="999", type=InvoiceType.ACCPAY),
     ]

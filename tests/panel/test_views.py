@@ -230,7 +230,7 @@ def test_bills_link_to_the_payables_screen(panel, emulator, connected, customer)
 
 def test_pins_toggle_and_last_across_visits(panel, opened, customer, connected):
     invoice = cached_invoices(panel, connected["tenant_id"], customer["contact_id"])[0]
-    pinned = text_of(panel.post(f"/panel/pins/{invoice.invoice_id}", view="open"))
+    pinned = text_of(panel.post(f"/panel/pins/{invoice.invoice_id}", view="pinned"))
     assert 'aria-pressed="true"' in pinned
     again = panel.open(contact_record(customer))  # a later visit: new context, new session
     assert rows_of(panel.get("/panel/invoices", view="pinned")) == [invoice.invoice_number]
