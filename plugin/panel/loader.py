@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from plugin.clock import Clock
 from plugin.coalesce import shared_invoices
@@ -122,8 +123,9 @@ class PanelLoader:
 
     # --- The page ----------------------------------------------------------------------------
 
-    def page(self, query: PanelQuery, *, force: bool = False) -> PanelPage:
-        """The panel for `query`; Xero is called only when the cache is cold or expired, or `force`."""
+    def page(self, query: PanelQuery, *, force: bool = False, stale_ok: bool = False) -> PanelPage:
+        """The panel for `query`; Xero is called only when the cache is cold or expired, or `force`.
+        `stale_ok`: expired data is shown at once, marked `refreshing` (the page then asks again without it)."""
         connection = self.connection()
         if connection is None:
             return problem_only(query, self._no_connection_notice())
@@ -141,7 +143,7 @@ class PanelLoader:
         if not found.found:
             message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
             return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
-        return self._invoices_page(query, connection, found, force=force)
+        return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok)
 
     def _no_connection_notice(self) -> Notice:
         """Never connected: not set up yet. Connected once and then removed by an admin: ask an admin."""
@@ -156,12 +158,13 @@ class PanelLoader:
             self.forget_match(tenant_id)
 
     def _invoices_page(
-        self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool
+        self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool, stale_ok: bool = False
     ) -> PanelPage:
         tenant_id = connection.tenant_id
         notice: Notice | None = None
         try:
-            snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force)
+            snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force,
+                                                                        stale_ok=stale_ok)
         except XeroError as error:
             notice = self._notice_for(error)
             snapshot = self.store.peek(tenant_id, found.contact_id)
@@ -180,6 +183,8 @@ class PanelLoader:
             stale=notice is not None,
             base_currency=connection.base_currency,
         )
+        if stale_ok and notice is None and not self.store.is_current(snapshot):
+            built = replace(built, refreshing=True)
         return built
 
     def _notice_for(self, error: XeroError) -> Notice:

@@ -94,6 +94,7 @@ class PanelPage:
     notice: Notice | None = None
     fetched_at: datetime | None = None
     stale: bool = False
+    refreshing: bool = False  # shown from the cache past its TTL; the page asks for fresh data on load
     totals: tuple[CurrencyTotals, ...] = ()
     show_credit: bool = False
     counts: dict[View, int] = field(default_factory=dict)

@@ -74,14 +74,15 @@ def _render(page: PanelPage, **extra) -> Response:  # type: ignore[no-untyped-de
 @require_embed_context
 def first_load() -> Response:
     loader = _loader()
-    return _render(loader.page(PanelQuery(view=loader.remembered_view())))
+    return _render(loader.page(PanelQuery(view=loader.remembered_view()), stale_ok=True))
 
 
 @bp.get("/invoices")
 @require_panel_session
 def invoices() -> Response:
+    """`fresh=1` is the follow-up of a panel shown from expired data (or told it changed): it waits for Xero."""
     loader = _loader()
-    return _render(loader.page(_query(loader)))
+    return _render(loader.page(_query(loader), stale_ok=request.args.get("fresh") != "1"))
 
 
 @bp.post("/refresh")
