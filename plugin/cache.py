@@ -6,6 +6,7 @@ from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends import SimpleCache
 
+from plugin.decoded_cache import memoise_decoding
 from plugin.redis_link import Failover
 
 cache = Cache()
@@ -20,7 +21,9 @@ def init_app(app: Flask) -> None:
     settings["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600  # freshness is judged from stored fetch times
     settings["CACHE_KEY_PREFIX"] = app.config.get("REDIS_KEY_PREFIX") or "xero-panel:"
     cache.init_app(app, config=settings)
+    backends = app.extensions["cache"]
+    memoise_decoding(backends[cache])  # a warm render reuses the decoded invoice snapshot (plugin.decoded_cache)
     if redis_url:  # while Redis is unreachable, this worker caches in its own memory
-        backends = app.extensions["cache"]
-        backends[cache] = Failover(backends[cache], SimpleCache(threshold=10_000, default_timeout=24 * 3600),
-                                   what="cache")
+        fallback = SimpleCache(threshold=10_000, default_timeout=24 * 3600)
+        memoise_decoding(fallback)
+        backends[cache] = Failover(backends[cache], fallback, what="cache")
