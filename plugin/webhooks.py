@@ -243,3 +243,5 @@ def _plain(status: int, message: str) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals["change_poll_url"] = version_poll_url
+    app.jinja_env.globals["change_poll_seconds"] = POLL_SECONDS

@@ -97,9 +97,16 @@
     if (renewed) document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": renewed }));
   });
 
+  // A session that has ended can't be renewed: stop every poll (the change poll, the session ping) rather than
+  // ask the server again every few seconds for the rest of the day. htmx stops polling removed elements.
+  function stopPolling() {
+    document.querySelectorAll('[hx-trigger*="every "]').forEach(function (poller) { poller.remove(); });
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 401 || status === 403) {
+      stopPolling();
       notify("This panel has been open too long and must be reopened. Reload the page to carry on.");
     } else {
       notify("Something went wrong showing invoices. Try again, or reload the page.");

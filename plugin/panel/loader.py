@@ -98,7 +98,8 @@ class PanelLoader:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        found = find_contact(match_input(self.embed), linked=self._linked(tenant_id), client=self.client)
+        found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id), client=self.client),
+                        tenant_id=tenant_id)
         self.cache.set(key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
         return found
 
@@ -205,17 +206,6 @@ class PanelLoader:
         return Notice(Problem.XERO_ERROR, error.user_message)
 
     # --- Small things the views need ----------------------------------------------------------
-
-    def version(self) -> str:
-        """Changes when the cached invoices change (fetched again, or dropped by a webhook); no Xero call."""
-        connection = self.connection()
-        if connection is None or not connection.is_active:
-            return "not-connected"
-        found = self.cache.get(self._match_key(connection.tenant_id))
-        if found is None or not found.found:
-            return "no-contact"
-        snapshot = self.store.peek(connection.tenant_id, found.contact_id)
-        return snapshot.version if snapshot else "none"
 
     def toggle_pin(self, invoice_id: str, *, pinned: bool | None = None) -> bool:
         """Set the pin to `pinned` (idempotent), or flip it when no state is given; returns whether it is pinned."""

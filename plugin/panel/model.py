@@ -14,6 +14,7 @@ from enum import StrEnum
 from plugin import invoices as rules
 from plugin.invoices import CurrencyTotals, DisplayStatus, Instalment, View
 from plugin.money import Money
+from plugin.panel.facts import DayFacts, facts_for
 from plugin.panel.service import ContactMatch
 from plugin.xero.models import Contact, Invoice
 
@@ -147,11 +148,17 @@ def build_panel(
     """The panel for one contact's invoices: totals over everything listed, one view's rows after search
     and date filter, the first `query.limit` of them, and every view's count."""
     chosen_dates = rules.parse_date_filter(query.start, query.end)
-    selection = rules.select(
-        invoices, view=query.view, today=today, pinned_ids=pinned_ids, query=query.q, dates=chosen_dates.range
-    )
-    shown = selection.rows[: query.limit]
-    all_totals = tuple(sorted(rules.totals(invoices), key=lambda entry: entry.currency != base_currency))
+    facts = facts_for(invoices)  # sorting, totals and view membership, once per snapshot (plugin.panel.facts)
+    if rules.normalise_query(query.q) or chosen_dates.range.is_set:
+        selection = rules.select(
+            invoices, view=query.view, today=today, pinned_ids=pinned_ids, query=query.q, dates=chosen_dates.range
+        )
+        rows, counts = selection.rows, selection.counts
+    else:
+        rows, counts = facts.view_rows(query.view, today, pinned_ids), facts.counts(today, pinned_ids)
+    shown = rows[: query.limit]
+    all_totals = tuple(sorted(facts.totals, key=lambda entry: entry.currency != base_currency))
+    day = facts.on(today)
     return PanelPage(
         query=query,
         match=match,
@@ -160,19 +167,19 @@ def build_panel(
         stale=stale,
         totals=all_totals,
         show_credit=rules.has_credit(all_totals),
-        counts=selection.counts,
-        rows=tuple(_row(invoice, today, pinned_ids, link_for) for invoice in shown),
-        hidden_rows=len(selection.rows) - len(shown),
+        counts=counts,
+        rows=tuple(_row(invoice, day, pinned_ids, link_for) for invoice in shown),
+        hidden_rows=len(rows) - len(shown),
         date_message=chosen_dates.message,
         has_data=True,
     )
 
 
-def _row(invoice: Invoice, today: date, pinned_ids: Collection[str], link_for: Callable[[Invoice], str]) -> Row:
+def _row(invoice: Invoice, day: DayFacts, pinned_ids: Collection[str], link_for: Callable[[Invoice], str]) -> Row:
     return Row(
         invoice=invoice,
-        status=rules.display_status(invoice, today),
-        instalments=rules.instalments(invoice),
+        status=day.status(invoice),
+        instalments=day.instalments(invoice),
         link=link_for(invoice),
         pinned=invoice.invoice_id in pinned_ids,
     )

@@ -57,11 +57,6 @@ class InvoiceSnapshot:
     def age_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.fetched_at).total_seconds())
 
-    @property
-    def version(self) -> str:
-        """Changes whenever the cached data does; the panel's cheap "anything new?" check compares it."""
-        return self.fetched_at.isoformat()
-
 
 def invoices_key(tenant_id: str, contact_id: str) -> str:
     return f"invoices:{tenant_id}:{contact_id}"
@@ -154,6 +149,7 @@ class ContactMatch:
     linked_on: RecordKey | None = None
     tried: tuple[str, ...] = ()
     candidates: tuple[Contact, ...] = field(default_factory=tuple)
+    tenant_id: str = ""  # the organisation matched in (the open panel's change poll names it)
 
     @property
     def found(self) -> bool:

@@ -153,12 +153,3 @@ def keep_session() -> Response:
     """Nothing but the session check: an idle page pings this so its token is renewed (see plugin.embed.session)."""
     return Response(status=204)
 
-
-@bp.get("/version")
-@require_panel_session
-def version() -> Response:
-    """A cheap "has anything changed?" for polling: reads the cache only, never Xero."""
-    response = current_app.json.response({"version": _loader().version()})
-    response.vary.add("HX-Request")
-    return response
-

@@ -8,9 +8,16 @@ from html import unescape
 
 import pytest
 
+from plugin.webhooks import sign
 from tests.panel.conftest import contact_record
 
-FOLLOW_UP = re.compile(r'<div hidden data-refresh-follow-up hx-get="([^"]+)" hx-trigger="load"\s+hx-vals=\'([^\']+)\'')
+WEBHOOK_KEY = "panel-freshness-webhook-key"
+
+FOLLOW_UP = re.compile(r'<div hidden data-refresh-follow-up hx-get="([^"]+)"\s+'
+                       r'hx-trigger="load, xero-data-changed from:body"\s+hx-vals=\'([^\']+)\'')
+ON_CHANGE = re.compile(r'<div hidden data-refresh-follow-up hx-get="([^"]+)"\s+'
+                       r'hx-trigger="xero-data-changed from:body"\s+hx-vals=\'([^\']+)\'')
+CHANGE_POLL = re.compile(r'<div hidden data-change-poll hx-get="([^"]+)"\s+hx-trigger="every 3s" hx-swap="none"')
 
 
 def text_of(response) -> str:
@@ -73,3 +80,58 @@ def test_a_follow_up_that_xero_refuses_shows_the_old_data_marked_without_asking_
     failed = panel.get(path, **values)
     body = text_of(failed)
     assert "Last updated" in body and not FOLLOW_UP.search(failed.get_data(as_text=True)), "no follow-up loop"
+
+
+# --- Auto-refresh on change: a cheap poll against this app, never Xero -----------------------------
+
+
+def deliver_event(panel, tenant_id: str, category: str, resource_id: str) -> None:
+    body = json.dumps({"events": [{
+        "resourceUrl": "https://api.xero.com/", "resourceId": resource_id, "eventDateUtc": "2026-03-01T09:00:00.000",
+        "eventType": "UPDATE", "eventCategory": category, "tenantId": tenant_id, "tenantType": "ORGANISATION"}],
+        "firstEventSequence": 1, "lastEventSequence": 1, "entropy": "ABC"}).encode()
+    answer = panel.client.post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, WEBHOOK_KEY)})
+    assert answer.status_code == 200
+
+
+def change_poll_of(response) -> str:
+    found = CHANGE_POLL.search(response.get_data(as_text=True))
+    assert found, "an open panel polls /panel/changed every 3 s"
+    return unescape(found.group(1))
+
+
+@pytest.fixture
+def webhooks_on(panel):
+    panel.app.config["WEBHOOK_KEY"] = WEBHOOK_KEY
+
+
+@pytest.mark.parametrize("change", ["invoice of this contact", "invoice nobody has seen (organisation-wide)"])
+def test_an_open_panel_polls_for_changes_and_refreshes_itself_when_told(
+        panel, webhooks_on, opened, customer, connected, emulator, clock, change):
+    shown = panel.get("/panel/invoices", view="open")
+    poll = change_poll_of(shown)
+    assert poll.startswith("/panel/changed?")
+    listener, values = ON_CHANGE.search(shown.get_data(as_text=True)).groups()
+    for _ in range(3):
+        assert panel.client.get(poll).status_code == 204
+    clock.advance(2)
+    invoice_id = an_open_invoice(emulator, connected, customer).invoice_id if change.startswith("invoice of") \
+        else "99999999-9999-9999-9999-999999999999"
+    deliver_event(panel, connected["tenant_id"], "INVOICE", invoice_id)
+    told = panel.client.get(poll)
+    assert told.status_code == 200 and told.headers["HX-Trigger"] == "xero-data-changed"
+    assert panel.calls() == 0, "polling never asks Xero"
+    refreshed = panel.get(unescape(listener), **json.loads(unescape(values)))
+    assert panel.calls() == 1
+    assert panel.client.get(change_poll_of(refreshed)).status_code == 204, "the new render polls from its own fetch time"
+
+
+def test_the_panel_has_one_change_check_and_it_is_not_the_old_version_route(panel, opened):
+    assert panel.get("/panel/version").status_code == 404
+    assert len(CHANGE_POLL.findall(panel.get("/panel/invoices").get_data(as_text=True))) == 1
+
+
+def test_a_panel_showing_a_problem_does_not_poll(panel, opened, emulator, clock):
+    emulator.state.fail_next(3, kind="503")
+    failed = panel.post("/panel/refresh")
+    assert "Last updated" in text_of(failed) and not CHANGE_POLL.search(failed.get_data(as_text=True))

@@ -392,14 +392,5 @@ def test_an_idle_panel_pings_its_session_and_gets_it_renewed_without_calling_xer
     assert panel.calls() == 0
 
 
-def test_version_changes_after_a_refresh_and_never_calls_xero(panel, opened, clock):
-    before = panel.get("/panel/version").get_json()["version"]
-    assert panel.get("/panel/version").get_json()["version"] == before
-    assert panel.calls() == 0
-    clock.advance(5)
-    panel.post("/panel/refresh")
-    assert panel.get("/panel/version").get_json()["version"] != before
-
-
 def rows_of_text(body: str) -> list[str]:
     return [number for _, number in ROW.findall(body)]

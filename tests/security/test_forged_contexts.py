@@ -12,7 +12,7 @@ from tests.security.conftest import connect_account, gives_nothing_away
 FIRST_LOADS = ["/panel", "/admin"]
 FOLLOW_UPS = [("GET", "/panel/invoices"), ("POST", "/panel/refresh"), ("POST", "/panel/pins/inv-1"),
               ("POST", "/panel/link"), ("POST", "/panel/unlink"), ("GET", "/panel/contacts"),
-              ("GET", "/panel/version"), ("GET", "/admin/status"), ("GET", "/admin/diagnostics"),
+              ("GET", "/admin/status"), ("GET", "/admin/diagnostics"),
               ("POST", "/admin/save"), ("POST", "/admin/remove")]
 
 
