@@ -1,0 +1,58 @@
+"""The per-snapshot facts a warm render reuses say exactly what the rules say, and follow a changed snapshot."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plugin import invoices as rules
+from plugin.invoices import View
+from plugin.panel.facts import MIN_INVOICES, facts_for
+from plugin.panel.model import PanelQuery, build_panel
+from plugin.xero.models import InvoiceStatus
+from tests.panel.builders import make_invoice
+
+TODAY = date(2026, 3, 1)
+
+
+@st.composite
+def any_invoice(draw):
+    total = draw(st.sampled_from(["0.00", "50.00", "120.00"]))
+    paid = draw(st.sampled_from(["0", "50.00"])) if total != "0.00" else "0"
+    return make_invoice(
+        total=total, paid=paid,
+        status=draw(st.sampled_from(list(InvoiceStatus))),
+        on=str(TODAY - timedelta(days=draw(st.integers(0, 60)))),
+        due_date=str(TODAY + timedelta(days=draw(st.integers(-30, 30)))),
+    )
+
+
+@given(st.lists(any_invoice(), min_size=MIN_INVOICES, max_size=40), st.data())
+def test_rows_counts_and_statuses_match_the_rules_for_every_view(invoices, data):
+    snapshot = tuple(invoices)
+    pinned = set(data.draw(st.lists(st.sampled_from([invoice.invoice_id for invoice in snapshot]), max_size=5)))
+    for view in View:
+        page = build_panel(snapshot, PanelQuery(view=view, limit=1000), today=TODAY, pinned_ids=pinned,
+                           link_for=lambda invoice: "", fetched_at=None)
+        expected = rules.select(snapshot, view=view, today=TODAY, pinned_ids=pinned)
+        assert [row.invoice for row in page.rows] == list(expected.rows)
+        assert page.counts == expected.counts
+        assert [row.status for row in page.rows] == [rules.display_status(row.invoice, TODAY) for row in page.rows]
+        assert page.totals == rules.totals(snapshot)
+
+
+def test_the_same_snapshot_reuses_its_facts_and_a_new_one_gets_its_own():
+    snapshot = tuple(make_invoice() for _ in range(MIN_INVOICES))
+    assert facts_for(snapshot) is facts_for(snapshot)
+    refetched = (*snapshot[1:], make_invoice(paid="100.00", status=InvoiceStatus.PAID))
+    assert facts_for(refetched) is not facts_for(snapshot)
+    assert facts_for(refetched).counts(TODAY, ())[View.PAID] == 1
+
+
+def test_a_new_day_moves_invoices_from_open_to_overdue():
+    snapshot = tuple(make_invoice(due_date="2026-03-01") for _ in range(MIN_INVOICES))
+    facts = facts_for(snapshot)
+    assert facts.counts(TODAY, ())[View.OPEN] == MIN_INVOICES
+    assert facts.counts(TODAY + timedelta(days=1), ())[View.OVERDUE] == MIN_INVOICES
