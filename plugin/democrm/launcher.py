@@ -28,6 +28,7 @@ from plugin.democrm.records import build_directory
 from plugin.serving import RunningServer, serve_in_thread
 
 OAUTH_CALLBACK_PATH = "/admin/oauth/callback"
+WEBHOOK_PATH = "/webhooks/xero"  # plugin.webhooks
 
 
 class _LateApp:
@@ -87,8 +88,9 @@ def start_demo(
             cleanup.append(lambda path=data_dir: shutil.rmtree(path, ignore_errors=True))
         emulator_url, panel_url, crm_url = (server.url for server in servers)
         context_secret = secrets.token_urlsafe(32)
-        emulator, state = _emulator(seed, clock, emulator_url, panel_url)
-        panel = _panel(panel_url, emulator_url, crm_url, context_secret, Path(data_dir), clock)
+        webhook_key = secrets.token_urlsafe(32)  # Xero's webhook signing key, new every run like the rest
+        emulator, state = _emulator(seed, clock, emulator_url, panel_url, webhook_key)
+        panel = _panel(panel_url, emulator_url, crm_url, context_secret, Path(data_dir), clock, webhook_key)
         organisation = _demo_organisation(state)
         crm = create_demo_crm(panel_url=panel_url, context_secret=context_secret, account_id=account_id,
                               directory=lambda: build_directory(state.customers(organisation["tenant_id"])),
@@ -133,10 +135,13 @@ def _serve(port: int) -> RunningServer:
         raise OSError(f"port {port} is in use") from None
 
 
-def _emulator(seed: int, clock: Clock | None, emulator_url: str, panel_url: str) -> tuple[Flask, Any]:
+def _emulator(seed: int, clock: Clock | None, emulator_url: str, panel_url: str,
+              webhook_key: str) -> tuple[Flask, Any]:
+    """The emulator, delivering signed webhooks to the panel when its data changes, as Xero would."""
     from plugin.emulator import create_emulator, emulator_state
 
-    app = create_emulator(seed=seed, clock=clock, redirect_uris=(panel_url + OAUTH_CALLBACK_PATH,))
+    app = create_emulator(seed=seed, clock=clock, redirect_uris=(panel_url + OAUTH_CALLBACK_PATH,),
+                          webhook_url=panel_url + WEBHOOK_PATH, webhook_key=webhook_key)
     state = emulator_state(app)
     state.base_url = emulator_url  # the issuer of its tokens, which the panel checks
     return app, state
@@ -150,7 +155,7 @@ def _demo_organisation(state: Any) -> dict[str, str]:
 
 
 def _panel(panel_url: str, emulator_url: str, crm_url: str, context_secret: str, data_dir: Path,
-           clock: Clock | None) -> Flask:
+           clock: Clock | None, webhook_key: str) -> Flask:
     from plugin import create_app
 
     config: dict[str, Any] = {
@@ -159,6 +164,7 @@ def _panel(panel_url: str, emulator_url: str, crm_url: str, context_secret: str,
         "CRM_ORIGINS": crm_url,
         "CONTEXT_SECRET": context_secret,
         "DATABASE_URL": f"sqlite:///{data_dir / 'panel.sqlite'}",
+        "WEBHOOK_KEY": webhook_key,
     }
     if clock is not None:
         config["CLOCK"] = clock

@@ -325,7 +325,7 @@ class EmulatorState:
             invoice = self._new_invoice(data, contact_id, fields)
             data.add_invoice(invoice)
             self.data_changed = True
-        self._notify("INVOICE", tenant_id, invoice.invoice_id)
+        self._notify("INVOICE", tenant_id, invoice.invoice_id, "CREATE")
         return invoice.invoice_id
 
     def _new_invoice(self, data: OrgData, contact_id: str, fields: dict[str, Any]) -> Invoice:
@@ -358,11 +358,11 @@ class EmulatorState:
             self._grant_tenant(email, data.org.tenant_id)
         return data.org.tenant_id
 
-    def _notify(self, category: str, tenant_id: str, resource_id: str) -> None:
+    def _notify(self, category: str, tenant_id: str, resource_id: str, event_type: str = "UPDATE") -> None:
         if self.webhook is not None:
             from plugin.emulator.webhooks import deliver_event
 
-            self.webhook_deliveries.append(deliver_event(self, category, tenant_id, resource_id))
+            self.webhook_deliveries.append(deliver_event(self, category, tenant_id, resource_id, event_type))
 
     def contact(self, tenant_id: str, contact_id: str) -> Contact:
         with self.lock:

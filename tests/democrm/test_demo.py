@@ -161,3 +161,20 @@ def test_the_launcher_says_which_ports_to_change_when_one_is_busy(capsys):
         args = argparse.Namespace(emulator_port=0, panel_port=busy.getsockname()[1], crm_port=0, seed=1)
         assert run(args, until=lambda handle: None) == 1
     assert "--panel-port" in capsys.readouterr().err
+
+
+def test_the_demo_turns_webhooks_on_so_changes_in_the_emulator_reach_the_panel(demo, demo_clock):
+    from plugin.webhooks import change_log
+
+    state = demo.emulator_state
+    assert state.webhook.url == f"{demo.panel_url}/webhooks/xero"
+    assert state.webhook.key and state.webhook.key == demo.panel_app.config["WEBHOOK_KEY"]
+    tenant_id = demo.emulator_state.tenants[0]["tenant_id"]
+    contact_id = state.customers(tenant_id)[0]["contact_id"]
+    with demo.panel_app.app_context():
+        before = demo_clock.now()
+    demo_clock.advance(1)
+    state.create_invoice(tenant_id, contact_id, amount="12.00")
+    assert state.webhook_deliveries[-1]["status"] == 200, "signed with the key the panel checks"
+    with demo.panel_app.app_context():
+        assert change_log().changed_after(tenant_id, contact_id, before)

@@ -11,8 +11,8 @@ from flask import Flask, request
 from plugin.clock import FixedClock
 from plugin.emulator import create_emulator, emulator_state
 from plugin.emulator.server import describe, run
-from plugin.emulator.webhooks import signature
 from plugin.serving import serve_in_thread
+from plugin.webhooks import sign
 
 
 def _post(emulator, path, body=None):
@@ -126,7 +126,7 @@ def test_changes_are_delivered_as_signed_webhooks():
         server.stop()
 
     body, signed = received[0]
-    assert signed == signature(body, "k3y")
+    assert signed == sign(body, "k3y")
     assert invoice.invoice_id.encode() in body and state.webhook_deliveries[0]["status"] == 200
 
 

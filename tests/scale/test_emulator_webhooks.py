@@ -51,6 +51,7 @@ def test_a_change_through_the_controls_reaches_the_app_as_a_signed_webhook(panel
         state.void_invoice(invoice.invoice_id)
     assert state.webhook_deliveries[-1]["status"] == 200
     assert state.webhook_deliveries[-1]["resource_id"] == invoice.invoice_id
+    assert state.webhook_deliveries[-1]["event_type"] == "UPDATE"
     with app.app_context():
         assert change_log().changed_after(tenant_id, invoice.contact_id, before)
 
@@ -62,6 +63,7 @@ def test_a_created_invoice_is_delivered_too(panel):
     new_id = state.create_invoice(tenant_id, invoice.contact_id, amount="10.00")
     assert state.webhook_deliveries[-1]["resource_id"] == new_id
     assert state.webhook_deliveries[-1]["status"] == 200
+    assert state.webhook_deliveries[-1]["event_type"] == "CREATE", "a new invoice is a CREATE, as Xero sends it"
 
 
 def test_the_app_refuses_deliveries_signed_with_another_key(panel):
