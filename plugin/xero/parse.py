@@ -57,7 +57,10 @@ def load_json(text: str | bytes) -> Any:
 
     Measured on a 1000-invoice page: orjson decodes in about half the time, but its floats turned back into
     Decimal are exact only up to 15 significant digits and lose the digits Xero wrote ("46.00"); msgspec with a
-    Decimal float_hook saved under a fifth. Neither was worth a dependency, so the stdlib it is.
+    Decimal float_hook saved under a fifth. Neither was worth a dependency, so the stdlib it is. Also measured:
+    jiter's float_mode="decimal" is no quicker than this (it calls Decimal per number too); msgspec decoding into
+    typed Structs took 2.5 ms against 8.8 ms here, because it skips LineItems unbuilt, but it would need the
+    client to hand the raw bytes of invoice pages to a schema of its own rather than to this function.
     """
     return json.loads(text, parse_float=Decimal)
 
