@@ -69,6 +69,16 @@
     }
   });
 
+  // --- Unlink's in-page question: Escape answers Cancel (the server puts the Unlink button back, focused). ---
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var question = event.target.closest && event.target.closest("[data-unlink-confirm]");
+    var cancel = question && question.querySelector("[data-unlink-cancel]");
+    if (!cancel) return;
+    event.preventDefault();
+    cancel.click();
+  });
+
   // --- Tabs: arrow keys, Home and End move between the saved views (WAI-ARIA tabs pattern). ---
   document.addEventListener("keydown", function (event) {
     var tab = event.target.closest && event.target.closest('[role="tab"]');

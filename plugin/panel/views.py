@@ -141,6 +141,14 @@ def link() -> Response:
     return _render(loader.page(_query(loader)))
 
 
+@bp.get("/unlink")
+@require_panel_session
+def unlink_question() -> str:
+    """Unlink's first step, asked inside the page (panel/_unlink.html); `?answer=cancel` puts the button back."""
+    cancelled = request.args.get("answer") == "cancel"
+    return render_template("panel/_unlink.html", asking_unlink=not cancelled, focus_unlink=cancelled)
+
+
 @bp.post("/unlink")
 @require_panel_session
 def unlink() -> Response:
