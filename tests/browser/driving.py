@@ -73,24 +73,26 @@ def record_url(demo: Demo, kind: str, record_id: str, *, user: str = REP_ID) -> 
 
 
 def panel_frame(page):
-    """The panel's Frame (for evaluate) once its document has loaded inside the CRM page."""
+    """The panel's Frame (for evaluate) once its document has loaded inside the CRM page and settled."""
     handle = page.wait_for_selector(PANEL_FRAME)
     frame = handle.content_frame()
     frame.wait_for_selector("#panel")
+    settle(frame)
     return frame
+
+
+def settle(frame) -> None:
+    """Wait for the panel's own follow-up: expired data is shown at once ("refreshing…") and a request made
+    on load swaps fresh data in. A click made before that lands can be overwritten by it (reported to the
+    lead), so the tests act on a settled panel, as a rep who reads before clicking does."""
+    frame.wait_for_function(
+        "() => !document.querySelector('.freshness__refreshing, .htmx-request, .htmx-settling, .htmx-swapping')")
 
 
 def open_panel(page, demo: Demo, kind: str, record_id: str, *, user: str = REP_ID):
     """Open a record as `user` and return (frame_locator, frame) for the panel inside it."""
     page.goto(record_url(demo, kind, record_id, user=user))
     return page.frame_locator(PANEL_FRAME), panel_frame(page)
-
-
-def wait_for_htmx(frame) -> None:
-    """htmx swaps after the response; wait until no request is in flight and the panel is settled."""
-    frame.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
-        " && !!document.querySelector('#panel')")
 
 
 def forget_last_views(demo: Demo) -> None:
