@@ -85,7 +85,7 @@ class PanelLoader:
 
     def connection(self) -> ConnectionInfo | None:
         if self._connection is None:
-            self._connection = self.db.connections.get(self.account_id)
+            self._connection = self.db.connections.recent(self.account_id)
         return self._connection
 
     def _match_key(self, tenant_id: str) -> str:
@@ -114,7 +114,7 @@ class PanelLoader:
         return lookup
 
     def pinned_ids(self, tenant_id: str) -> set[str]:
-        return {pin.invoice_id for pin in self.db.pins.for_record(self.account_id, self.embed.record, tenant_id)}
+        return self.db.pins.invoice_ids(self.account_id, self.embed.record, tenant_id)
 
     def short_code(self, connection: ConnectionInfo) -> str:
         if connection.short_code:

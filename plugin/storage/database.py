@@ -7,6 +7,7 @@ database-wide write lock that other processes wait for. PostgreSQL uses row lock
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,20 @@ from plugin.clock import Clock
 from plugin.storage.crypto import TokenCipher
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+_write_counter = itertools.count(1)
+_write_generation = 0
+
+
+def write_generation() -> int:
+    """Changes after every write transaction of this process (any database); answers remembered in-process
+    (Connections.recent) are reused only while it stays the same."""
+    return _write_generation
+
+
+def _count_write() -> None:
+    global _write_generation  # one process-wide counter; next() hands out each value once
+    _write_generation = next(_write_counter)
 
 
 def database_url(configured: str, instance_path: str) -> str:
@@ -90,11 +105,14 @@ class Database:
 
         On PostgreSQL this is an ordinary transaction; callers lock their row with `with_for_update()`.
         """
-        with self.engine.connect() as connection:
-            if self.is_sqlite:
-                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
-            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
-                yield session
+        try:
+            with self.engine.connect() as connection:
+                if self.is_sqlite:
+                    connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                    yield session
+        finally:
+            _count_write()  # after the commit, so a reader that started before it can't keep the old answer
 
     def dispose(self) -> None:
         self.engine.dispose()

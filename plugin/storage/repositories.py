@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plugin.storage.database import Database
+from plugin.storage.database import Database, write_generation
 from plugin.storage.models import (
     STATUS_ACTIVE,
     STATUS_NEEDS_RECONNECT,
@@ -31,6 +31,9 @@ from plugin.storage.models import (
 from plugin.xero.models import TokenSet
 
 MAX_ERROR_LENGTH = 1000
+# Connections.recent: how long a worker reuses an account's connection row it read, when this process wrote
+# nothing since (a change made by another worker shows within this time).
+RECENT_CONNECTION_SECONDS = 2.0
 # Installation setting written by Connections.remove: an account with no connection row is "removed" (an admin
 # pressed Remove; reps are told to ask an admin) rather than "never set up" when this is present. Never
 # cleared: once a new connection row exists, its status is what counts.
@@ -220,11 +223,26 @@ class Connections:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._recent: dict[str, tuple[int, float, ConnectionInfo | None]] = {}
 
     def get(self, account_id: str) -> ConnectionInfo | None:
         with self._db.session() as session:
             row = self._row(session, account_id)
             return _connection_info(account_id, row) if row else None
+
+    def recent(self, account_id: str) -> ConnectionInfo | None:
+        """`get`, without a query when this worker read it under RECENT_CONNECTION_SECONDS ago and has written
+        nothing since: the panel asks on every request, and the row changes only on connect, save, remove,
+        refresh or a failure."""
+        generation, now = write_generation(), self._db.clock.monotonic()
+        known = self._recent.get(account_id)
+        if known is not None and known[0] == generation and 0 <= now - known[1] < RECENT_CONNECTION_SECONDS:
+            return known[2]
+        info = self.get(account_id)
+        if len(self._recent) > 10_000:
+            self._recent.clear()
+        self._recent[account_id] = (generation, now, info)
+        return info
 
     def active_for(self, account_id: str) -> ConnectionInfo | None:
         info = self.get(account_id)
@@ -385,6 +403,14 @@ class Pins:
                 query = query.where(Pin.tenant_id == tenant_id)
             return [_pin_info(row) for row in session.scalars(query)]
 
+    def invoice_ids(self, account_id: str, record: RecordLike, tenant_id: str) -> set[str]:
+        """The ids of the invoices pinned on the record, in one query (the panel reads them on every render)."""
+        query = _record_filter(
+            select(Pin.invoice_id).join(Installation, Installation.id == Pin.installation_id), Pin, None, record
+        ).where(Installation.account_id == _require_account(account_id), Pin.tenant_id == tenant_id)
+        with self._db.session() as session:
+            return set(session.scalars(query))
+
     def is_pinned(self, account_id: str, record: RecordLike, tenant_id: str, invoice_id: str) -> bool:
         return any(pin.invoice_id == invoice_id for pin in self.for_record(account_id, record, tenant_id))
 
@@ -500,12 +526,11 @@ class ContactLinks:
         )
 
 
-def _record_filter(statement, model, installation_id: int, record: RecordLike):  # type: ignore[no-untyped-def]
-    return statement.where(
-        model.installation_id == installation_id,
-        model.record_type == record.type,
-        model.record_id == str(record.id),
-    )
+def _record_filter(statement, model, installation_id: int | None, record: RecordLike):  # type: ignore[no-untyped-def]
+    """Rows of `model` on the record; of the installation too unless None (the caller joins Installation)."""
+    if installation_id is not None:
+        statement = statement.where(model.installation_id == installation_id)
+    return statement.where(model.record_type == record.type, model.record_id == str(record.id))
 
 
 def _write_tokens(db: Database, row: XeroConnection, tokens: TokenSet) -> None:
