@@ -217,6 +217,13 @@ class SharedInvoices:
         return snapshot
 
 
+def shared_directories(cache):
+    """The organisations' customer directories (plugin.panel.service), fetched once among all workers."""
+    from plugin.panel.service import CustomerDirectories
+
+    return CustomerDirectories(cache, get_single_flight())
+
+
 def shared_invoices(store) -> SharedInvoices:
     """Wrap the panel's InvoiceStore for the current app (call inside a request or app context)."""
     from plugin.webhooks import change_log

@@ -5,7 +5,8 @@ We answer 200 to a correctly signed delivery and 401 to any other, with an empty
 cookies, within milliseconds: events carry only IDs, so handling one is a couple of cache writes.
 
 What an event changes:
-- CONTACT event: that contact's cached invoices are dropped and its change time recorded.
+- CONTACT event: that contact's cached invoices are dropped and its change time recorded, and the organisation's
+  customer directory (plugin.panel.service, used to match records) is dropped.
 - INVOICE event for an invoice we have cached: the same, for the contact the invoice belongs to
   (an index invoice -> contact is written whenever a contact's invoices are fetched).
 - INVOICE event for an invoice we have never seen (a new invoice): we can't tell whose it is without
@@ -125,6 +126,12 @@ class ChangeLog:
         if self.drop is not None:
             self.drop(tenant_id, contact_id)
 
+    def customers_changed(self, tenant_id: str) -> None:
+        """A contact was created or changed: the organisation's customer directory is fetched again when next needed."""
+        from plugin.panel.service import directory_key
+
+        self.store.delete(directory_key(tenant_id))
+
     def tenant_changed(self, tenant_id: str) -> None:
         self.store.set(_tenant_key(tenant_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)
 
@@ -142,6 +149,7 @@ class ChangeLog:
         for event in events:
             if event.category == "CONTACT":
                 self.contact_changed(event.tenant_id, event.resource_id)
+                self.customers_changed(event.tenant_id)
             elif event.category == "INVOICE":
                 contact_id = self.contact_of(event.tenant_id, event.resource_id)
                 if contact_id:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from plugin.clock import Clock
-from plugin.coalesce import shared_invoices
+from plugin.coalesce import shared_directories, shared_invoices
 from plugin.connection import NotConnected
 from plugin.embed.context import EmbedContext
 from plugin.invoices import View
@@ -74,6 +74,7 @@ class PanelLoader:
         self.deep_link_base = deep_link_base
         # shared_invoices (plugin.coalesce): one Xero call per contact across workers, webhook changes honoured.
         self.store = shared_invoices(InvoiceStore(cache=cache, clock=clock, client=client, ttl=ttl))
+        self.directories = shared_directories(cache)  # matching a record costs no Xero call in the common case
         self.ttl = ttl
         self._connection: ConnectionInfo | None = None
 
@@ -98,7 +99,8 @@ class PanelLoader:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id), client=self.client),
+        found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id), client=self.client,
+                                     directory=lambda: self.directories.get(tenant_id, self.client)),
                         tenant_id=tenant_id)
         self.cache.set(key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
         return found

@@ -16,11 +16,14 @@ from typing import Any, Protocol
 
 from plugin.clock import Clock
 from plugin.xero.errors import XeroError
-from plugin.xero.models import Contact, Invoice, Organisation
+from plugin.xero.models import Contact, ContactStatus, Invoice, Organisation
 
 INVOICE_PAGE_SIZE = 1000  # Xero's largest page: one call covers almost every customer
 ORGANISATION_TTL = 24 * 3600
 MATCH_TTL = 3600  # a found contact rarely changes; a miss is retried after the invoice TTL
+DIRECTORY_TTL = 15 * 60  # the organisation's customer list, shared by every rep; CONTACT webhooks drop it sooner
+DIRECTORY_PAGE_SIZE = 1000  # Xero's largest page
+DIRECTORY_MAX_PAGES = 5  # beyond this the organisation is matched per record with searchTerm instead
 
 
 class XeroReader(Protocol):
@@ -28,7 +31,8 @@ class XeroReader(Protocol):
 
     def organisation(self) -> Organisation: ...
 
-    def contacts(self, *, search_term: str | None = None, page_size: int = 100) -> Iterable[Contact]: ...
+    def contacts(self, *, search_term: str | None = None, where: str | None = None, page_size: int = 100,
+                 summary_only: bool = False) -> Iterable[Contact]: ...
 
     def contact(self, contact_id: str) -> Contact: ...
 
@@ -173,22 +177,110 @@ class LinkLookup(Protocol):
         """(contact_id, contact_name) linked to the record, or None."""
 
 
+def comparable(text: str) -> str:
+    """Trimmed, inner white space made one space, case-folded: how emails and names are compared."""
+    return " ".join(text.split()).casefold()
+
+
 def same_text(left: str, right: str) -> bool:
-    return " ".join(left.split()).casefold() == " ".join(right.split()).casefold()
+    return comparable(left) == comparable(right)
 
 
-def find_contact(subject: MatchInput, *, linked: LinkLookup, client: Callable[[], XeroReader]) -> ContactMatch:
+# --- The organisation's customer directory -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDirectory:
+    """Every active customer of one organisation, indexed by comparable email and name, so matching a record
+    costs no Xero call. `complete` False: the organisation has too many customers to list; match per record."""
+
+    tenant_id: str
+    complete: bool
+    by_email: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
+    by_name: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tenant_id: str, contacts: Iterable[Contact]) -> CustomerDirectory:
+        by_email: dict[str, list[Contact]] = {}
+        by_name: dict[str, list[Contact]] = {}
+        for contact in contacts:
+            if not contact.is_customer or contact.status is not ContactStatus.ACTIVE:
+                continue
+            if contact.email.strip():
+                by_email.setdefault(comparable(contact.email), []).append(contact)
+            by_name.setdefault(comparable(contact.name), []).append(contact)
+        return cls(tenant_id, True, {key: tuple(found) for key, found in by_email.items()},
+                   {key: tuple(found) for key, found in by_name.items()})
+
+    def find(self, method: MatchMethod, value: str) -> tuple[Contact, ...]:
+        index = self.by_email if method is MatchMethod.EMAIL else self.by_name
+        return index.get(comparable(value), ())
+
+
+def directory_key(tenant_id: str) -> str:
+    return f"customer-directory:{tenant_id}"
+
+
+def fetch_directory(client: XeroReader, tenant_id: str) -> CustomerDirectory:
+    """GET Contacts where IsCustomer==true, summaryOnly, 1000 a page; stops (incomplete) after DIRECTORY_MAX_PAGES."""
+    limit = DIRECTORY_PAGE_SIZE * DIRECTORY_MAX_PAGES
+    contacts: list[Contact] = []
+    for contact in client.contacts(where="IsCustomer==true", page_size=DIRECTORY_PAGE_SIZE, summary_only=True):
+        if len(contacts) == limit:
+            return CustomerDirectory(tenant_id, complete=False)
+        contacts.append(contact)
+    return CustomerDirectory.of(tenant_id, contacts)
+
+
+class Flight(Protocol):
+    """plugin.coalesce.SingleFlight's run: `fetch()` once among concurrent callers of `key`."""
+
+    def run(self, key: str, fetch: Callable[[], Any], peek: Callable[[], Any]) -> Any: ...
+
+
+class CustomerDirectories:
+    """Each organisation's directory, fetched once per DIRECTORY_TTL through the shared cache (and the flight, so
+    many reps opening records at once cause one fetch)."""
+
+    def __init__(self, cache: CacheBackend, flight: Flight | None = None) -> None:
+        self._cache = cache
+        self._flight = flight
+
+    def get(self, tenant_id: str, client: Callable[[], XeroReader]) -> CustomerDirectory:
+        key = directory_key(tenant_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+
+        def fetch() -> CustomerDirectory:
+            directory = fetch_directory(client(), tenant_id)
+            self._cache.set(key, directory, timeout=DIRECTORY_TTL)
+            return directory
+
+        if self._flight is None:
+            return fetch()
+        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: self._cache.get(key))
+
+
+def find_contact(subject: MatchInput, *, linked: LinkLookup, client: Callable[[], XeroReader],
+                 directory: Callable[[], CustomerDirectory] | None = None) -> ContactMatch:
     """Stored link, then customer email (case-insensitive), then for accounts the company name (trimmed,
-    case-insensitive). Xero's searchTerm narrows the list; the exact comparison is made here."""
+    case-insensitive). The organisation's customer `directory` answers without a Xero call; when it is too large
+    or can't be had, Xero's searchTerm narrows the list and the exact comparison is made here."""
     tried: list[str] = []
     for record in subject.records:
         link = linked(record)
         if link:
             return ContactMatch(MatchMethod.LINKED, link[0], link[1], linked_on=record)
     tried.append("No Xero customer has been linked to this record.")
-    for method, value, label in _match_steps(subject):
-        customers = [contact for contact in client().contacts(search_term=value) if contact.is_customer]
-        exact = [contact for contact in customers if same_text(_field(contact, method), value)]
+    steps = _match_steps(subject)
+    known = _complete_directory(directory) if steps else None
+    for method, value, label in steps:
+        if known is not None:
+            exact = list(known.find(method, value))
+        else:
+            customers = [contact for contact in client().contacts(search_term=value) if contact.is_customer]
+            exact = [contact for contact in customers if same_text(_field(contact, method), value)]
         if len(exact) == 1:
             return ContactMatch(method, exact[0].contact_id, exact[0].name, tried=tuple(tried))
         if len(exact) > 1:
@@ -198,6 +290,17 @@ def find_contact(subject: MatchInput, *, linked: LinkLookup, client: Callable[[]
     if not subject.email:
         tried.append("This record has no email address to match on.")
     return ContactMatch(MatchMethod.NONE, tried=tuple(tried))
+
+
+def _complete_directory(directory: Callable[[], CustomerDirectory] | None) -> CustomerDirectory | None:
+    """The directory when it lists every customer; None (search per record instead) when too large or unavailable."""
+    if directory is None:
+        return None
+    try:
+        known = directory()
+    except XeroError:
+        return None
+    return known if known.complete else None
 
 
 def _match_steps(subject: MatchInput) -> list[tuple[MatchMethod, str, str]]:

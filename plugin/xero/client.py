@@ -117,9 +117,12 @@ class XeroClient:
         ids: Iterable[str] = (),
         include_archived: bool = False,
         page_size: int = 100,
+        summary_only: bool = False,
     ) -> Iterator[Contact]:
-        """Contacts matching the filters, fetched a page at a time as the caller iterates."""
-        params = _query(searchTerm=search_term, where=where, IDs=_csv(ids), includeArchived=include_archived)
+        """Contacts matching the filters, fetched a page at a time as the caller iterates. `summary_only`: Xero's
+        lighter answer (no addresses, phones or balances), enough for names, emails and statuses."""
+        params = _query(searchTerm=search_term, where=where, IDs=_csv(ids), includeArchived=include_archived,
+                        summaryOnly=summary_only)
         return (parse_contact(item) for item in self._paged("Contacts", "Contacts", params, page_size))
 
     def contact(self, contact_id: str) -> Contact:

@@ -1,0 +1,161 @@
+"""One Xero call per cold view: records are matched against the organisation's customer directory (one shared
+GET Contacts per organisation per 15 minutes), not with a Contacts search per record."""
+
+from __future__ import annotations
+
+import json
+import threading
+from html import unescape
+
+import pytest
+
+from plugin.panel import service
+from plugin.panel.service import (
+    CustomerDirectories,
+    MatchInput,
+    MatchMethod,
+    RecordKey,
+    directory_key,
+    find_contact,
+)
+from plugin.webhooks import sign
+from plugin.xero.errors import XeroUnavailable
+from plugin.xero.models import Contact, ContactStatus
+from tests.panel.conftest import PanelActions, contact_record
+
+WEBHOOK_KEY = "directory-tests-webhook-key"
+
+
+def text_of(response) -> str:
+    return unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def customers(emulator, connected) -> list[dict]:
+    return emulator.state.customers(connected["tenant_id"])
+
+
+def uniquely_emailed(customers: list[dict]) -> list[dict]:
+    emails = [entry["email"].casefold() for entry in customers]
+    return [entry for entry in customers if entry["email"] and emails.count(entry["email"].casefold()) == 1]
+
+
+def test_with_the_directory_warm_a_cold_view_costs_one_call_and_so_does_a_second_records_first_view(
+        panel, customers):
+    assert "Matched by email" in text_of(panel.open(contact_record(customers[4])))
+    assert panel.calls() == 2, "the directory (once per organisation) and this contact's invoices"
+    panel.emulator.state.reset_call_counts()
+    assert "Matched by email" in text_of(panel.open(contact_record(customers[5])))
+    assert panel.calls() == 1, "a never-seen record: its invoices only"
+    account = {"type": "account", "id": "a-7", "name": f"  {customers[6]['name'].upper()} ", "company": ""}
+    assert "Matched by company name" in text_of(panel.open(account))
+    assert panel.calls() == 2
+
+
+def test_many_reps_opening_records_at_once_fetch_the_directory_once(panel_app, clock, emulator, customers):
+    emulator.state.set_latency(0.2)
+    reps = [PanelActions(panel_app, clock, emulator) for _ in range(4)]  # within Xero's 5 calls in flight
+    pages: list[str] = []
+    records = [contact_record(entry) for entry in uniquely_emailed(customers)[:4]]
+    threads = [threading.Thread(target=lambda rep=rep, record=record: pages.append(text_of(rep.open(record))))
+               for rep, record in zip(reps, records, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    emulator.state.set_latency(0)
+    assert len(pages) == 4 and all("Matched by email" in page for page in pages)
+    assert emulator.state.api_calls() == 1 + 4, "one directory fetch, then one invoice list per record"
+
+
+def test_a_contact_webhook_drops_the_directory(panel, customers, connected):
+    panel.app.config["WEBHOOK_KEY"] = WEBHOOK_KEY
+    panel.open(contact_record(customers[4]))
+    with panel.app.app_context():
+        from plugin.cache import cache
+
+        assert cache.get(directory_key(connected["tenant_id"])) is not None
+        body = json.dumps({"events": [{"resourceUrl": "x", "resourceId": customers[7]["contact_id"],
+                                       "eventDateUtc": "2026-03-01T09:00:00.000", "eventType": "CREATE",
+                                       "eventCategory": "CONTACT", "tenantId": connected["tenant_id"],
+                                       "tenantType": "ORGANISATION"}]}).encode()
+        answer = panel.client.post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, WEBHOOK_KEY)})
+        assert answer.status_code == 200
+        assert cache.get(directory_key(connected["tenant_id"])) is None
+
+
+# --- The fallback to a per-record search, without Flask ---------------------------------------------
+
+
+class FakeXero:
+    """Customers for the directory and for searchTerm, counting calls (a page of the directory is one call)."""
+
+    def __init__(self, contacts: list[Contact], *, directory_fails: bool = False) -> None:
+        self.contacts_list = contacts
+        self.directory_fails = directory_fails
+        self.directory_pages = 0
+        self.searches = 0
+
+    def contacts(self, *, search_term=None, where=None, page_size=100, summary_only=False):
+        if where is not None:
+            assert where == "IsCustomer==true" and summary_only and page_size == service.DIRECTORY_PAGE_SIZE
+            if self.directory_fails:
+                raise XeroUnavailable("GET Contacts: 503")
+            return self._paged(page_size)
+        self.searches += 1
+        return [contact for contact in self.contacts_list if search_term.casefold() in contact.email.casefold()]
+
+    def _paged(self, page_size):
+        for start in range(0, len(self.contacts_list), page_size):
+            self.directory_pages += 1
+            yield from self.contacts_list[start:start + page_size]
+
+
+class MemoryCache(dict):
+    def get(self, key):
+        return super().get(key)
+
+    def set(self, key, value, timeout=None):
+        self[key] = value
+        return True
+
+    def delete(self, key):
+        return self.pop(key, None) is not None
+
+
+def customer(number: int, **fields) -> Contact:
+    return Contact(f"id-{number}", f"Customer {number}", f"c{number}@example.test", is_customer=True, **fields)
+
+
+def match(xero: FakeXero, email: str, directories: CustomerDirectories | None = None):
+    directories = directories or CustomerDirectories(MemoryCache())
+    return find_contact(MatchInput((RecordKey("contact", "1"),), email=email), linked=lambda record: None,
+                        client=lambda: xero, directory=lambda: directories.get("tenant", lambda: xero))
+
+
+def test_the_directory_matches_email_in_any_case_and_only_active_customers():
+    xero = FakeXero([customer(1), customer(2, status=ContactStatus.ARCHIVED),
+                     Contact("id-3", "Supplier", "c3@example.test", is_customer=False)])
+    directories = CustomerDirectories(MemoryCache())
+    found = match(xero, "  C1@EXAMPLE.TEST ", directories)
+    assert (found.method, found.contact_id) == (MatchMethod.EMAIL, "id-1")
+    assert match(xero, "c2@example.test", directories).method is MatchMethod.NONE
+    assert match(xero, "c3@example.test", directories).method is MatchMethod.NONE
+    assert (xero.directory_pages, xero.searches) == (1, 0), "one page, shared by every match"
+
+
+def test_a_directory_over_the_page_limit_falls_back_to_a_search_per_record(monkeypatch):
+    monkeypatch.setattr(service, "DIRECTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr(service, "DIRECTORY_MAX_PAGES", 2)
+    xero = FakeXero([customer(number) for number in range(5)])
+    directories = CustomerDirectories(MemoryCache())
+    assert match(xero, "c4@example.test", directories).contact_id == "id-4"
+    assert xero.searches == 1 and xero.directory_pages == 3, "gave up on the third page"
+    assert match(xero, "c3@example.test", directories).contact_id == "id-3"
+    assert xero.directory_pages == 3, "'too large' is remembered too"
+
+
+def test_an_unavailable_directory_falls_back_to_a_search_per_record():
+    xero = FakeXero([customer(1)], directory_fails=True)
+    assert match(xero, "c1@example.test").contact_id == "id-1"
+    assert xero.searches == 1
