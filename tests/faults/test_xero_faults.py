@@ -151,7 +151,7 @@ def test_a_refresh_token_xero_refuses_asks_for_a_reconnect(panel, customer, emul
     assert_plain_state(bounded(lambda: panel.open(contact_record(customer))),
                        "The Xero connection needs to be renewed", stale_rows=False)
     assert get_database(panel.app).connections.get("acct-1").needs_reconnect
-    assert_logged(log, "InvalidGrant")
+    assert_logged(log, "refresh token", "refused")
 
 
 # --- data the panel cannot read ------------------------------------------------------------------------

@@ -8,12 +8,9 @@ import pytest
 from plugin import create_app
 from tests.embed.test_context import AUDIENCE, FORGED, ISSUER, SECRET, good_claims, hs256
 from tests.security.conftest import connect_account, gives_nothing_away
+from tests.security.routes import session_routes
 
 FIRST_LOADS = ["/panel", "/admin"]
-FOLLOW_UPS = [("GET", "/panel/invoices"), ("POST", "/panel/refresh"), ("POST", "/panel/pins/inv-1"),
-              ("POST", "/panel/link"), ("POST", "/panel/unlink"), ("GET", "/panel/contacts"),
-              ("GET", "/admin/status"), ("GET", "/admin/diagnostics"),
-              ("POST", "/admin/save"), ("POST", "/admin/remove")]
 
 
 @pytest.fixture
@@ -50,7 +47,7 @@ def test_a_forged_context_is_refused_on_first_load(web, path, variant):
 def test_a_forged_token_is_refused_as_a_panel_session_on_every_follow_up(web, variant):
     make, _reason = FORGED[variant]
     token = make()
-    for method, path in FOLLOW_UPS:
+    for method, path, _ in session_routes(web.application):
         response = web.open(path, method=method, headers={"X-Panel-Session": token, "HX-Request": "true"})
         assert response.status_code == 401, (method, path)
         gives_nothing_away(response)
@@ -67,6 +64,6 @@ def test_a_context_works_once(web, path):
 
 def test_a_genuine_crm_context_cannot_stand_in_for_a_panel_session(web):
     context = hs256(good_claims())
-    for method, path in FOLLOW_UPS:
+    for method, path, _ in session_routes(web.application):
         response = web.open(path, method=method, headers={"X-Panel-Session": context, "HX-Request": "true"})
         assert response.status_code == 401, (method, path)
