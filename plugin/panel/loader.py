@@ -77,6 +77,7 @@ class PanelLoader:
         self.directories = shared_directories(cache)  # matching a record costs no Xero call in the common case
         self.ttl = ttl
         self._connection: ConnectionInfo | None = None
+        self._view_read: tuple[str | None] | None = None
 
     # --- Pieces ------------------------------------------------------------------------------
 
@@ -243,9 +244,16 @@ class PanelLoader:
         return f"last-view:{self.account_id}:{self.embed.user.id}"
 
     def remembered_view(self) -> View:
-        return View.parse(self.cache.get(self._view_key()))
+        return View.parse(self._stored_view())
 
     def remember_view(self, view: View) -> None:
-        if self.cache.get(self._view_key()) != view.value:
+        if self._stored_view() != view.value:
             self.cache.set(self._view_key(), view.value, timeout=0)
+            self._view_read = (view.value,)
+
+    def _stored_view(self) -> str | None:
+        """The cached value, read once per request (remembered_view and remember_view both need it)."""
+        if self._view_read is None:
+            self._view_read = (self.cache.get(self._view_key()),)
+        return self._view_read[0]
 

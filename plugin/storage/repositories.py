@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -403,13 +403,20 @@ class Pins:
                 query = query.where(Pin.tenant_id == tenant_id)
             return [_pin_info(row) for row in session.scalars(query)]
 
+    # Built once: constructing the statement cost more than running it.
+    _PINNED_IDS = (
+        select(Pin.invoice_id)
+        .join(Installation, Installation.id == Pin.installation_id)
+        .where(Installation.account_id == bindparam("account_id"), Pin.record_type == bindparam("record_type"),
+               Pin.record_id == bindparam("record_id"), Pin.tenant_id == bindparam("tenant_id"))
+    )
+
     def invoice_ids(self, account_id: str, record: RecordLike, tenant_id: str) -> set[str]:
         """The ids of the invoices pinned on the record, in one query (the panel reads them on every render)."""
-        query = _record_filter(
-            select(Pin.invoice_id).join(Installation, Installation.id == Pin.installation_id), Pin, None, record
-        ).where(Installation.account_id == _require_account(account_id), Pin.tenant_id == tenant_id)
+        values = {"account_id": _require_account(account_id), "record_type": record.type, "record_id": str(record.id),
+                  "tenant_id": tenant_id}
         with self._db.session() as session:
-            return set(session.scalars(query))
+            return set(session.scalars(self._PINNED_IDS, values))
 
     def is_pinned(self, account_id: str, record: RecordLike, tenant_id: str, invoice_id: str) -> bool:
         return any(pin.invoice_id == invoice_id for pin in self.for_record(account_id, record, tenant_id))
@@ -526,11 +533,12 @@ class ContactLinks:
         )
 
 
-def _record_filter(statement, model, installation_id: int | None, record: RecordLike):  # type: ignore[no-untyped-def]
-    """Rows of `model` on the record; of the installation too unless None (the caller joins Installation)."""
-    if installation_id is not None:
-        statement = statement.where(model.installation_id == installation_id)
-    return statement.where(model.record_type == record.type, model.record_id == str(record.id))
+def _record_filter(statement, model, installation_id: int, record: RecordLike):  # type: ignore[no-untyped-def]
+    return statement.where(
+        model.installation_id == installation_id,
+        model.record_type == record.type,
+        model.record_id == str(record.id),
+    )
 
 
 def _write_tokens(db: Database, row: XeroConnection, tokens: TokenSet) -> None:
