@@ -73,7 +73,12 @@ def _formatted_day(value: date, length: str, locale: Locale) -> str:
 
 def clock_time(instant: datetime, timezone: str | None = None, locale: str | Locale | None = None) -> str:
     """The time of an instant on the user's wall clock, e.g. "10:42 pm" in Pacific/Auckland."""
-    return format_time(instant, format="short", tzinfo=user_timezone(timezone), locale=_locale(locale))
+    return _formatted_time(instant, user_timezone(timezone), _locale(locale))
+
+
+@lru_cache(maxsize=4_096)  # every render prints its snapshot's fetch time: one per snapshot, zone and locale
+def _formatted_time(instant: datetime, zone: ZoneInfo, locale: Locale) -> str:
+    return format_time(instant, format="short", tzinfo=zone, locale=locale)
 
 
 def _locale(value: str | Locale | None) -> Locale:
