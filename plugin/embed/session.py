@@ -98,7 +98,7 @@ def _session_claims(token: str) -> dict[str, Any]:
     if not token:
         raise ContextError(401, "This request has no panel session. Reopen the panel from the CRM.")
     try:
-        claims = decode_hs256(token, _session_secret())
+        claims = _verified_signature(token, _session_secret())
     except ContextError:
         raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.") from None
     now = get_clock().now().timestamp()
@@ -110,6 +110,26 @@ def _session_claims(token: str) -> dict[str, Any]:
             hours = MAX_SESSION_AGE_SECONDS // 3600
             raise ContextError(401, f"This panel has been open for {hours} hours. Reload the page to open it again.")
         raise ContextError(401, "The panel session has expired. Reopen the panel from the CRM.")
+    return claims
+
+
+# Every htmx request carries the same token for up to 15 minutes; checking its HS256 signature (joserfc)
+# was a good share of a warm render's fixed cost. A token whose signature checked out under a key is
+# remembered by (key, token); the claim checks (issuer, audience, expiry, launch cap) still run on every
+# request. Forged or altered tokens are never remembered. Bounded: emptied when full.
+_VERIFIED_MAX = 4096
+_verified: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _verified_signature(token: str, secret: str) -> dict[str, Any]:
+    """decode_hs256, once per (key, token) per worker. The claims are shared: read them, never change them."""
+    key = (secret, token)
+    claims = _verified.get(key)
+    if claims is None:
+        claims = decode_hs256(token, secret)
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[key] = claims
     return claims
 
 
