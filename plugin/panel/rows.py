@@ -2,10 +2,13 @@
 
 Rendering a row (`templates/panel/_row.html` with its payments popover) costs a Jinja include, a
 `url_for` and a handful of filters; a panel shows 25 of them and reps switch views all day over the
-same rows. `rendered_row(row)` keys the finished HTML by everything the template reads: the `Row`
-itself (the invoice with all its fields, its status, instalments, deep link and pin state, compared
-by value), the rep's locale, and the app's URL root. Any change to one of them is a different key, so
-a reused row is byte-for-byte what rendering it again would give.
+same rows. `rendered_row(row)` keys the finished HTML by everything the template reads: the invoice
+object, its status, deep link and pin state, the rep's locale, and the app's URL root. The invoice is
+compared by identity (hashing all its fields for every row cost more than the rest of the lookup): the
+cache hands out one decoded snapshot while its entry is unchanged (plugin.decoded_cache), and a refetched
+or changed invoice is a new object. Instalments are not in the key because build_panel derives them from
+the invoice alone. Any change is a different key, so a reused row is byte-for-byte what rendering it again
+would give.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from plugin.panel.model import Row
+from plugin.xero.models import Invoice
 
 ROW_TEMPLATE = "panel/_row.html"
 MAX_ROWS = 4096  # a few MB at most: enough for every row the reps of one worker are looking at
@@ -30,19 +34,20 @@ class RenderedRows:
 
     def __init__(self, max_entries: int = MAX_ROWS) -> None:
         self.max_entries = max_entries
-        self._html: OrderedDict[Any, Markup] = OrderedDict()
+        self._html: OrderedDict[Any, tuple[Invoice, Markup]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> Markup | None:
+    def get(self, key: Any, invoice: Invoice) -> Markup | None:
         with self._lock:
-            html = self._html.get(key)
-            if html is not None:
-                self._html.move_to_end(key)
-            return html
+            found = self._html.get(key)
+            if found is None or found[0] is not invoice:  # an id can be reused once its invoice is gone
+                return None
+            self._html.move_to_end(key)
+            return found[1]
 
-    def put(self, key: Any, html: Markup) -> None:
+    def put(self, key: Any, invoice: Invoice, html: Markup) -> None:
         with self._lock:
-            self._html[key] = html
+            self._html[key] = (invoice, html)  # holding the invoice keeps its id from being reused meanwhile
             while len(self._html) > self.max_entries:
                 self._html.popitem(last=False)
 
@@ -54,12 +59,12 @@ _rendered = RenderedRows()
 def rendered_row(context: Context, row: Row) -> Markup:
     """The row's HTML, as `{% include "panel/_row.html" %}` would print it with `row` and `locale` set."""
     locale = context.get("locale")
-    key = (row, locale, request.script_root)
-    html = _rendered.get(key)
+    key = (id(row.invoice), row.status, row.link, row.pinned, locale, request.script_root)
+    html = _rendered.get(key, row.invoice)
     if html is None:
         template = context.environment.get_template(ROW_TEMPLATE)
         html = Markup(template.render(row=row, locale=locale))  # noqa: S704 (the template autoescapes)
-        _rendered.put(key, html)
+        _rendered.put(key, row.invoice, html)
     return html
 
 
