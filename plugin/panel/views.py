@@ -20,7 +20,7 @@ from plugin.config import xero_endpoints
 from plugin.connection import xero_client_for
 from plugin.embed.session import require_embed_context, require_panel_session
 from plugin.extensions import get_clock, htmx
-from plugin.panel import rows
+from plugin.panel import rows, urls
 from plugin.panel.loader import PanelLoader
 from plugin.panel.model import PanelPage, PanelQuery
 from plugin.panel.service import search_customers
@@ -30,6 +30,7 @@ from plugin.xero.errors import XeroError
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 bp.record_once(lambda state: formatting.init_app(state.app))
 bp.record_once(lambda state: rows.init_app(state.app))
+bp.record_once(lambda state: urls.init_app(state.app))
 
 
 def _loader() -> PanelLoader:
