@@ -339,7 +339,7 @@ def _fetched_at(world: World, customer: dict[str, Any]):
 # --- the load run -------------------------------------------------------------------------------
 
 
-def load_run(world: World, *, duration: float, users: int, workers: int) -> dict[str, Any]:
+def load_run(world: World, *, duration: float, users: int, workers: int, threads: int = 4) -> dict[str, Any]:
     """Warm renders under gunicorn on loopback: `users` reps each on their own contact, clicking as fast as
     the server answers, for `duration` seconds. Shared Redis cache when REDIS_URL is reachable."""
     port = _free_port()
@@ -348,12 +348,12 @@ def load_run(world: World, *, duration: float, users: int, workers: int) -> dict
     config = {**world.config, "CACHE_TTL": 3600}
     env = {**os.environ, **{f"XERO_PANEL_{key}": str(value) for key, value in config.items()}}
     command = [sys.executable, "-m", "plugin.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers",
-               str(workers), "--threads", "4"]
+               str(workers), "--threads", str(threads)]
     gunicorn = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base)
-        worker_pids = _children(gunicorn.pid)
+        worker_pids = _children(gunicorn.pid, workers)
         customers = unique_customers(world.state, world.tenant_id)[: 20 if world.config["REDIS_URL"] else 10]
         wait_for_budget(world, 2 * len(customers) * (1 if world.config["REDIS_URL"] else workers))
         sessions = _open_sessions(base, customers, users)
@@ -490,15 +490,17 @@ def _wait_until_up(base: str) -> None:
     raise RuntimeError("gunicorn did not come up")
 
 
-def _children(pid: int) -> list[int]:
+def _children(pid: int, count: int) -> list[int]:
+    """The worker processes, once all `count` of them have started (the first alone would halve the figures)."""
     deadline = time.monotonic() + 10
+    pids: list[int] = []
     while time.monotonic() < deadline:
         path = Path(f"/proc/{pid}/task/{pid}/children")
         pids = [int(child) for child in path.read_text().split()] if path.exists() else []
-        if pids:
+        if len(pids) >= count:
             return pids
         time.sleep(0.2)
-    return []
+    return pids
 
 
 def _peak_rss_mb(pid: int) -> float | None:
