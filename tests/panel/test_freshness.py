@@ -136,3 +136,11 @@ def test_a_panel_showing_a_problem_does_not_poll(panel, opened, emulator, clock)
     emulator.state.fail_next(3, kind="503")
     failed = panel.post("/panel/refresh")
     assert "Last updated" in text_of(failed) and not CHANGE_POLL.search(failed.get_data(as_text=True))
+
+
+def test_a_reps_action_cancels_the_refresh_in_flight_but_the_change_poll_never_cancels_a_rep(panel, opened):
+    # The follow-up that refreshes expired data answers late; a view picked meanwhile must not be undone by it,
+    # so every request inside the panel replaces the one in flight, except the background change poll.
+    html = opened.get_data(as_text=True)
+    assert re.search(r'<main id="panel"[^>]*hx-sync="this:replace"', html)
+    assert re.search(r'<div hidden data-change-poll[^>]*hx-sync="this:drop"', html)
