@@ -9,7 +9,7 @@ single use) are checked here, each failure turned into a `ContextError` with a p
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -36,6 +36,10 @@ class ContextError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class SignatureMismatch(ContextError):
+    """Signed, but not with this secret (or tampered with)."""
 
 
 class ReplayGuard(Protocol):
@@ -102,20 +106,33 @@ def encode_context(claims: Mapping[str, Any], secret: str, *, clock: Clock, ttl:
 def verify_context(
     token: str,
     *,
-    secret: str,
+    secret: str | Sequence[str],
     issuer: str,
     audience: str,
     clock: Clock,
     replay_guard: ReplayGuard,
     leeway: int = LEEWAY_SECONDS,
 ) -> EmbedContext:
-    """Check a CRM context and return what it says, or raise ContextError saying what is wrong."""
-    claims = decode_hs256(token, secret)
+    """Check a CRM context and return what it says, or raise ContextError saying what is wrong.
+
+    `secret` may be several secrets (newest first) while the CRM and this app rotate: any one may have signed.
+    """
+    claims = _decode_with_any(token, [secret] if isinstance(secret, str) else list(secret))
     _check_registered_claims(claims, issuer=issuer, audience=audience, now=clock.now(), leeway=leeway)
     context = context_from_claims(claims)
     if not replay_guard.first_use(context.jti, context.expires_at):
         raise ContextError(401, "This CRM link was already used. Reopen the panel from the CRM.")
     return context
+
+
+def _decode_with_any(token: str, candidates: list[str]) -> dict[str, Any]:
+    """Try each secret in turn; only a signature mismatch moves on to the next, any other refusal stands."""
+    for candidate in candidates[:-1]:
+        try:
+            return decode_hs256(token, candidate)
+        except SignatureMismatch:
+            continue
+    return decode_hs256(token, candidates[-1])
 
 
 def decode_hs256(token: str, secret: str) -> dict[str, Any]:
@@ -127,7 +144,8 @@ def decode_hs256(token: str, secret: str) -> dict[str, Any]:
     except UnsupportedAlgorithmError:
         raise ContextError(401, "The CRM context is not signed the way this app requires (HS256).") from None
     except BadSignatureError:
-        raise ContextError(401, "The CRM context's signature does not match; it was not signed by your CRM.") from None
+        raise SignatureMismatch(
+            401, "The CRM context's signature does not match; it was not signed by your CRM.") from None
     except (JoseError, ValueError, TypeError):
         raise ContextError(401, "The CRM context could not be read. Reopen the panel from the CRM.") from None
     if decoded.header.get("alg") != ALGORITHM:  # belt and braces: the allow-list above already did this

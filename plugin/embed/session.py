@@ -59,10 +59,17 @@ class CacheReplayGuard:
         return bool(cache.add(key, 1, timeout=max(remaining, 60)))
 
 
-def context_secret(app: Flask | None = None) -> str:
-    """The CRM's signing secret: CONTEXT_SECRET, or a generated one in the instance folder for the demo."""
+def context_secrets(app: Flask | None = None) -> list[str]:
+    """The CRM's signing secrets, newest first: CONTEXT_SECRET (several, space- or comma-separated, while the
+    CRM and this app rotate), or a generated one in the instance folder for the demo."""
     app = app or current_app
-    return app.config.get("CONTEXT_SECRET") or _instance_secret(app, "context_secret")
+    configured = str(app.config.get("CONTEXT_SECRET") or "").replace(",", " ").split()
+    return configured or [_instance_secret(app, "context_secret")]
+
+
+def context_secret(app: Flask | None = None) -> str:
+    """The secret new contexts are signed with (the newest)."""
+    return context_secrets(app)[0]
 
 
 def verify_crm_context(token: str) -> EmbedContext:
@@ -70,7 +77,7 @@ def verify_crm_context(token: str) -> EmbedContext:
     config = current_app.config
     return verify_context(
         token,
-        secret=context_secret(),
+        secret=context_secrets(),
         issuer=config["CONTEXT_ISSUER"],
         audience=config["CONTEXT_AUDIENCE"],
         clock=get_clock(),

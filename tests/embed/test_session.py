@@ -18,6 +18,7 @@ from plugin.embed.session import (
     ADMIN_ONLY_MESSAGE,
     RENEWED_HEADER,
     SESSION_HEADER,
+    context_secret,
     require_admin,
     require_embed_context,
     require_panel_session,
@@ -67,11 +68,11 @@ def web(embed_app):
     return embed_app.test_client()
 
 
-def context(clock, *, account="acct-A", role="member", record_id="42") -> str:
+def context(clock, *, account="acct-A", role="member", record_id="42", secret=SECRET) -> str:
     claims = {"iss": "demo-crm", "aud": "xero-invoice-panel", "account": account,
               "user": {"id": f"{role}-1", "email": f"{role}@example.com", "role": role},
               "record": {"type": "contact", "id": record_id}}
-    return encode_context(claims, SECRET, clock=clock)
+    return encode_context(claims, secret, clock=clock)
 
 
 def open_session(web, clock, **kwargs) -> str:
@@ -230,3 +231,19 @@ def test_context_command_prints_a_url_the_panel_accepts(web, embed_app, clock, m
     token = parse_qs(printed.query)["context"][0]
     answer = web.get("/panel/probe/open", query_string={"context": token})
     assert answer.json["account"] == "acct-Z" and answer.json["record"] == "77"
+
+
+def test_while_the_context_secret_rotates_contexts_signed_with_either_secret_are_accepted(tmp_path, clock):
+    old, new = "the-old-context-secret-0123456789", "the-new-context-secret-0123456789"
+    app = create_app({"TESTING": True, "CLOCK": clock, "DATABASE_URL": f"sqlite:///{tmp_path}/rot.sqlite",
+                      "CONTEXT_SECRET": f"{new} {old}"})
+    app.register_blueprint(probe_blueprint())
+    client = app.test_client()
+    for secret in (new, old):
+        opened = client.get("/panel/probe/open", query_string={"context": context(clock, secret=secret)})
+        assert opened.status_code == 200, opened.text
+    stranger = context(clock, secret="a-secret-nobody-configured-012345")
+    refused = client.get("/panel/probe/open", query_string={"context": stranger})
+    assert refused.status_code == 401 and "signature" in refused.text
+    with app.app_context():
+        assert context_secret() == new, "new contexts (e.g. xero-panel context) are signed with the newest"
