@@ -31,6 +31,25 @@ def test_removing_a_connection_forgets_its_figures(ctx):
     assert metrics.cache_stats("t-1").lookups == 0
 
 
+def test_a_worker_adds_its_lookups_to_the_shared_counters_at_most_once_a_second(ctx, clock):
+    from plugin.cache import cache
+
+    def shared_hits() -> int:
+        return int(cache.get("admin:cache-hits:t-1") or 0)
+
+    metrics.record_cache_lookup("t-1", hit=True)
+    assert shared_hits() == 1, "the first lookup is written at once"
+    for _ in range(4):
+        metrics.record_cache_lookup("t-1", hit=True)
+    assert shared_hits() == 1, "within the second, lookups are counted in the worker only"
+    clock.advance(1)
+    metrics.record_cache_lookup("t-1", hit=True)
+    assert shared_hits() == 6
+    for _ in range(metrics.FLUSH_EVERY_LOOKUPS):
+        metrics.record_cache_lookup("t-1", hit=True)
+    assert shared_hits() == 6 + metrics.FLUSH_EVERY_LOOKUPS, "a busy second is written once it has 100"
+
+
 class _Xero:
     def invoices(self, *, contact_ids=(), page_size=100):
         return []
