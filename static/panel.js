@@ -129,4 +129,34 @@
     var notice = document.getElementById("client-notice");
     if (notice) notice.hidden = true;
   });
+
+  // --- Fit the CRM's frame to the panel, so the page has one scroll bar, not two. ---
+  // Only a height is sent, and only to the parent's exact origin when it is one of CRM_ORIGINS (which the
+  // CSP frame-ancestors already enforces); a CRM that doesn't listen simply keeps its own frame height.
+  function parentOrigin() {
+    if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
+      return window.location.ancestorOrigins[0];
+    }
+    try { return document.referrer ? new URL(document.referrer).origin : ""; } catch (error) { return ""; }
+  }
+  var crmOrigin = parentOrigin();
+  var allowed = (document.body.getAttribute("data-crm-origins") || "").split(/\s+/);
+  if (window.parent !== window && crmOrigin && allowed.indexOf(crmOrigin) >= 0 && window.ResizeObserver) {
+    var lastHeight = 0;
+    var fitFrame = function () {
+      // An open payments popover hangs below its row and may reach past the last one: make room for it.
+      var bottom = document.body.getBoundingClientRect().bottom;
+      document.querySelectorAll(".payments__popover").forEach(function (popover) {
+        if (popover.offsetParent !== null) bottom = Math.max(bottom, popover.getBoundingClientRect().bottom + 8);
+      });
+      var height = Math.ceil(bottom + window.scrollY);
+      if (height === lastHeight) return;
+      lastHeight = height;
+      window.parent.postMessage({ type: "xero-panel:resize", height: height }, crmOrigin);
+    };
+    new ResizeObserver(fitFrame).observe(document.body);
+    ["mouseover", "focusin", "focusout", "keyup", "click"].forEach(function (name) {
+      document.addEventListener(name, function () { window.requestAnimationFrame(fitFrame); });
+    });
+  }
 })();
