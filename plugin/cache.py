@@ -15,7 +15,9 @@ cache = Cache()
 def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
-        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url}
+        # Time-outs: a Redis that stalls after connecting must raise (and so fail over below), not hang requests.
+        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+                    "CACHE_OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}}
     else:
         settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 10_000}
     settings["CACHE_DEFAULT_TIMEOUT"] = 24 * 3600  # freshness is judged from stored fetch times

@@ -29,9 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
 
 from plugin.cache import cache
 from plugin.clock import Clock
@@ -218,7 +217,8 @@ def receive() -> Response:
 def changed() -> Response:
     """204: nothing changed since `since`; 200 + HX-Trigger: the panel should refresh itself."""
     tenant_id, contact_id, since = (request.args.get(name, "") for name in ("tenant", "contact", "since"))
-    if not hmac.compare_digest(_poll_signature(tenant_id, contact_id, since), request.args.get("sig", "")):
+    expected = _poll_signature(tenant_id, contact_id, since).encode()
+    if not hmac.compare_digest(expected, request.args.get("sig", "").encode()):  # bytes: any text is comparable
         return _plain(403, "bad signature")
     try:
         fetched_at = datetime.fromisoformat(since)
@@ -236,7 +236,7 @@ def version_poll_url(tenant_id: str, contact_id: str, fetched_at: datetime) -> s
     since = fetched_at.isoformat()
     query = {"tenant": tenant_id, "contact": contact_id, "since": since,
              "sig": _poll_signature(tenant_id, contact_id, since)}
-    return f"/panel/changed?{urlencode(query)}"
+    return url_for("webhooks.changed", **query)
 
 
 def _poll_signature(tenant_id: str, contact_id: str, since: str) -> str:

@@ -97,3 +97,13 @@ def test_a_release_reaches_both_sides_so_no_lease_is_stranded(clock):
     failover.release("taken-while-up")
     assert fallback.released == ["taken-while-down", "taken-while-up"]
     assert primary.released == ["taken-while-up"]
+
+
+def test_the_shared_cache_gives_up_on_a_stalled_redis_instead_of_hanging(panel_app):
+    from plugin.cache import cache
+
+    shared = panel_app.extensions["cache"][cache]
+    assert isinstance(shared, Failover)
+    options = shared.primary._write_client.connection_pool.connection_kwargs
+    assert options["socket_timeout"] == 5 and options["socket_connect_timeout"] == 2, \
+        "a Redis that stops answering must raise (and fail over), not hold the request forever"

@@ -156,3 +156,10 @@ def test_poll_url_cannot_be_aimed_at_other_data(app, client, clock):
         url = version_poll_url(TENANT, CONTACT, clock.now())
     query = urlparse(url).query.replace(CONTACT, "55555555-5555-5555-5555-555555555555")
     assert client.get(f"/panel/changed?{query}").status_code == 403
+
+
+def test_a_poll_with_a_garbled_signature_is_refused_not_an_error(app, client, clock):
+    with app.test_request_context():
+        url = version_poll_url(TENANT, CONTACT, clock.now())
+    query = urlparse(url).query.split("&sig=")[0]
+    assert client.get(f"/panel/changed?{query}&sig=%C3%A9%E2%9C%93").status_code == 403
