@@ -3,8 +3,11 @@
 The first caller for a key takes a lock and fetches (the fetch stores its result in the shared
 cache). Everyone else waits, for a bounded time, until `peek()` finds a result: directly from the
 leader in-process, or by polling the cache when the leader is another worker or host (Redis lock,
-SET NX PX, released only by its holder). A leader that fails releases the lock and the next waiter
-takes over; followers that wait too long get `StillLoading` (a XeroUnavailable) rather than a hang.
+SET NX PX, released only by its holder). When the leader's fetch fails with a Xero error, that answer
+is shared for a few seconds with every caller of the key in this worker (an outage must not turn N waiting
+reps into N calls, one after another, each spending budget and a time-out); a leader that fails in any
+other way releases the lock and the next waiter takes over. Followers that wait too long get
+`StillLoading` (a XeroUnavailable) rather than a hang.
 
 Waiting is real time on purpose (`SystemClock` by default): it is about threads and processes
 meeting, not about the business date the app's clock may be fixed at in tests.
@@ -22,12 +25,14 @@ from flask import Flask, current_app
 
 from plugin.clock import Clock, SystemClock
 from plugin.metrics import record_cache_lookup
-from plugin.xero.errors import XeroUnavailable
+from plugin.xero.errors import XeroError, XeroUnavailable
 
 T = TypeVar("T")
 
-# The lock outlives any one fetch (timeout 10 s with retries); a dead holder frees it after this.
-LOCK_SECONDS = 30.0
+# The lock outlives any one fetch (10 s time-out x 3 tries, plus backoff); a dead holder frees it after this.
+LOCK_SECONDS = 60.0
+# How long a failed fetch's Xero error answers the same key's callers in this worker.
+FAILURE_SECONDS = 5.0
 
 
 class StillLoading(XeroUnavailable):
@@ -113,6 +118,8 @@ class SingleFlight:
         self.locks = locks
         self.clock = clock or SystemClock()
         self.max_wait = max_wait
+        self._failures: dict[str, tuple[float, XeroError]] = {}
+        self._failures_lock = threading.Lock()
 
     def run(self, key: str, fetch: Callable[[], T], peek: Callable[[], T | None]) -> T:
         """`fetch()` once among all concurrent callers of `key`; the others get `peek()`'s answer.
@@ -121,12 +128,13 @@ class SingleFlight:
         """
         deadline = self.clock.monotonic() + self.max_wait
         while True:
+            self._raise_recent_failure(key)
             token = self.locks.try_acquire(key, LOCK_SECONDS)
             if token is not None:
                 try:
                     # The previous holder may have finished between our peek and our lock.
                     found = peek()
-                    return found if found is not None else fetch()
+                    return found if found is not None else self._fetch_remembering_failure(key, fetch)
                 finally:
                     self.locks.release(key, token)
             remaining = deadline - self.clock.monotonic()
@@ -136,6 +144,23 @@ class SingleFlight:
             found = peek()
             if found is not None:
                 return found
+
+    def _fetch_remembering_failure(self, key: str, fetch: Callable[[], T]) -> T:
+        try:
+            return fetch()
+        except XeroError as error:
+            with self._failures_lock:
+                self._failures[key] = (self.clock.monotonic() + FAILURE_SECONDS, error)
+            raise
+
+    def _raise_recent_failure(self, key: str) -> None:
+        with self._failures_lock:
+            until, error = self._failures.get(key, (0.0, None))
+            if error is not None and until <= self.clock.monotonic():
+                del self._failures[key]
+                error = None
+        if error is not None:
+            raise error
 
 
 def single_flight_for(app: Flask) -> SingleFlight:

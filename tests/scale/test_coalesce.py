@@ -99,3 +99,25 @@ def test_a_lock_is_released_only_by_its_holder(locks):
     assert locks.try_acquire("k", 30) is None
     locks.release("k", token)
     assert locks.try_acquire("k", 30) is not None
+
+
+def test_when_xero_fails_the_callers_waiting_on_the_same_key_get_that_answer_without_calling_again():
+    from plugin.clock import FixedClock
+    from plugin.xero.errors import XeroUnavailable
+
+    clock = FixedClock.at("2026-03-01T09:00:00")
+    flight = SingleFlight(LocalLocks(), clock=clock)
+    calls = []
+
+    def failing_fetch():
+        calls.append(1)
+        raise XeroUnavailable("503 from Xero")
+
+    for _ in range(3):
+        with pytest.raises(XeroUnavailable, match="503"):
+            flight.run("k", failing_fetch, lambda: None)
+    assert len(calls) == 1, "one call during an outage, however many reps ask"
+    clock.advance(6)
+    with pytest.raises(XeroUnavailable):
+        flight.run("k", failing_fetch, lambda: None)
+    assert len(calls) == 2, "after a few seconds Xero is asked again"
