@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+import requests
 from flask import Flask, current_app
 
 from plugin.clock import Clock
@@ -141,21 +142,37 @@ def _process_lock(connections: Connections, account_id: str) -> threading.Lock:
         return _locks.setdefault(key, threading.Lock())
 
 
+def xero_http_for(app: Flask) -> requests.Session:
+    """One keep-alive connection pool to Xero per app, shared by its threads (a session per client reconnected
+    to Xero on every cold view and left sockets to the garbage collector)."""
+    services = app.extensions["plugin"]
+    with _locks_guard:
+        return services.setdefault("xero_http", requests.Session())
+
+
 def oauth_for(app: Flask | None = None) -> XeroOAuth:
-    """The app's XeroOAuth: endpoints, credentials and scopes from its configuration."""
+    """The app's XeroOAuth (endpoints, credentials and scopes from its configuration), kept per app so that
+    its JWKS cache lasts; made again if the configuration it was made from changed."""
     from plugin.xero.oauth import XeroOAuth
 
     app = app or current_app
     client_id, client_secret = xero_credentials(app.config)
-    return XeroOAuth(
-        endpoints=xero_endpoints(app.config),
-        client_id=client_id,
-        client_secret=client_secret,
-        scopes=xero_scopes(app.config),
-        redirect_uri=app.config["PUBLIC_URL"].rstrip("/") + OAUTH_CALLBACK_PATH,
-        timeout=float(app.config["XERO_TIMEOUT"]),
-        clock=app.extensions["plugin"]["clock"],
-    )
+    settings = {
+        "endpoints": xero_endpoints(app.config),
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scopes": xero_scopes(app.config),
+        "redirect_uri": app.config["PUBLIC_URL"].rstrip("/") + OAUTH_CALLBACK_PATH,
+        "timeout": float(app.config["XERO_TIMEOUT"]),
+    }
+    services = app.extensions["plugin"]
+    with _locks_guard:
+        made_from, oauth = services.get("xero_oauth", (None, None))
+        if made_from != settings:
+            oauth = XeroOAuth(session=services.setdefault("xero_http", requests.Session()),
+                              clock=services["clock"], **settings)
+            services["xero_oauth"] = (settings, oauth)
+    return oauth
 
 
 def stored_tokens_for(account_id: str, *, app: Flask | None = None) -> StoredTokens:
@@ -189,6 +206,7 @@ def xero_client_for(account_id: str, *, tenant_id: str | None = None, allow_pend
         endpoints=xero_endpoints(app.config),
         tenant_id=chosen_tenant,
         tokens=stored_tokens_for(account_id, app=app),
+        session=xero_http_for(app),
         timeout=float(app.config["XERO_TIMEOUT"]),
         clock=app.extensions["plugin"]["clock"],
         gate=budget.gate(chosen_tenant),

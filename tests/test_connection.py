@@ -173,3 +173,16 @@ def test_threads_refreshing_at_once_rotate_once(store, clock):
     assert results == ["a1"] * len(workers)
     assert (identity.rotations, identity.invalid_grants) == (1, 0)
     assert store.connections.tokens(ACCOUNT).refresh_token == "r1"
+
+
+def test_an_app_keeps_one_connection_pool_and_one_oauth_helper_for_xero(tmp_path, clock):
+    from plugin import create_app
+    from plugin.connection import oauth_for, xero_http_for
+
+    app = create_app({"TESTING": True, "CLOCK": clock, "DATABASE_URL": f"sqlite:///{tmp_path}/pool.sqlite"})
+    with app.app_context():
+        first = oauth_for()
+        assert oauth_for() is first, "its JWKS cache lasts between sign-ins"
+        assert xero_http_for(app) is first._session, "keep-alive connections to Xero are reused"
+        app.config["XERO_TIMEOUT"] = 3
+        assert oauth_for() is not first, "a changed configuration is honoured"
