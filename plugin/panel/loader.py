@@ -186,6 +186,7 @@ class PanelLoader:
             notice=notice,
             stale=notice is not None,
             base_currency=connection.base_currency,
+            unreadable=snapshot.unreadable,
         )
         if stale_ok and notice is None and not self.store.is_current(snapshot):
             built = replace(built, refreshing=True)

@@ -15,11 +15,12 @@ from plugin import invoices as rules
 from plugin.invoices import CurrencyTotals, DisplayStatus, Instalment, View
 from plugin.money import Money
 from plugin.panel.facts import DayFacts, facts_for
-from plugin.panel.service import ContactMatch
+from plugin.panel.service import ContactMatch, UnreadableInvoice
 from plugin.xero.models import Contact, Invoice
 
 PAGE_SIZE = 25
 MAX_ROWS = 1000
+MAX_NAMED_UNREADABLE = 5  # beyond these, the notice says how many more
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Problem(StrEnum):
     UNAVAILABLE = "unavailable"
     NO_MATCH = "no_match"
     XERO_ERROR = "xero_error"
+    LEFT_OUT = "left_out"  # some invoices could not be read; the rest are shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class PanelPage:
     fetched_at: datetime | None = None
     stale: bool = False
     refreshing: bool = False  # shown from the cache past its TTL; the page asks for fresh data on load
+    left_out: Notice | None = None  # invoices Xero sent that could not be read (shown besides any `notice`)
     totals: tuple[CurrencyTotals, ...] = ()
     show_credit: bool = False
     counts: dict[View, int] = field(default_factory=dict)
@@ -144,6 +147,7 @@ def build_panel(
     notice: Notice | None = None,
     stale: bool = False,
     base_currency: str = "",
+    unreadable: Sequence[UnreadableInvoice] = (),
 ) -> PanelPage:
     """The panel for one contact's invoices: totals over everything listed, one view's rows after search
     and date filter, the first `query.limit` of them, and every view's count."""
@@ -165,6 +169,7 @@ def build_panel(
         notice=notice,
         fetched_at=fetched_at,
         stale=stale,
+        left_out=left_out_notice(unreadable),
         totals=all_totals,
         show_credit=rules.has_credit(all_totals),
         counts=counts,
@@ -173,6 +178,20 @@ def build_panel(
         date_message=chosen_dates.message,
         has_data=True,
     )
+
+
+def left_out_notice(unreadable: Sequence[UnreadableInvoice]) -> Notice | None:
+    """Says plainly how many invoices were left out of the list and totals, and which, or None when none were."""
+    if not unreadable:
+        return None
+    count = len(unreadable)
+    named = [f"{item.number or 'one without a readable number'} ({item.reason})"
+             for item in unreadable[:MAX_NAMED_UNREADABLE]]
+    if count > MAX_NAMED_UNREADABLE:
+        named.append(f"and {count - MAX_NAMED_UNREADABLE} more")
+    subject = "1 invoice from Xero couldn't be read and is" if count == 1 else \
+        f"{count} invoices from Xero couldn't be read and are"
+    return Notice(Problem.LEFT_OUT, f"{subject} left out of this list and the totals: {', '.join(named)}.")
 
 
 def _row(invoice: Invoice, day: DayFacts, pinned_ids: Collection[str], link_for: Callable[[Invoice], str]) -> Row:

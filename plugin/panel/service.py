@@ -8,15 +8,18 @@ place that fetches, so a rate budget, request coalescing or stale-while-revalida
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from plugin.clock import Clock
-from plugin.xero.errors import XeroError
+from plugin.xero.errors import BadXeroData, XeroError
 from plugin.xero.models import Contact, ContactStatus, Invoice, Organisation
+
+log = logging.getLogger(__name__)
 
 INVOICE_PAGE_SIZE = 1000  # Xero's largest page: one call covers almost every customer
 ORGANISATION_TTL = 24 * 3600
@@ -36,7 +39,9 @@ class XeroReader(Protocol):
 
     def contact(self, contact_id: str) -> Contact: ...
 
-    def invoices(self, *, contact_ids: Sequence[str] = (), page_size: int = 100) -> Iterable[Invoice]: ...
+    def invoices(self, *, contact_ids: Sequence[str] = (), page_size: int = 100,
+                 on_unreadable: Callable[[Mapping[str, Any], BadXeroData], None] | None = None,
+                 ) -> Iterable[Invoice]: ...
 
 
 class CacheBackend(Protocol):
@@ -49,17 +54,60 @@ class CacheBackend(Protocol):
     def delete(self, key: str) -> bool: ...
 
 
+MAX_SHOWN_TEXT = 40  # of an invoice number or bad value from Xero, quoted back to the rep
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableInvoice:
+    """An invoice Xero sent that could not be read, so it is left out: its number (empty when that is unreadable
+    too) and why, in plain words (e.g. "unknown currency 'XYZ'")."""
+
+    number: str
+    reason: str
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any], error: BadXeroData) -> UnreadableInvoice:
+        number = raw.get("InvoiceNumber") if isinstance(raw, Mapping) else None
+        return cls(_shortened(number) if isinstance(number, str) else "", _plain_reason(error))
+
+
+def _plain_reason(error: BadXeroData) -> str:
+    if error.field == "CurrencyCode":
+        return f"unknown currency '{_shortened(str(error.value))}'" if error.value else "no currency"
+    if error.reason == "missing":
+        return f"no {error.field}"
+    return f"unreadable {error.field}"
+
+
+def _shortened(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_SHOWN_TEXT else text[: MAX_SHOWN_TEXT - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceSnapshot:
-    """A contact's invoices as Xero returned them at `fetched_at`."""
+    """A contact's invoices as Xero returned them at `fetched_at`, and the ones it sent that could not be read
+    (kept here so a cache hit says they are missing just as the fetch did)."""
 
     tenant_id: str
     contact_id: str
     invoices: tuple[Invoice, ...]
     fetched_at: datetime
+    unreadable: tuple[UnreadableInvoice, ...] = ()
 
     def age_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.fetched_at).total_seconds())
+
+    def __setstate__(self, state: Sequence[Any]) -> None:
+        # A snapshot cached (in Redis, for up to a day) before `unreadable` existed unpickles with fewer values.
+        defaults = [item.default for item in fields(self)][len(state):]
+        for item, value in zip(fields(self), [*state, *defaults], strict=True):
+            object.__setattr__(self, item.name, value)
+
+
+def _raw_id(raw: Mapping[str, Any]) -> str:
+    invoice_id = raw.get("InvoiceID") if isinstance(raw, Mapping) else None
+    return invoice_id[:MAX_SHOWN_TEXT] if isinstance(invoice_id, str) else "no InvoiceID"
 
 
 def invoices_key(tenant_id: str, contact_id: str) -> str:
@@ -92,8 +140,17 @@ class InvoiceStore:
             cached = self.peek(tenant_id, contact_id)
             if cached is not None and self.is_fresh(cached):
                 return cached
-        invoices = tuple(self._client().invoices(contact_ids=(contact_id,), page_size=INVOICE_PAGE_SIZE))
-        snapshot = InvoiceSnapshot(tenant_id, contact_id, invoices, self._clock.now())
+        unreadable: list[UnreadableInvoice] = []
+
+        def leave_out(raw: Mapping[str, Any], error: BadXeroData) -> None:
+            # The rep sees the number and plain reason; the log keeps the field and value for whoever fixes it.
+            unreadable.append(UnreadableInvoice.of(raw, error))
+            log.warning("invoices of tenant %s, contact %s: left out invoice %s (%s): %s: %s", tenant_id, contact_id,
+                        unreadable[-1].number or "without a number", _raw_id(raw), type(error).__name__, error)
+
+        invoices = tuple(self._client().invoices(contact_ids=(contact_id,), page_size=INVOICE_PAGE_SIZE,
+                                                 on_unreadable=leave_out))
+        snapshot = InvoiceSnapshot(tenant_id, contact_id, invoices, self._clock.now(), tuple(unreadable))
         self._cache.set(invoices_key(tenant_id, contact_id), snapshot)
         return snapshot
 

@@ -25,6 +25,7 @@ import requests
 from plugin.clock import Clock, SystemClock
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
+    BadXeroData,
     ConnectionRevoked,
     MissingScope,
     NotFound,
@@ -60,6 +61,7 @@ class TokenSource(Protocol):
 
 
 Gate = Callable[[], AbstractContextManager[Any]]
+OnUnreadable = Callable[[Mapping[str, Any], BadXeroData], None]
 
 
 @dataclass
@@ -138,11 +140,19 @@ class XeroClient:
         page_size: int = 100,
         if_modified_since: datetime | date | None = None,
         search_term: str | None = None,
+        on_unreadable: OnUnreadable | None = None,
     ) -> Iterator[Invoice]:
-        """Invoices and bills matching the filters, fetched a page at a time as the caller iterates."""
+        """Invoices and bills matching the filters, fetched a page at a time as the caller iterates.
+
+        By default one invoice with a field we cannot read raises BadXeroData for the whole list. With
+        `on_unreadable(raw_item, error)` that invoice is handed to the callback instead and the rest are still
+        listed (a page that is not JSON at all is still XeroUnavailable)."""
         params = _invoice_query(contact_ids, statuses, where, order, search_term)
         headers = _modified_since(if_modified_since)
-        return (parse_invoice(item) for item in self._paged("Invoices", "Invoices", params, page_size, headers))
+        items = self._paged("Invoices", "Invoices", params, page_size, headers)
+        if on_unreadable is None:
+            return (parse_invoice(item) for item in items)
+        return _readable(items, on_unreadable)
 
     def invoice_page(
         self,
@@ -320,6 +330,15 @@ def _error_for(path: str, response: requests.Response) -> Exception:
     if status == 400:
         return QueryRejected(f"GET {path}: {_problem_detail(response) or 'bad request'}")
     return XeroUnavailable(f"GET {path}: unexpected HTTP {status}")
+
+
+def _readable(items: Iterable[Mapping[str, Any]], on_unreadable: OnUnreadable) -> Iterator[Invoice]:
+    """The invoices that parse; each one that does not goes to `on_unreadable` with the error naming its field."""
+    for item in items:
+        try:
+            yield parse_invoice(item)
+        except BadXeroData as error:
+            on_unreadable(item, error)
 
 
 def _single(body: Any, key: str, what: str) -> Mapping[str, Any]:

@@ -51,7 +51,7 @@ def test_a_worker_adds_its_lookups_to_the_shared_counters_at_most_once_a_second(
 
 
 class _Xero:
-    def invoices(self, *, contact_ids=(), page_size=100):
+    def invoices(self, *, contact_ids=(), page_size=100, on_unreadable=None):
         return []
 
 

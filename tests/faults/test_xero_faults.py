@@ -157,21 +157,61 @@ def test_a_refresh_token_xero_refuses_asks_for_a_reconnect(panel, customer, emul
 # --- data the panel cannot read ------------------------------------------------------------------------
 
 
-def test_an_invoice_in_an_unknown_currency_keeps_the_last_data(panel, opened, customer, emulator, connected, log):
-    emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], currency="XQZ")
-    assert_plain_state(refresh(panel), UNREADABLE, stale_rows=True)
-    assert_logged(log, "BadXeroData", "CurrencyCode", "XQZ")
+def left_out_notice(number: str, reason: str) -> str:
+    return f"1 invoice from Xero couldn't be read and is left out of this list and the totals: {number} ({reason})."
 
 
-def test_an_invoice_in_an_unknown_currency_on_a_cold_view_says_so(panel, customer, emulator, connected, log):
-    emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], currency="XQZ")
-    assert_plain_state(bounded(lambda: panel.open(contact_record(customer))), UNREADABLE, stale_rows=False)
+def total_unpaid(body: str) -> str:
+    """The Total unpaid button's spoken amounts (every currency), e.g. "Total unpaid: $1,150.00 NZD"."""
+    found = re.search(r'aria-label="(Total unpaid: [^"]*)\. Show unpaid', body)
+    assert found, "the panel shows its total unpaid"
+    return found.group(1)
+
+
+def assert_left_out(response, notice: str, *, like: str | None = None) -> str:
+    """A current (not stale) panel listing the readable invoices, with the notice naming the unreadable one;
+    `like`: an earlier body whose rows and totals it must match (the unreadable invoice added nothing)."""
+    body = text_of(response)
+    assert response.status_code == 200, body[:300]
+    assert notice in body
+    assert UNREADABLE not in body and "Showing what Xero sent at" not in body, "the data is current, not kept"
+    assert rows_in(body) > 0, "the readable invoices are listed"
+    if like is not None:
+        assert rows_in(body) == rows_in(like)
+        assert total_unpaid(body) == total_unpaid(like), "the totals leave the unreadable invoice out"
+    return body
+
+
+def test_an_invoice_in_an_unknown_currency_is_left_out_and_named(panel, opened, customer, emulator, connected, log):
+    before = text_of(refresh(panel))
+    emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], currency="XQZ", number="INV-9042",
+                                  amount="900.00")
+    body = assert_left_out(refresh(panel), left_out_notice("INV-9042", "unknown currency 'XQZ'"), like=before)
+    assert "INV-9042" not in body.split("left out of this list")[1].split("</p>", 1)[1]
+    assert_logged(log, "BadXeroData", "CurrencyCode", "XQZ", "INV-9042")
+
+
+def test_an_invoice_in_an_unknown_currency_on_a_cold_view_is_left_out(panel, customer, emulator, connected, log):
+    emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], currency="XQZ", number="INV-9043")
+    assert_left_out(bounded(lambda: panel.open(contact_record(customer))),
+                    left_out_notice("INV-9043", "unknown currency 'XQZ'"))
     assert_logged(log, "BadXeroData", "CurrencyCode")
 
 
-def test_an_invoice_missing_its_total_keeps_the_last_data(panel, opened, customer, emulator, connected, log,
-                                                          monkeypatch):
-    broken = emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"])
+def test_the_left_out_notice_stays_on_cache_hits(panel, opened, customer, emulator, connected):
+    emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], currency="XQZ", number="INV-9044")
+    notice = left_out_notice("INV-9044", "unknown currency 'XQZ'")
+    assert_left_out(refresh(panel), notice)
+    emulator.state.reset_call_counts()
+    for view in ("paid", "all"):
+        assert_left_out(bounded(lambda view=view: panel.get("/panel/invoices", view=view)), notice)
+    assert emulator.state.api_calls() == 0, "switching views read the cached snapshot"
+
+
+def test_an_invoice_missing_its_total_is_left_out_and_named(panel, opened, customer, emulator, connected, log,
+                                                             monkeypatch):
+    before = text_of(refresh(panel))
+    broken = emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], number="INV-9045")
     whole = serialize.invoice
 
     def without_total(invoice, *args, **kwargs):
@@ -181,5 +221,5 @@ def test_an_invoice_missing_its_total_keeps_the_last_data(panel, opened, custome
         return body
 
     monkeypatch.setattr(serialize, "invoice", without_total)
-    assert_plain_state(refresh(panel), UNREADABLE, stale_rows=True)
-    assert_logged(log, "BadXeroData", "Total", "missing")
+    assert_left_out(refresh(panel), left_out_notice("INV-9045", "no Total"), like=before)
+    assert_logged(log, "BadXeroData", "Total", "missing", "INV-9045")

@@ -37,7 +37,7 @@ class FakeXero:
     def __init__(self) -> None:
         self.calls = 0
 
-    def invoices(self, *, contact_ids=(), page_size=100):
+    def invoices(self, *, contact_ids=(), page_size=100, on_unreadable=None):
         self.calls += 1
         return [Invoice(f"inv-{self.calls}")]
 

@@ -169,6 +169,33 @@ def test_well_formed_json_with_a_bad_field_is_bad_data_not_retried(xero, make_cl
     assert len(xero.requests) == 1
 
 
+def test_on_unreadable_skips_a_bad_invoice_and_hands_it_over_with_the_field(xero, make_client):
+    bad = invoice_json(InvoiceID="inv-bad", InvoiceNumber="INV-0042", CurrencyCode="XYZ")
+    xero.answers = [answer(body={"Invoices": [invoice_json(InvoiceID="inv-1"), bad, invoice_json(InvoiceID="inv-2")]})]
+    unreadable = []
+    invoices = list(make_client().invoices(on_unreadable=lambda raw, error: unreadable.append((raw, error))))
+    assert [invoice.invoice_id for invoice in invoices] == ["inv-1", "inv-2"]
+    [(raw, error)] = unreadable
+    assert raw["InvoiceNumber"] == "INV-0042"
+    assert (error.field, error.value) == ("CurrencyCode", "XYZ")
+
+
+def test_on_unreadable_still_pages_on_the_raw_item_count(xero, make_client):
+    """A page of 2 with one unreadable invoice is still a full page, so the next page is asked for."""
+    first = {"Invoices": [invoice_json(InvoiceID="inv-0"), invoice_json(InvoiceID="inv-bad", Total=None)]}
+    xero.answers = [answer(body=first), answer(body=invoices_body(1, start=2))]
+    unreadable = []
+    invoices = list(make_client().invoices(page_size=2, on_unreadable=lambda raw, error: unreadable.append(error)))
+    assert [invoice.invoice_id for invoice in invoices] == ["inv-0", "inv-2"]
+    assert [(error.field, error.reason) for error in unreadable] == [("Total", "missing")]
+
+
+def test_on_unreadable_does_not_hide_an_answer_that_is_not_json(xero, make_client):
+    xero.answers = [answer(text="<html>proxy</html>")] * 3
+    with pytest.raises(XeroUnavailable):
+        list(make_client().invoices(on_unreadable=lambda raw, error: None))
+
+
 def test_short_retry_after_is_waited_out(xero, make_client, clock):
     xero.answers = [
         answer(429, text="", headers={"Retry-After": "1", "X-Rate-Limit-Problem": "minute"}),
