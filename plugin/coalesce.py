@@ -4,10 +4,10 @@ The first caller for a key takes a lock and fetches (the fetch stores its result
 cache). Everyone else waits, for a bounded time, until `peek()` finds a result: directly from the
 leader in-process, or by polling the cache when the leader is another worker or host (Redis lock,
 SET NX PX, released only by its holder). When the leader's fetch fails with a Xero error, that answer
-is shared for a few seconds with every caller of the key in this worker (an outage must not turn N waiting
-reps into N calls, one after another, each spending budget and a time-out); a leader that fails in any
-other way releases the lock and the next waiter takes over. Followers that wait too long get
-`StillLoading` (a XeroUnavailable) rather than a hang.
+goes to every caller of the key in this worker that was already waiting for it (an outage must not turn N
+waiting reps into N calls, one after another, each spending budget and a time-out); a caller that comes
+later asks again. A leader that fails in any other way releases the lock and the next waiter takes over.
+Followers that wait too long get `StillLoading` (a XeroUnavailable) rather than a hang.
 
 Waiting is real time on purpose (`SystemClock` by default): it is about threads and processes
 meeting, not about the business date the app's clock may be fixed at in tests.
@@ -31,8 +31,6 @@ T = TypeVar("T")
 
 # The lock outlives any one fetch (10 s time-out x 3 tries, plus backoff); a dead holder frees it after this.
 LOCK_SECONDS = 60.0
-# How long a failed fetch's Xero error answers the same key's callers in this worker.
-FAILURE_SECONDS = 5.0
 
 
 class StillLoading(XeroUnavailable):
@@ -126,9 +124,10 @@ class SingleFlight:
 
         `peek` returns a result good enough for this caller (e.g. cached after the caller started), else None.
         """
-        deadline = self.clock.monotonic() + self.max_wait
+        started = self.clock.monotonic()
+        deadline = started + self.max_wait
         while True:
-            self._raise_recent_failure(key)
+            self._raise_failure_since(key, started)
             token = self.locks.try_acquire(key, LOCK_SECONDS)
             if token is not None:
                 try:
@@ -150,16 +149,14 @@ class SingleFlight:
             return fetch()
         except XeroError as error:
             with self._failures_lock:
-                self._failures[key] = (self.clock.monotonic() + FAILURE_SECONDS, error)
+                self._failures[key] = (self.clock.monotonic(), error)
             raise
 
-    def _raise_recent_failure(self, key: str) -> None:
+    def _raise_failure_since(self, key: str, started: float) -> None:
+        """Raise the error of a fetch for `key` that failed while this caller was waiting for it."""
         with self._failures_lock:
-            until, error = self._failures.get(key, (0.0, None))
-            if error is not None and until <= self.clock.monotonic():
-                del self._failures[key]
-                error = None
-        if error is not None:
+            failed_at, error = self._failures.get(key, (0.0, None))
+        if error is not None and failed_at >= started:
             raise error
 
 
