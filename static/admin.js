@@ -71,13 +71,28 @@
         // The settings page went away or changed origin; it still updates by polling.
       }
     }
+  }
+
+  // Close (after a sign-in) and Cancel (on the page that asks before going to Xero) only close the window.
+  // A window the browser will not let a script close (opened from a link) says that nothing was connected.
+  function offerToCloseWindow() {
     var close = document.querySelector("[data-close-window]");
-    if (close) { close.addEventListener("click", function () { window.close(); }); }
+    if (!close) { return; }
+    close.addEventListener("click", function () {
+      window.close();
+      var cancelled = document.querySelector("[data-cancelled]");
+      if (cancelled) { cancelled.hidden = false; }
+    });
+  }
+
+  function startSignInWindow() {
+    finishSignInWindow();
+    offerToCloseWindow();
   }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", finishSignInWindow);
+    document.addEventListener("DOMContentLoaded", startSignInWindow);
   } else {
-    finishSignInWindow();
+    startSignInWindow();
   }
 }());

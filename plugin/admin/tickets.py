@@ -6,6 +6,11 @@ third-party (blocked or partitioned), so neither can identify the admin there. T
 asks for a ticket with its session header (a POST, so CSRF-proof), and the window opens
 `/admin/connect/start?ticket=...`.
 
+Why that page does not go straight to Xero: the link is on our real domain, so an admin of one CRM
+account could send it to the owner of another Xero organisation, who would land on Xero's consent and
+hand their books to the sender's account. Opening the link only *checks* the ticket (`check_ticket`)
+and names the CRM account and admin it connects; pressing Continue (a POST) redeems it.
+
 What keeps the ticket safe in a URL:
 - signed with the app's SECRET_KEY under its own salt (it cannot be forged or reused as anything else);
 - bound to the CRM account and the admin user who asked for it;
@@ -43,30 +48,49 @@ class ConnectTicket:
     user_email: str
     nonce: str
     expires_at: float  # seconds since the epoch
+    user_name: str = ""
 
 
 def issue_ticket(*, account_id: str, user_id: str, user_email: str, secret: str, clock: Clock,
-                 ttl: int = TICKET_TTL) -> str:
+                 ttl: int = TICKET_TTL, user_name: str = "") -> str:
     payload = {
         "account": account_id,
         "user": user_id,
         "email": user_email,
+        "name": user_name,
         "nonce": secrets.token_urlsafe(16),
         "exp": clock.now().timestamp() + ttl,
     }
     return URLSafeSerializer(secret, salt=_SALT).dumps(payload)
 
 
+def check_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
+    """Everything `redeem_ticket` checks, without using the ticket up (for the page that asks to continue)."""
+    ticket = _unexpired(token, secret, clock)
+    if cache.get(_USED_PREFIX + ticket.nonce):
+        raise _already_used()
+    return ticket
+
+
 def redeem_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
     """Check signature and expiry, then claim the nonce; a second redemption is refused."""
-    ticket = _read(token, secret)
+    ticket = _unexpired(token, secret, clock)
     remaining = ticket.expires_at - clock.now().timestamp()
-    if remaining <= 0:
-        raise TicketRefused(f"This sign-in link has expired. {_START_AGAIN}")
     # add() only succeeds for the first caller (SETNX on Redis), which makes the ticket one-time.
     if not cache.add(_USED_PREFIX + ticket.nonce, True, timeout=int(remaining) + 1):
-        raise TicketRefused(f"This sign-in link was already used. {_START_AGAIN}")
+        raise _already_used()
     return ticket
+
+
+def _unexpired(token: str, secret: str, clock: Clock) -> ConnectTicket:
+    ticket = _read(token, secret)
+    if ticket.expires_at - clock.now().timestamp() <= 0:
+        raise TicketRefused(f"This sign-in link has expired. {_START_AGAIN}")
+    return ticket
+
+
+def _already_used() -> TicketRefused:
+    return TicketRefused(f"This sign-in link was already used. {_START_AGAIN}")
 
 
 def _read(token: str, secret: str) -> ConnectTicket:
@@ -76,6 +100,7 @@ def _read(token: str, secret: str) -> ConnectTicket:
             account_id=str(payload["account"]),
             user_id=str(payload["user"]),
             user_email=str(payload.get("email", "")),
+            user_name=str(payload.get("name", "")),
             nonce=str(payload["nonce"]),
             expires_at=float(payload["exp"]),
         )

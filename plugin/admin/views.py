@@ -5,7 +5,10 @@ Two kinds of routes:
   X-Panel-Session header on every follow-up; admins only. Every POST needs that header (CSRF-proof).
 - in the sign-in window (`/admin/connect/start`, `/admin/oauth/callback`): a top-level window with
   neither header nor usable cookies. It is identified by a one-time ticket (see tickets.py), and
-  the callback by the OAuth state it gets back (see oauth_state.py). It only ever redirects to the
+  the callback by the OAuth state it gets back (see oauth_state.py). Opening the start link only shows
+  which CRM account and admin it connects; the window goes to Xero when the admin presses Continue (a POST
+  that uses the ticket up), so a link passed to someone else does not land them on Xero's consent. It only ever
+  redirects to the
   configured Xero authorize URL, never to a URL taken from the request. plugin.embed.headers gives these
   pages, like every /admin page, Referrer-Policy: no-referrer and Cache-Control: no-store, and, being
   top-level windows, `frame-ancestors 'none'` instead of the CRM origins (`top_level_only`).
@@ -24,7 +27,7 @@ from plugin import formatting
 from plugin.admin import service
 from plugin.admin.oauth_state import SIGN_IN_TTL
 from plugin.admin.service import AdminActionRefused, IntegrationState, IntegrationStatus, SignInRefused
-from plugin.admin.tickets import TicketRefused, issue_ticket, redeem_ticket
+from plugin.admin.tickets import TicketRefused, check_ticket, issue_ticket, redeem_ticket
 from plugin.embed.headers import top_level_only
 from plugin.embed.session import require_admin, require_embed_context, require_panel_session
 from plugin.extensions import get_clock
@@ -79,6 +82,7 @@ def connect_ticket() -> str:
         account_id=g.embed.account_id,
         user_id=g.embed.user.id,
         user_email=g.embed.user.email,
+        user_name=g.embed.user.name,
         secret=current_app.config["SECRET_KEY"],
         clock=get_clock(),
     )
@@ -163,14 +167,45 @@ def diagnostics() -> str:
 @bp.get("/connect/start")
 @top_level_only
 def connect_start() -> Response:
-    """Redeem the ticket once and send this window to Xero's sign-in (the configured URL, nothing else)."""
+    """Check the ticket without using it up and ask, in plain words, whether to connect this CRM account."""
+    ticket_text = request.args.get("ticket", "")
+    try:
+        ticket = check_ticket(ticket_text, secret=current_app.config["SECRET_KEY"], clock=get_clock())
+    except TicketRefused as refused:
+        return _sign_in_window_page(ok=False, message=str(refused), status=400)
+    body = render_template("admin/connect_confirm.html", ticket=ticket, ticket_text=ticket_text)
+    return Response(body, status=200, mimetype="text/html")
+
+
+@bp.post("/connect/start")
+@top_level_only
+def connect_continue() -> Response:
+    """Continue to Xero: refuse a form posted from another site, redeem the ticket once, and send this
+    window to Xero's sign-in (the configured URL, nothing else)."""
+    if _posted_from_another_site():
+        return _sign_in_window_page(ok=False, message=_OTHER_SITE, status=400)
     try:
         ticket = redeem_ticket(
-            request.args.get("ticket", ""), secret=current_app.config["SECRET_KEY"], clock=get_clock()
+            request.form.get("ticket", ""), secret=current_app.config["SECRET_KEY"], clock=get_clock()
         )
     except TicketRefused as refused:
         return _sign_in_window_page(ok=False, message=str(refused), status=400)
     return redirect(service.begin_sign_in(ticket), code=303)
+
+
+_OTHER_SITE = ("This sign-in was started from another website, so it was stopped. "
+               "Go back to the Xero settings page in the CRM and press Connect again.")
+
+
+def _posted_from_another_site() -> bool:
+    """A page elsewhere could post the ticket it holds straight here and skip the question. Browsers say
+    where a form came from: Sec-Fetch-Site, and Origin (which is "null" from our own page, whose
+    Referrer-Policy is no-referrer). Clients that send neither (older browsers, test drivers) pass."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site != "same-origin":
+        return True
+    origin = request.headers.get("Origin")
+    return origin not in (None, "null", request.host_url.rstrip("/"), service.public_origin())
 
 
 @bp.get("/oauth/callback")

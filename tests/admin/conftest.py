@@ -153,9 +153,18 @@ class AdminActions:
         assert response.status_code == 200, response.text
         return urljoin(self.panel_url, attribute(response.text, "data-sign-in-url"))
 
+    def continue_to_xero(self, sign_in_url: str, **headers: str) -> requests.Response:
+        """Open the one-time link in the window (a page asking to continue), then press "Continue to Xero"."""
+        question = self.window.get(sign_in_url, allow_redirects=False, timeout=10)
+        assert question.status_code == 200, question.text
+        [form] = [form for form in forms_in(question.text) if "ticket" in form.field_names()]
+        assert form.method == "post"
+        return self.window.post(urljoin(question.url, form.action), data=form.values(), headers=headers,
+                                allow_redirects=False, timeout=10)
+
     def sign_in_at_xero(self, *, tenant_names: list[str] | None = None, password: str = DEMO_PASSWORD) -> SignIn:
-        """Connect → our start page → Xero's sign-in form → consent (tick organisations) → Allow."""
-        start = self.window.get(self.sign_in_url(), allow_redirects=False, timeout=10)
+        """Connect → our start page → Continue to Xero → Xero's sign-in form → consent (tick organisations) → Allow."""
+        start = self.continue_to_xero(self.sign_in_url())
         assert start.status_code in (302, 303), start.text
         authorize_url = start.headers["Location"]
         assert authorize_url.startswith(self.emulator_url + "/identity/connect/authorize")

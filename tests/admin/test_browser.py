@@ -55,6 +55,7 @@ def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_li
     with page.expect_popup() as opened:
         frame.locator("button", has_text="Connect to Xero").click()
     window = opened.value
+    window.get_by_role("button", name="Continue to Xero").click()
     window.wait_for_selector("input[name=password]")
     window.fill("input[name=email]", "demo@example.com")
     window.fill("input[name=password]", "demo")
@@ -76,10 +77,35 @@ def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_li
     assert errors == []
 
 
+def test_the_sign_in_window_names_the_account_before_xero_and_cancel_closes_it_unused(browser, demo):
+    """Opening the link only asks; Cancel closes the window without going to Xero or connecting anything."""
+    from plugin.storage import get_database
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    frame = page.frame_locator("#xero-admin-frame")
+    with page.expect_popup() as opened:
+        frame.locator("button", has_text="Connect to Xero").click()
+    window = opened.value
+    window.get_by_role("button", name="Continue to Xero").wait_for()
+    assert window.url.startswith(demo.panel_url)
+    assert f"Connect Xero to {demo.account_id} for " in window.locator("[data-field=connects]").inner_text()
+    window.screenshot(path=str(SHOTS / "admin-sign-in-question.png"))
+    with window.expect_event("close"):
+        window.get_by_role("button", name="Cancel").click()
+    with demo.panel_app.app_context():
+        assert get_database().connections.get(demo.account_id) is None  # nothing connected, nothing pending
+    assert errors == []
+
+
 def sign_in_in_the_popup(page, frame, button: str = "Connect to Xero") -> None:
     with page.expect_popup() as opened:
         frame.locator("button", has_text=button).click()
     window = opened.value
+    window.get_by_role("button", name="Continue to Xero").click()
     window.wait_for_selector("input[name=password]")
     window.fill("input[name=email]", "demo@example.com")
     window.fill("input[name=password]", "demo")

@@ -11,10 +11,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import requests
 
 from plugin.storage import get_database
-from tests.admin.conftest import attribute
+from tests.admin.conftest import attribute, context_claims
 
 STUDIO = "Kōwhai Design Studio"
 JOINERY = "Thornbury Joinery"
+
+
+def admin_user() -> dict:
+    return context_claims()["user"]
 
 
 def state_of(html: str) -> str:
@@ -102,9 +106,11 @@ def test_connect_shows_a_waiting_state_that_polls_until_the_window_is_done(admin
 
 def test_the_sign_in_window_pages_do_not_leak_their_url_or_stay_in_caches(admin):
     admin.open()
-    start = admin.window.get(admin.sign_in_url(), allow_redirects=False, timeout=10)
+    link = admin.sign_in_url()
+    question = admin.window.get(link, allow_redirects=False, timeout=10)
+    start = admin.continue_to_xero(link)
     done = admin.connect()
-    for page in (start, done):
+    for page in (question, start, done):
         assert page.headers["Referrer-Policy"] == "no-referrer"
         assert page.headers["Cache-Control"] == "no-store"
         assert "Set-Cookie" not in page.headers
@@ -112,10 +118,12 @@ def test_the_sign_in_window_pages_do_not_leak_their_url_or_stay_in_caches(admin)
 
 def test_the_sign_in_window_pages_refuse_to_be_framed_while_the_settings_page_allows_the_crm(admin):
     page = admin.open()
-    start = admin.window.get(admin.sign_in_url(), allow_redirects=False, timeout=10)
+    link = admin.sign_in_url()
+    question = admin.window.get(link, allow_redirects=False, timeout=10)
+    start = admin.continue_to_xero(link)
     refused = admin.window.get(f"{admin.panel_url}/admin/connect/start", params={"ticket": "forged"}, timeout=10)
     done = admin.connect()
-    for window_page in (start, refused, done):
+    for window_page in (question, start, refused, done):
         assert window_page.headers["Content-Security-Policy"].endswith("frame-ancestors 'none'")
         assert window_page.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" not in page.headers["Content-Security-Policy"]
@@ -125,16 +133,76 @@ def test_the_sign_in_window_pages_refuse_to_be_framed_while_the_settings_page_al
 def test_the_start_page_only_ever_redirects_to_xero(admin, emulator):
     admin.open()
     url = admin.sign_in_url() + "&next=https://evil.example/&redirect_uri=https://evil.example/cb"
-    start = admin.window.get(url, allow_redirects=False, timeout=10)
+    start = admin.continue_to_xero(url)
     location = start.headers["Location"]
     assert location.startswith(f"{emulator.url}/identity/connect/authorize?")
     assert "evil" not in location
 
 
+def test_opening_a_sign_in_link_asks_first_and_does_not_use_it_up(admin):
+    """A link passed to the owner of another Xero organisation must not land them on Xero's consent."""
+    admin.open()
+    link = admin.sign_in_url()
+    for _ in range(2):
+        question = admin.window.get(link, allow_redirects=False, timeout=10)
+        assert question.status_code == 200
+        assert "Location" not in question.headers
+        assert "Continue to Xero" in question.text
+    assert admin.continue_to_xero(link).status_code == 303  # still unused after being looked at twice
+
+
+def test_the_question_names_the_crm_account_and_admin_the_link_connects(panel_server, emulator):
+    admin = panel_server.admin(emulator, account="acct-<b>7</b>")
+    admin.open(admin.context(user={**admin_user(), "name": "Ada <i>Admin</i>", "email": "ada@crm.test"}))
+    question = admin.window.get(admin.sign_in_url(), allow_redirects=False, timeout=10)
+    text = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", question.text)))
+    assert "Connect Xero to acct-<b>7</b> for Ada <i>Admin</i> (ada@crm.test)." in text
+    assert "Only continue if you started this from your CRM's settings." in text
+    assert "<b>7</b>" not in question.text and "<i>Admin</i>" not in question.text  # escaped, not markup
+
+
+def test_continue_uses_the_link_up_so_a_second_continue_is_refused(admin, emulator):
+    admin.open()
+    link = admin.sign_in_url()
+    question = admin.window.get(link, allow_redirects=False, timeout=10)
+    ticket = re.search(r'name="ticket" value="([^"]+)"', question.text).group(1)
+    start_url = f"{admin.panel_url}/admin/connect/start"
+    first = admin.window.post(start_url, data={"ticket": unescape(ticket)}, allow_redirects=False, timeout=10)
+    assert first.status_code == 303
+    assert first.headers["Location"].startswith(f"{emulator.url}/identity/connect/authorize?")
+    again = admin.window.post(start_url, data={"ticket": unescape(ticket)}, allow_redirects=False, timeout=10)
+    assert again.status_code == 400
+    assert "already used" in again.text
+    assert "Location" not in again.headers
+    reopened = admin.window.get(link, allow_redirects=False, timeout=10)
+    assert reopened.status_code == 400 and "already used" in reopened.text
+
+
+def test_continue_posted_from_another_website_is_refused_and_leaves_the_link_unused(admin):
+    """A page elsewhere holding a ticket cannot post it here itself and skip the question."""
+    admin.open()
+    link = admin.sign_in_url()
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        refused = admin.continue_to_xero(link, **headers)
+        assert refused.status_code == 400
+        assert "another website" in unescape(refused.text)
+        assert "Location" not in refused.headers
+    assert admin.continue_to_xero(link, **{"Sec-Fetch-Site": "same-origin", "Origin": "null"}).status_code == 303
+
+
+def test_a_forged_sign_in_link_is_refused_when_opened_and_when_continued(admin):
+    start_url = f"{admin.panel_url}/admin/connect/start"
+    for refused in (admin.window.get(start_url, params={"ticket": "forged"}, timeout=10),
+                    admin.window.post(start_url, data={"ticket": "forged"}, allow_redirects=False, timeout=10)):
+        assert refused.status_code == 400
+        assert "not valid" in refused.text
+        assert "Location" not in refused.headers
+
+
 def test_a_sign_in_link_works_once(admin):
     admin.open()
     link = admin.sign_in_url()
-    assert admin.window.get(link, allow_redirects=False, timeout=10).status_code == 303
+    assert admin.continue_to_xero(link).status_code == 303
     again = admin.window.get(link, allow_redirects=False, timeout=10)
     assert again.status_code == 400
     assert "already used" in again.text

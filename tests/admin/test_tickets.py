@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
-from plugin.admin.tickets import TICKET_TTL, TicketRefused, issue_ticket, redeem_ticket
+from plugin.admin.tickets import TICKET_TTL, TicketRefused, check_ticket, issue_ticket, redeem_ticket
 
 SECRET = "app-secret-key-for-tests-0123456789"
 
@@ -31,6 +31,15 @@ def test_a_ticket_works_once(ctx, clock):
     redeem_ticket(token, secret=SECRET, clock=clock)
     with pytest.raises(TicketRefused, match="already used"):
         redeem_ticket(token, secret=SECRET, clock=clock)
+
+
+def test_checking_a_ticket_does_not_use_it_up_but_a_used_one_fails_the_check(ctx, clock):
+    token = _ticket(clock, user_name="Ada Admin")
+    assert check_ticket(token, secret=SECRET, clock=clock).user_name == "Ada Admin"
+    assert check_ticket(token, secret=SECRET, clock=clock).account_id == "acct-1"
+    redeem_ticket(token, secret=SECRET, clock=clock)
+    with pytest.raises(TicketRefused, match="already used"):
+        check_ticket(token, secret=SECRET, clock=clock)
 
 
 def test_a_ticket_expires(ctx, clock):

@@ -118,6 +118,7 @@ def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
     with page.expect_popup() as opened:
         admin.get_by_role("button", name="Connect to Xero").click()
     window = opened.value
+    window.get_by_role("button", name="Continue to Xero").click()  # our page naming the account, then Xero
     window.fill("input[name=email]", DEMO_EMAIL)
     window.fill("input[name=password]", DEMO_PASSWORD)
     window.click("button[type=submit]")

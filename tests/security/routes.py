@@ -6,7 +6,8 @@ import re
 
 FRAMED_PREFIXES = ("/panel", "/admin")
 FIRST_LOADS = {"panel.first_load", "admin.integration_page"}  # ?context= from the CRM
-SIGN_IN_WINDOW = {"admin.connect_start", "admin.oauth_callback"}  # top-level window: ticket / OAuth state
+# top-level window: ticket (GET asks, POST continues to Xero) / OAuth state
+SIGN_IN_WINDOW = {"admin.connect_start", "admin.connect_continue", "admin.oauth_callback"}
 SIGNED_URL = {"webhooks.changed"}  # a URL signed by us, no session (see plugin.webhooks)
 
 
