@@ -60,7 +60,8 @@ class SnapshotFacts:
         found = self._days.get(today)
         if found is None:
             found = DayFacts(self.listed, today)
-            self._days = {today: found}  # only today matters; yesterday's facts go
+            # Reps in several time zones can be on different days at once; older days go.
+            self._days = {**dict(list(self._days.items())[-2:]), today: found}
         return found
 
     def view_rows(self, view: View, today: date, pinned_ids: Collection[str]) -> tuple[Invoice, ...]:

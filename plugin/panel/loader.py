@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 
 from plugin.clock import Clock
 from plugin.coalesce import shared_directories, shared_invoices
 from plugin.connection import NotConnected
 from plugin.embed.context import EmbedContext
+from plugin.formatting import user_timezone
 from plugin.invoices import View
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.panel.service import (
@@ -116,6 +118,10 @@ class PanelLoader:
 
         return lookup
 
+    def reps_today(self) -> date:
+        """Xero's due dates are calendar dates: whether one has passed is judged on the rep's own day."""
+        return self.clock.now().astimezone(user_timezone(self.embed.user.timezone)).date()
+
     def pinned_ids(self, tenant_id: str) -> set[str]:
         return self.db.pins.invoice_ids(self.account_id, self.embed.record, tenant_id)
 
@@ -178,7 +184,7 @@ class PanelLoader:
         built = build_panel(
             snapshot.invoices,
             query,
-            today=self.clock.today(),
+            today=self.reps_today(),
             pinned_ids=self.pinned_ids(tenant_id),
             link_for=lambda invoice: deep_link(self.deep_link_base, short_code, invoice),
             fetched_at=snapshot.fetched_at,
