@@ -340,7 +340,10 @@ def test_an_admins_reconnect_in_the_panel_gets_a_sign_in_link_and_then_refreshes
     assert sign_in.startswith("/admin/connect/start?ticket=")
     refresh = re.search(r'<button[^>]*hx-get="/panel/invoices"[^>]*>', text_of(waiting)).group(0)
     assert 'hx-trigger="click, xero-sign-in-finished from:body"' in refresh and 'hx-target="#panel"' in refresh
-    started = panel.client.get(sign_in)
+    question = panel.client.get(sign_in)  # the window first asks, naming the CRM account it connects
+    assert question.status_code == 200 and '<strong data-field="crm-account">acct-1</strong>' in text_of(question)
+    ticket = re.search(r'name="ticket" value="([^"]+)"', text_of(question)).group(1)
+    started = panel.client.post("/admin/connect/start", data={"ticket": ticket})
     assert started.status_code == 303 and started.location.startswith(panel.emulator.url)
 
 
