@@ -327,13 +327,10 @@ def budget_for(app: Flask) -> RateBudget:
     services = app.extensions.setdefault("plugin", {})
     budget = services.get("budget")
     if budget is None:
-        from plugin.redis_link import Failover, key_prefix, redis_for
+        from plugin.redis_link import shared_or_local
 
-        redis = redis_for(app)
-        store: BudgetStore = LocalBudgetStore()
-        if redis:  # this worker's own budget while Redis is unreachable
-            store = Failover(RedisBudgetStore(redis, key_prefix(app)), store, what="rate budget",
-                             release_both=("release",))
+        store: BudgetStore = shared_or_local(app, local=LocalBudgetStore(), shared=RedisBudgetStore,
+                                             what="rate budget", release_both=("release",))
         budget = services.setdefault("budget", RateBudget(store, clock=services.get("clock") or SystemClock()))
     return budget
 

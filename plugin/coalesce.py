@@ -165,13 +165,10 @@ def single_flight_for(app: Flask) -> SingleFlight:
     services = app.extensions.setdefault("plugin", {})
     flight = services.get("single_flight")
     if flight is None:
-        from plugin.redis_link import Failover, key_prefix, redis_for
+        from plugin.redis_link import shared_or_local
 
-        redis = redis_for(app)
-        locks: Locks = LocalLocks()
-        if redis:  # this worker's own locks while Redis is unreachable
-            locks = Failover(RedisLocks(redis, key_prefix(app)), locks, what="single-flight locks",
-                             release_both=("release",))
+        locks: Locks = shared_or_local(app, local=LocalLocks(), shared=RedisLocks, what="single-flight locks",
+                                       release_both=("release",))
         flight = services.setdefault("single_flight", SingleFlight(locks))
     return flight
 

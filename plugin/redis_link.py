@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
 
 from plugin.clock import Clock, SystemClock
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,16 @@ def redis_for(app: Flask):
 
             services["redis"] = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
     return services["redis"]
+
+
+def shared_or_local(app: Flask, *, local: T, shared: Callable[[Any, str], T], what: str,
+                    release_both: tuple[str, ...] = ()) -> T:
+    """`shared(redis, prefix)` when REDIS_URL is set, falling back to this worker's `local` while Redis is
+    unreachable; just `local` otherwise. The one way the budget, locks and the like choose their backend."""
+    redis = redis_for(app)
+    if not redis:
+        return local
+    return Failover(shared(redis, key_prefix(app)), local, what=what, release_both=release_both)  # type: ignore[return-value]
 
 
 def key_prefix(app: Flask) -> str:
