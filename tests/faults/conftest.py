@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from html import unescape
 
 import pytest
 
 from plugin import create_app
-from tests.panel.conftest import CONTEXT_SECRET, PanelActions, connected, contact_record, tenant  # noqa: F401
+from tests.panel.conftest import CONTEXT_SECRET, PanelActions, connected, contact_record, tenant, text_of  # noqa: F401
 
 # A time-out costs XERO_TIMEOUT per attempt and the client tries three times: keep it short in tests.
 XERO_TIMEOUT = 0.5
@@ -63,10 +62,6 @@ def opened(panel, customer):
 def log(caplog):
     caplog.set_level(logging.INFO)
     return caplog
-
-
-def text_of(response) -> str:
-    return unescape(response.get_data(as_text=True))
 
 
 def bounded(action, seconds: float = REQUEST_BOUND_SECONDS):

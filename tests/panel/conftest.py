@@ -100,3 +100,8 @@ def contact_record(customer: dict, **overrides) -> dict:
     record = {"type": "contact", "id": f"c-{customer['contact_id'][:8]}", "name": customer["name"],
               "email": customer["email"]}
     return {**record, **overrides}
+
+
+def text_of(response) -> str:
+    """The response as the rep reads it (entities decoded)."""
+    return unescape(response.get_data(as_text=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from html import unescape
 
 import pytest
 
@@ -21,13 +20,9 @@ from plugin.panel.service import (
 from plugin.webhooks import sign
 from plugin.xero.errors import XeroUnavailable
 from plugin.xero.models import Contact, ContactStatus
-from tests.panel.conftest import PanelActions, contact_record
+from tests.panel.conftest import PanelActions, contact_record, text_of
 
 WEBHOOK_KEY = "directory-tests-webhook-key"
-
-
-def text_of(response) -> str:
-    return unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture

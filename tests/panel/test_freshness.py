@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from plugin.webhooks import sign
-from tests.panel.conftest import contact_record
+from tests.panel.conftest import contact_record, text_of
 
 WEBHOOK_KEY = "panel-freshness-webhook-key"
 
@@ -18,10 +18,6 @@ FOLLOW_UP = re.compile(r'<div hidden data-refresh-follow-up hx-get="([^"]+)"\s+'
 ON_CHANGE = re.compile(r'<div hidden data-refresh-follow-up hx-get="([^"]+)"\s+'
                        r'hx-trigger="xero-data-changed from:body"\s+hx-vals=\'([^\']+)\'')
 CHANGE_POLL = re.compile(r'<div hidden data-change-poll hx-get="([^"]+)"\s+hx-trigger="every 3s" hx-swap="none"')
-
-
-def text_of(response) -> str:
-    return unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from html import unescape
 
 import pytest
 
+from tests.panel.conftest import text_of
+
 NOBODY = {"type": "contact", "id": "c-404", "name": "Nobody", "email": "nobody@nowhere.example"}
-
-
-def text_of(response) -> str:
-    return unescape(response.get_data(as_text=True))
 
 
 def attribute(html: str, name: str) -> str:

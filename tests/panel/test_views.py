@@ -14,7 +14,7 @@ from plugin.invoices import View
 from plugin.panel.service import invoices_key
 from plugin.storage import get_database
 from plugin.xero.parse import parse_token_set
-from tests.panel.conftest import contact_record
+from tests.panel.conftest import contact_record, text_of
 
 ROW = re.compile(r'class="invoice__number">\s*<a href="([^"]+)" target="_blank" rel="noopener noreferrer">([^<]+)<')
 
@@ -25,10 +25,6 @@ def rows_of(response) -> list[str]:
 
 def links_of(response) -> dict[str, str]:
     return {number: unescape(href) for href, number in ROW.findall(response.get_data(as_text=True))}
-
-
-def text_of(response) -> str:
-    return unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ a second account "acct-2" on the second organisation, and helpers to read what a
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 
@@ -18,6 +17,7 @@ from tests.panel.conftest import (  # noqa: F401  (fixtures)
     panel,
     panel_app,
     tenant,
+    text_of,
 )
 
 SESSION_IN_PAGE = re.compile(r'X-Panel-Session(&#34;|&quot;|")')
@@ -43,10 +43,6 @@ def other_account(panel_app, emulator, clock, connected) -> dict:  # noqa: F811
 @pytest.fixture
 def customer(emulator, connected) -> dict:  # noqa: F811
     return emulator.state.customers(connected["tenant_id"])[4]
-
-
-def text_of(response) -> str:
-    return unescape(response.get_data(as_text=True))
 
 
 def gives_nothing_away(response) -> None:
