@@ -105,3 +105,18 @@ def contact_record(customer: dict, **overrides) -> dict:
 def text_of(response) -> str:
     """The response as the rep reads it (entities decoded)."""
     return unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def customer(emulator, connected) -> dict:
+    """The seeded customer with every case: drafts, overdue, part-paid in instalments, credit, foreign currency."""
+    return emulator.state.customers(connected["tenant_id"])[4]
+
+
+@pytest.fixture
+def opened(panel, customer):
+    """The panel opened on that customer's CRM contact; Xero calls counted from here on."""
+    response = panel.open(contact_record(customer))
+    assert response.status_code == 200
+    panel.emulator.state.reset_call_counts()
+    return response

@@ -20,19 +20,6 @@ ON_CHANGE = re.compile(r'<div hidden data-refresh-follow-up hx-get="([^"]+)"\s+'
 CHANGE_POLL = re.compile(r'<div hidden data-change-poll hx-get="([^"]+)"\s+hx-trigger="every 3s" hx-swap="none"')
 
 
-@pytest.fixture
-def customer(emulator, connected) -> dict:
-    return emulator.state.customers(connected["tenant_id"])[4]
-
-
-@pytest.fixture
-def opened(panel, customer):
-    response = panel.open(contact_record(customer))
-    assert response.status_code == 200
-    panel.emulator.state.reset_call_counts()
-    return response
-
-
 def follow_up_of(response) -> tuple[str, dict[str, str]]:
     found = FOLLOW_UP.search(response.get_data(as_text=True))
     assert found, "the panel asks for fresh data on load"

@@ -27,21 +27,6 @@ def links_of(response) -> dict[str, str]:
     return {number: unescape(href) for href, number in ROW.findall(response.get_data(as_text=True))}
 
 
-@pytest.fixture
-def customer(emulator, connected) -> dict:
-    """The seeded customer with every case: drafts, overdue, part-paid in instalments, credit, foreign currency."""
-    return emulator.state.customers(connected["tenant_id"])[4]
-
-
-@pytest.fixture
-def opened(panel, customer):
-    """The panel opened on that customer's CRM contact; Xero calls counted from here on."""
-    response = panel.open(contact_record(customer))
-    assert response.status_code == 200
-    panel.emulator.state.reset_call_counts()
-    return response
-
-
 def cached_invoices(panel, tenant_id: str, contact_id: str):
     with panel.app.app_context():
         return cache.get(invoices_key(tenant_id, contact_id)).invoices
