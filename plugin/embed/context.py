@@ -88,6 +88,7 @@ class EmbedContext:
     record: RecordRef
     jti: str
     expires_at: datetime
+    host: str = "generic"  # which host verified it: generic (our signed context) or a CRM in plugin/hosts
 
 
 def signing_key(secret: str) -> OctKey:

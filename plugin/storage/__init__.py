@@ -27,6 +27,8 @@ from plugin.storage.repositories import (
     Connections,
     ContactLinkInfo,
     ContactLinks,
+    HostTokens,
+    HostTokenSet,
     InstallationInfo,
     Installations,
     LockedTokens,
@@ -46,6 +48,8 @@ __all__ = [
     "ContactLinkInfo",
     "ContactLinks",
     "Database",
+    "HostTokenSet",
+    "HostTokens",
     "InstallationInfo",
     "Installations",
     "LockedTokens",
@@ -75,6 +79,7 @@ class PanelStore(Database):
         self.connections = Connections(self)
         self.pins = Pins(self)
         self.contact_links = ContactLinks(self)
+        self.host_tokens = HostTokens(self)
 
 
 def init_app(app: Flask) -> None:

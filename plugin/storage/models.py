@@ -114,3 +114,27 @@ class ContactLink(Base):
     def __repr__(self) -> str:
         target = f"{self.record_type}:{self.record_id} -> {self.contact_id}"
         return f"ContactLink({target}, installation={self.installation_id!r})"
+
+
+class HostInstallation(Base):
+    """A CRM host's own OAuth tokens for an installation (Pipedrive's Marketplace OAuth): used to read the CRM's
+    records and users. One per installation; the account id already names the host (`pipedrive:<companyId>`)."""
+
+    __tablename__ = "host_installations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"), unique=True)
+    host: Mapped[str] = mapped_column(String(20))
+    api_domain: Mapped[str] = mapped_column(String(300), default="")
+    installed_by: Mapped[str] = mapped_column(String(200), default="")
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    access_token_enc: Mapped[str] = mapped_column(Text, default="")
+    refresh_token_enc: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    last_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def __repr__(self) -> str:
+        return (f"HostInstallation(id={self.id!r}, installation_id={self.installation_id!r}, host={self.host!r}, "
+                f"token_version={self.token_version!r}, tokens=<hidden>)")

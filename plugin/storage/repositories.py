@@ -24,6 +24,7 @@ from plugin.storage.models import (
     STATUS_NEEDS_RECONNECT,
     STATUS_PENDING,
     ContactLink,
+    HostInstallation,
     Installation,
     Pin,
     XeroConnection,
@@ -595,4 +596,113 @@ def _pin_info(row: Pin) -> PinInfo:
 def _link_info(row: ContactLink) -> ContactLinkInfo:
     return ContactLinkInfo(
         row.record_type, row.record_id, row.tenant_id, row.contact_id, row.contact_name, row.linked_by, row.updated_at
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HostTokenSet:
+    """A CRM host's OAuth tokens for one account (decrypted; never logged: the repr hides them)."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    api_domain: str = ""
+    scope: str = ""
+    installed_by: str = ""
+
+    def __repr__(self) -> str:
+        return f"HostTokenSet(expires_at={self.expires_at!r}, api_domain={self.api_domain!r}, tokens=<hidden>)"
+
+
+class LockedHostTokens:
+    """The host token row of one account, held under the refresh lock until the block ends."""
+
+    def __init__(self, db: Database, row: HostInstallation | None) -> None:
+        self._db = db
+        self._row = row
+
+    @property
+    def tokens(self) -> HostTokenSet | None:
+        return _host_tokens(self._db, self._row) if self._row else None
+
+    def store(self, tokens: HostTokenSet) -> None:
+        if self._row is None:
+            raise NoConnection("the app is not installed for this account")
+        _write_host_tokens(self._db, self._row, tokens)
+        self._row.last_refresh_at = self._db.clock.now()
+
+
+class HostTokens:
+    """A CRM host's own OAuth tokens per account (e.g. Pipedrive's Marketplace OAuth), encrypted like Xero's."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, account_id: str) -> HostTokenSet | None:
+        with self._db.session() as session:
+            row = self._row(session, account_id)
+            return _host_tokens(self._db, row) if row else None
+
+    def store(self, account_id: str, host: str, tokens: HostTokenSet) -> None:
+        """Install (or re-install): the account's host tokens are replaced by `tokens`."""
+        with self._db.session(write=True) as session:
+            installation_id = _ensure_installation(self._db, session, account_id)
+            row = session.scalar(select(HostInstallation).where(HostInstallation.installation_id == installation_id))
+            if row is None:
+                row = HostInstallation(installation_id=installation_id, host=host, installed_at=self._db.clock.now(),
+                                       token_version=0)
+                session.add(row)
+            row.installed_by = tokens.installed_by
+            _write_host_tokens(self._db, row, tokens)
+
+    def remove(self, account_id: str) -> bool:
+        with self._db.session(write=True) as session:
+            installation_id = _installation_id(session, account_id)
+            if installation_id is None:
+                return False
+            result = session.execute(
+                delete(HostInstallation).where(HostInstallation.installation_id == installation_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    @contextmanager
+    def locked(self, account_id: str) -> Iterator[LockedHostTokens]:
+        """Hold the refresh lock of this account's host tokens (FOR UPDATE / BEGIN IMMEDIATE)."""
+        with self._db.write_locked_session() as session:
+            installation_id = _installation_id(session, account_id)
+            row = None
+            if installation_id is not None:
+                query = select(HostInstallation).where(HostInstallation.installation_id == installation_id)
+                row = session.scalar(query.with_for_update())
+            yield LockedHostTokens(self._db, row)
+
+    @staticmethod
+    def _row(session: Session, account_id: str) -> HostInstallation | None:
+        query = (
+            select(HostInstallation)
+            .join(Installation, Installation.id == HostInstallation.installation_id)
+            .where(Installation.account_id == _require_account(account_id))
+        )
+        return session.scalar(query)
+
+
+def _write_host_tokens(db: Database, row: HostInstallation, tokens: HostTokenSet) -> None:
+    row.access_token_enc = db.cipher.encrypt(tokens.access_token)
+    row.refresh_token_enc = db.cipher.encrypt(tokens.refresh_token)
+    row.expires_at = tokens.expires_at
+    row.scope = tokens.scope
+    if tokens.api_domain:
+        row.api_domain = tokens.api_domain
+    row.token_version = (row.token_version or 0) + 1
+
+
+def _host_tokens(db: Database, row: HostInstallation) -> HostTokenSet | None:
+    if not row.refresh_token_enc or row.expires_at is None:
+        return None
+    return HostTokenSet(
+        access_token=db.cipher.decrypt(row.access_token_enc),
+        refresh_token=db.cipher.decrypt(row.refresh_token_enc),
+        expires_at=row.expires_at,
+        api_domain=row.api_domain,
+        scope=row.scope,
+        installed_by=row.installed_by,
     )

@@ -1,0 +1,6 @@
+"""CRM hosts: each module verifies its CRM's own signed request, maps it to the panel's one internal context
+(plugin.embed.context.EmbedContext) and hands over to the panel and admin views through plugin.embed.
+
+- generic: our own signed context (`/panel?context=`, `/admin?context=`), for any CRM that signs our JWT.
+- pipedrive: Pipedrive's custom UI panel and app settings, Marketplace OAuth, uninstall.
+"""
