@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from plugin.admin import views as admin_views
     from plugin.embed import headers as embed_headers
     from plugin.embed import session as embed_session
+    from plugin.hosts import pipedrive_views
     from plugin.panel import views as panel_views
 
     app = Flask(
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(panel_views.bp)
     app.register_blueprint(admin_views.bp)
     webhooks.init_app(app)
+    pipedrive_views.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -49,6 +49,14 @@ DEFAULTS: dict[str, Any] = {
     # Xero webhooks signing key; empty disables the webhook endpoint (404).
     "WEBHOOK_KEY": "",
     "SECRET_KEY": "",
+    # Pipedrive (plugin/hosts/pipedrive*.py). Empty client id: the Pipedrive host is off (its routes answer 404).
+    "PIPEDRIVE_CLIENT_ID": "",
+    "PIPEDRIVE_CLIENT_SECRET": "",
+    "PIPEDRIVE_JWT_SECRET": "",  # the custom UI extensions' JWT secret; empty: the client secret, as Pipedrive does
+    "PIPEDRIVE_API_URL": "",  # empty: the company's api_domain from OAuth, else https://api.pipedrive.com
+    "PIPEDRIVE_OAUTH_URL": "https://oauth.pipedrive.com",
+    "PIPEDRIVE_FRAME_ORIGINS": "https://*.pipedrive.com",  # who may frame the panel for Pipedrive (CSP)
+    "PIPEDRIVE_TIMEOUT": 10.0,
     # Largest request body accepted (a Xero webhook batch is the largest; panel forms are tiny).
     "MAX_CONTENT_LENGTH": 256 * 1024,
 }

@@ -120,7 +120,7 @@ def verify_context(
     """
     claims = _decode_with_any(token, [secret] if isinstance(secret, str) else list(secret))
     _check_registered_claims(claims, issuer=issuer, audience=audience, now=clock.now(), leeway=leeway)
-    context = context_from_claims(claims)
+    context = context_from_claims(claims, host="generic")
     if not replay_guard.first_use(context.jti, context.expires_at):
         raise ContextError(401, "This CRM link was already used. Reopen the panel from the CRM.")
     return context
@@ -178,8 +178,11 @@ def _check_registered_claims(
     _text(claims, "jti", limit=200)
 
 
-def context_from_claims(claims: Mapping[str, Any]) -> EmbedContext:
-    """The typed context from verified claims (also used for our own panel session tokens)."""
+def context_from_claims(claims: Mapping[str, Any], *, host: str | None = None) -> EmbedContext:
+    """The typed context from verified claims (also used for our own panel session and hand-over tokens).
+
+    `host` is given for a CRM's own claims (the generic context): any `host` claim in them is ignored. Without it,
+    the claims are our own tokens' and carry the host that verified the original request."""
     user = _object(claims, "user")
     record = _object(claims, "record")
     role = _text(user, "role", where="user")
@@ -209,7 +212,15 @@ def context_from_claims(claims: Mapping[str, Any]) -> EmbedContext:
         ),
         jti=_text(claims, "jti", limit=200),
         expires_at=datetime.fromtimestamp(_number(claims, "exp"), UTC),
+        host=host or _host_claim(claims),
     )
+
+
+def _host_claim(claims: Mapping[str, Any]) -> str:
+    value = claims.get("host", "generic")
+    if not isinstance(value, str) or not value.isidentifier() or len(value) > 20:
+        raise ContextError(401, "The panel session names an unknown host. Reopen the panel from the CRM.")
+    return value
 
 
 def claims_of(context: EmbedContext) -> dict[str, Any]:
@@ -227,6 +238,7 @@ def claims_of(context: EmbedContext) -> dict[str, Any]:
             record[name] = {"id": linked.id, "name": linked.name, "email": linked.email}
     user = context.user
     return {
+        "host": context.host,
         "account": context.account_id,
         "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
                  "locale": user.locale, "tz": user.timezone},

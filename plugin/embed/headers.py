@@ -19,11 +19,21 @@ from werkzeug.wrappers import Response
 
 from plugin.config import crm_origins
 
-FRAMED_PREFIXES = ("/panel", "/admin")
+FRAMED_PREFIXES = ("/panel", "/admin", "/hosts")
 
 
 def init_app(app: Flask) -> None:
     app.after_request(add_framed_headers)
+
+
+def add_frame_origins(app: Flask, origins: tuple[str, ...]) -> None:
+    """A host (plugin/hosts) adds the origins its CRM frames the panel from, beside CRM_ORIGINS."""
+    registered = app.extensions.setdefault("host_frame_origins", [])
+    registered.extend(origin for origin in origins if origin not in registered)
+
+
+def frame_origins(app: Flask) -> tuple[str, ...]:
+    return (*crm_origins(app.config), *app.extensions.get("host_frame_origins", ()))
 
 
 def content_security_policy(origins: tuple[str, ...]) -> str:
@@ -56,7 +66,7 @@ def add_framed_headers(response: Response) -> Response:
     if not is_framed_path(request.path):
         return response
     if "Content-Security-Policy" not in response.headers:  # a view's own, stricter policy stays
-        response.headers["Content-Security-Policy"] = content_security_policy(crm_origins(current_app.config))
+        response.headers["Content-Security-Policy"] = content_security_policy(frame_origins(current_app))
         response.headers.pop("X-Frame-Options", None)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"

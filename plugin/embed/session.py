@@ -45,6 +45,10 @@ RENEW_WITHIN_SECONDS = 5 * 60
 MAX_SESSION_AGE_SECONDS = 12 * 3600
 RENEWED_HEADER = "X-Panel-Session-Renewed"
 CONTEXT_PARAM = "context"
+LAUNCH_PARAM = "launch"
+HANDOVER_ISSUER = "xero-invoice-panel/hosts"
+HANDOVER_AUDIENCE = "xero-invoice-panel/handover"
+HANDOVER_TTL_SECONDS = 60
 ADMIN_ONLY_MESSAGE = "Only admins can configure the Xero integration"
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -154,14 +158,62 @@ def renew_if_due(claims: dict[str, Any], context: EmbedContext) -> str | None:
     return issue_panel_session(context, launch_iat=launched, ctx=str(claims.get("ctx") or ""))
 
 
+def issue_handover(context: EmbedContext) -> str:
+    """How a host (plugin/hosts) hands a context it verified and mapped to the panel and admin pages: our own
+    signed, single-use token, valid for a minute, for `/panel?launch=` or `/admin?launch=`. Signed with a key of
+    its own (derived from SECRET_KEY), so neither a CRM's context nor a panel session can stand in for it."""
+    claims = {**claims_of(context), "iss": HANDOVER_ISSUER, "aud": HANDOVER_AUDIENCE}
+    return encode_context(claims, _derived_secret(b"xero-panel/handover/v1"), clock=get_clock(),
+                          ttl=HANDOVER_TTL_SECONDS)
+
+
+def verify_handover(token: str) -> EmbedContext:
+    """The context a host handed over; ContextError if forged, expired or used before."""
+    message = "This link from the CRM has expired or was already used. Reopen the panel from the CRM."
+    try:
+        claims = decode_hs256(token, _derived_secret(b"xero-panel/handover/v1"))
+    except ContextError:
+        raise ContextError(401, message) from None
+    now = get_clock().now().timestamp()
+    exp = claims.get("exp")
+    if (claims.get("iss") != HANDOVER_ISSUER or claims.get("aud") != HANDOVER_AUDIENCE
+            or not isinstance(exp, int | float) or now > exp):
+        raise ContextError(401, message)
+    context = context_from_claims(claims)
+    if not context.account_id.startswith(context.host + ":"):
+        raise ContextError(401, message)
+    if not CacheReplayGuard().first_use("handover:" + context.jti, context.expires_at):
+        raise ContextError(401, message)
+    return context
+
+
+def renew_for_host(token: str, *, host: str, account_id: str, user_id: str) -> str:
+    """A fresh panel session for a page whose host proved the user again (Pipedrive's GET_SIGNED_TOKEN): the old
+    session must be ours and name the same host, account and user; it may have expired, and the 12-hour launch cap
+    starts again, because the host has just vouched for the user."""
+    refused = ContextError(401, "The panel session can't be renewed. Reopen the panel from the CRM.")
+    try:
+        claims = _verified_signature(token, _session_secret())
+    except ContextError:
+        raise refused from None
+    if claims.get("iss") != SESSION_ISSUER or claims.get("aud") != SESSION_AUDIENCE:
+        raise refused
+    context = context_from_claims(claims)
+    if (context.host, context.account_id, context.user.id) != (host, account_id, user_id):
+        raise refused
+    return issue_panel_session(context, ctx=str(claims.get("ctx") or ""))
+
+
 def require_embed_context(view: View) -> View:
-    """First load of a framed page: verify `?context=` from the CRM, put it on `g.embed`, and a fresh
-    panel session token on `g.panel_session` for the page to hand to htmx."""
+    """First load of a framed page: verify `?context=` from a CRM that signs our context (the generic host), or
+    `?launch=` from one of plugin/hosts, put it on `g.embed`, and a fresh panel session token on `g.panel_session`
+    for the page to hand to htmx."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            g.embed = verify_crm_context(request.args.get(CONTEXT_PARAM, ""))
+            launch = request.args.get(LAUNCH_PARAM)
+            g.embed = verify_handover(launch) if launch else verify_crm_context(request.args.get(CONTEXT_PARAM, ""))
         except ContextError as error:
             return error_page(error)
         g.panel_session = issue_panel_session(g.embed)
@@ -223,5 +275,9 @@ def init_app(app: Flask) -> None:
 
 def _session_secret() -> str:
     """A key of its own for panel sessions, derived from SECRET_KEY (never the CRM's shared secret)."""
+    return _derived_secret(b"xero-panel/panel-session/v1")
+
+
+def _derived_secret(purpose: bytes) -> str:
     secret_key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret_key, b"xero-panel/panel-session/v1", hashlib.sha256).hexdigest()
+    return hmac.new(secret_key, purpose, hashlib.sha256).hexdigest()

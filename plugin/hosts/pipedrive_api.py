@@ -147,6 +147,14 @@ class PipedriveAPI:
             raise PipedriveUnavailable("Pipedrive's /users/me answered 404")
         return _user(data)
 
+    def me_with_company(self) -> tuple[PipedriveUser, str]:
+        """The token's user and company (`/users/me`): who installed the app, into which company."""
+        data = self._get("/api/v1/users/me")
+        company = _optional_id(data.get("company_id")) if data else ""
+        if data is None or not company:
+            raise PipedriveUnavailable("Pipedrive's /users/me answered without a company")
+        return _user(data), company
+
     def user(self, user_id: str) -> PipedriveUser | None:
         data = self._get(f"/api/v1/users/{_path_id(user_id)}")
         return None if data is None else _user(data)
