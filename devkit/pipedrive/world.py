@@ -111,7 +111,7 @@ def start_pipedrive_world(
         emulator_state.register_redirect_uri(panel_url + XERO_CALLBACK_PATH)
 
         app = App(jwt_secret=jwt_secret, **{name: panel_url + path for name, path in PANEL_PATHS.items()})
-        state = PipedriveState(app=app)
+        state = PipedriveState(app=app, **({"now": lambda: clock.now().timestamp()} if clock is not None else {}))
         state.seed(_directory(emulator_state))
         config: dict[str, Any] = {
             "PUBLIC_URL": panel_url,

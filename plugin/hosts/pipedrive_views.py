@@ -49,6 +49,8 @@ bp = Blueprint("pipedrive", __name__, url_prefix="/hosts/pipedrive")
 STATE_SECONDS = 600
 NOT_INSTALLED = ("Xero invoices isn't installed for your Pipedrive company. A Pipedrive admin installs it from the "
                  "Pipedrive Marketplace (Tools and apps > Marketplace).")
+ADMINS_ONLY = ("Only Pipedrive admins can connect Xero. Ask an admin of your Pipedrive company to open these "
+               "settings.")
 DELETED = {
     "person": "This person isn't in Pipedrive any more (deleted or merged), or isn't one of your company's.",
     "organization": "This organization isn't in Pipedrive any more (deleted or merged), or isn't one of your "
@@ -96,6 +98,8 @@ def _frame(*, panel: bool) -> Response:
         user = user_of(request_.identity, api)
         if user is None:
             raise PipedriveRefused(403, "Pipedrive doesn't know this user in your company any more.")
+        if not panel and not user.is_admin:
+            raise PipedriveRefused(403, ADMINS_ONLY)
         record = _record(request_, api) if panel else None
         context = pipedrive.context_for(request_.identity, user, record, jti=secrets.token_urlsafe(16),
                                         now=get_clock().now())

@@ -167,7 +167,8 @@ def test_settings_surface_is_for_pipedrive_admins_only(world, frame):
     response = frame.open(f"/hosts/pipedrive/settings?id=s-1&userId={REP_ID}&companyId={ACME_ID}&token="
                           + sign(world, user_id=REP_ID))
     assert response.status_code == 403
-    assert "Only admins" in text_of(response)
+    assert "Only Pipedrive admins can connect Xero" in text_of(response)
+    assert "pipedrive-app-extensions-sdk.umd.js" in text_of(response)
 
 
 def test_the_session_renews_with_a_fresh_pipedrive_token_of_the_same_user_only(world, frame):
