@@ -22,10 +22,11 @@ def manifest() -> dict:
 
 
 def _paths_in(node: object) -> Iterator[str]:
-    """Every string in the manifest that is an app-relative URL."""
+    """Every string in the manifest that is an app-relative URL of ours (a host's API paths are the host's)."""
     if isinstance(node, dict):
-        for value in node.values():
-            yield from _paths_in(value)
+        for key, value in node.items():
+            if key != "api":
+                yield from _paths_in(value)
     elif isinstance(node, list):
         for value in node:
             yield from _paths_in(value)
@@ -34,14 +35,17 @@ def _paths_in(node: object) -> Iterator[str]:
 
 
 def _is_served(app, path: str) -> bool:
+    """Served with GET, or with the POST or DELETE a host calls it with (session renewal, uninstall callback)."""
     adapter = app.url_map.bind("localhost")
-    try:
-        adapter.match(path, method="GET")
-    except RequestRedirect:  # served, with Flask's trailing-slash redirect
+    for method in ("GET", "POST", "DELETE"):
+        try:
+            adapter.match(path, method=method)
+        except RequestRedirect:  # served, with Flask's trailing-slash redirect
+            return True
+        except (NotFound, MethodNotAllowed):
+            continue
         return True
-    except (NotFound, MethodNotAllowed):
-        return False
-    return True
+    return False
 
 
 def test_manifest_describes_a_read_only_app(manifest):
@@ -111,3 +115,20 @@ def test_manifest_points_the_oauth_redirect_at_the_admin_callback(manifest):
     assert manifest["oauth"]["redirect_path"] == "/admin/oauth/callback"
     assert manifest["admin"]["url"] == "/admin"
     assert manifest["admin"]["roles"] == ["admin"]
+
+
+def test_each_host_lists_where_the_panel_appears_and_the_urls_to_register(manifest, app):
+    hosts = manifest["hosts"]
+    assert set(hosts) >= {"generic", "pipedrive"}
+    pipedrive = hosts["pipedrive"]
+    assert pipedrive["panel"]["appears_on"] == ["deal", "person", "organization"]
+    assert set(pipedrive["panel"]["record_types"].values()) == set(PLACEMENTS)
+    registered = [pipedrive["panel"]["url"], pipedrive["settings"]["url"], pipedrive["oauth"]["callback_url"],
+                  pipedrive["uninstall_callback"]["url"]]
+    assert registered == ["/hosts/pipedrive/panel", "/hosts/pipedrive/settings", "/hosts/pipedrive/oauth/callback",
+                          "/hosts/pipedrive/uninstall"]
+    assert all(_is_served(app, path) for path in registered)
+    for key in ("secret_config_key", "fallback_secret_config_key"):
+        assert pipedrive["token"][key] in configuration.DEFAULTS
+    assert tuple(pipedrive["frame_ancestors"]) == tuple(
+        configuration.DEFAULTS[pipedrive["frame_ancestors_config_key"]].split())
