@@ -27,6 +27,10 @@ MIN_SECRET_LENGTH = 16  # 128 bits of a random secret; shorter ones are a config
 ROLES = ("admin", "member")
 RECORD_TYPES = ("contact", "account", "deal")
 MAX_TEXT = 500
+# Accounts are namespaced by host at this boundary: a host in plugin/hosts names its accounts `<host>:<id>`
+# (pipedrive:<companyId>); the generic host (this signed context) keeps bare ids, which may not contain the
+# separator, so no id from one host can name another host's account.
+NAMESPACE_SEPARATOR = ":"
 
 
 class ContextError(Exception):
@@ -121,6 +125,9 @@ def verify_context(
     claims = _decode_with_any(token, [secret] if isinstance(secret, str) else list(secret))
     _check_registered_claims(claims, issuer=issuer, audience=audience, now=clock.now(), leeway=leeway)
     context = context_from_claims(claims, host="generic")
+    if NAMESPACE_SEPARATOR in context.account_id:
+        raise ContextError(401, "The CRM context's 'account' claim may not contain ':' (it marks other CRM hosts' "
+                           "accounts, e.g. pipedrive:<companyId>).")
     if not replay_guard.first_use(context.jti, context.expires_at):
         raise ContextError(401, "This CRM link was already used. Reopen the panel from the CRM.")
     return context

@@ -1,12 +1,11 @@
-"""CRM hosts: account ids namespaced by host, and a host's own OAuth tokens per installation.
+"""CRM hosts: a host's own OAuth tokens per installation (e.g. Pipedrive's Marketplace OAuth), Fernet ciphertext.
 
 Revision ID: 0003
 Revises: 0002
 
-Until now every account came from the generic signed context, under its bare id. One deployment now serves
-several CRMs, so every account id names its host (`generic:<account>`, `pipedrive:<companyId>`) and no id of one
-host can name another's account: existing rows get the `generic:` prefix here, and the generic host adds it to
-the `account` claim at the context boundary. `host_installations` keeps a host's tokens (Fernet ciphertext).
+Account ids are namespaced at the context boundary, not here: other hosts' accounts are `<host>:<id>`
+(`pipedrive:<companyId>`), and the generic host keeps its accounts' bare ids (so existing rows stay as they are)
+and refuses an `account` claim containing ':', so no generic context can name another host's account.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("UPDATE installations SET account_id = 'generic:' || account_id")
     op.create_table(
         "host_installations",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -44,5 +42,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("host_installations")
-    op.execute("DELETE FROM installations WHERE account_id NOT LIKE 'generic:%'")
-    op.execute("UPDATE installations SET account_id = substr(account_id, 9)")
