@@ -14,8 +14,8 @@ import pytest
 
 from plugin.democrm.launcher import start_demo
 from plugin.domain.clock import FixedClock
-from tests.e2e.driving import ARTIFACTS, CHROMIUM, Demo, connect_through_popup, forget_last_views
 from tests.conftest import TODAY
+from tests.e2e.driving import ARTIFACTS, CHROMIUM, Demo, connect_through_popup, forget_last_views
 
 LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
