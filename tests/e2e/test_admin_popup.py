@@ -26,30 +26,21 @@ pytestmark = [
 
 
 @pytest.fixture
-def demo(tmp_path):
+def own_demo(tmp_path):
+    """A demo of each test's own: these tests connect Xero from nothing (the package's demo is connected)."""
     handle = start_demo(clock=FixedClock.at(TODAY), data_dir=tmp_path)
     yield handle
     handle.stop()
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--headless"])
-        yield launched
-        launched.close()
-
-
-def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_live(browser, demo, monkeypatch):
+def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_live(browser, own_demo, monkeypatch):
     # Poll so rarely that only the sign-in window's message can update the page within the test.
     monkeypatch.setattr("plugin.admin.views.WAITING_POLL_SECONDS", 600)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
     frame = page.frame_locator("#xero-admin-frame")
     frame.locator("text=Connect to Xero").wait_for()
 
@@ -78,7 +69,7 @@ def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_li
     assert errors == []
 
 
-def test_the_sign_in_window_names_the_account_before_xero_and_cancel_closes_it_unused(browser, demo):
+def test_the_sign_in_window_names_the_account_before_xero_and_cancel_closes_it_unused(browser, own_demo):
     """Opening the link only asks; Cancel closes the window without going to Xero or connecting anything."""
     from plugin.storage import get_database
 
@@ -86,19 +77,19 @@ def test_the_sign_in_window_names_the_account_before_xero_and_cancel_closes_it_u
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
     frame = page.frame_locator("#xero-admin-frame")
     with page.expect_popup() as opened:
         frame.locator("button", has_text="Connect to Xero").click()
     window = opened.value
     window.get_by_role("button", name="Continue to Xero").wait_for()
-    assert window.url.startswith(demo.panel_url)
-    assert f"Connect Xero to {demo.account_id} for " in window.locator("[data-field=connects]").inner_text()
+    assert window.url.startswith(own_demo.panel_url)
+    assert f"Connect Xero to {own_demo.account_id} for " in window.locator("[data-field=connects]").inner_text()
     window.screenshot(path=str(SHOTS / "admin-sign-in-question.png"))
     with window.expect_event("close"):
         window.get_by_role("button", name="Cancel").click()
-    with demo.panel_app.app_context():
-        assert get_database().connections.get(demo.account_id) is None  # nothing connected, nothing pending
+    with own_demo.panel_app.app_context():
+        assert get_database().connections.get(own_demo.account_id) is None  # nothing connected, nothing pending
     assert errors == []
 
 
@@ -116,13 +107,13 @@ def sign_in_in_the_popup(page, frame, button: str = "Connect to Xero") -> None:
     window.close()  # or the next sign-in reuses this named window instead of opening a popup
 
 
-def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnects(browser, demo):
+def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnects(browser, own_demo):
     """The CRM's iframe has no allow-modals: a window.confirm would be dropped and Remove would do nothing."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
     assert "allow-modals" not in (page.locator("#xero-admin-frame").get_attribute("sandbox") or "")
     frame = page.frame_locator("#xero-admin-frame")
     frame.locator("text=Connect to Xero").wait_for()
@@ -151,7 +142,7 @@ def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnec
     assert dialogs == []
 
 
-def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(browser, demo):
+def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(browser, own_demo):
     """Reconnect in the framed panel asks for the admin's connect ticket with the panel's session, opens Xero's
     sign-in the settings page's way (admin.js), and the popup's message brings the invoices back."""
     from plugin.storage import get_database
@@ -159,17 +150,17 @@ def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(brows
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
     settings = page.frame_locator("#xero-admin-frame")
     settings.locator("text=Connect to Xero").wait_for()
     sign_in_in_the_popup(page, settings)
     settings.locator('#xero-connection[data-state="pending"]').wait_for(timeout=10_000)
     settings.locator("button", has_text="Save").click()
     settings.locator('#xero-connection[data-state="active"]').wait_for()
-    with demo.panel_app.app_context():
-        get_database().connections.mark_needs_reconnect(demo.account_id, "Xero refused the stored refresh token.")
+    with own_demo.panel_app.app_context():
+        get_database().connections.mark_needs_reconnect(own_demo.account_id, "Xero refused the stored refresh token.")
 
-    page.goto(f"{demo.crm_url}/contacts")
+    page.goto(f"{own_demo.crm_url}/contacts")
     page.locator("a[href^='/contacts/']").first.click()
     panel = page.frame_locator("#xero-panel-frame")
     reconnect = panel.locator("button", has_text="Reconnect Xero")
@@ -182,23 +173,23 @@ def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(brows
     assert errors == []
 
 
-def test_a_panel_left_open_carries_on_past_its_first_session_with_the_renewed_token(browser, demo):
+def test_a_panel_left_open_carries_on_past_its_first_session_with_the_renewed_token(browser, own_demo):
     """panel.js takes the X-Panel-Session-Renewed header into the body's hx-headers, so a click 21 minutes after
     the first load (the first token lasted 15) still works."""
     page = browser.new_page(viewport={"width": 1000, "height": 900})
-    page.goto(f"{demo.crm_url}/settings/integrations/xero")
+    page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
     settings = page.frame_locator("#xero-admin-frame")
     sign_in_in_the_popup(page, settings)
     settings.locator("button", has_text="Save").click()
     settings.locator('#xero-connection[data-state="active"]').wait_for()
 
-    page.goto(f"{demo.crm_url}/contacts")
+    page.goto(f"{own_demo.crm_url}/contacts")
     page.locator("a[href^='/contacts/']").first.click()
     panel = page.frame_locator("#xero-panel-frame")
     panel.locator("#rows").wait_for()
     body = panel.locator("body")
     first = body.get_attribute("hx-headers")
-    clock = services(demo.panel_app).clock
+    clock = services(own_demo.panel_app).clock
 
     clock.advance(11 * 60)
     panel.locator("#tab-paid").click()
