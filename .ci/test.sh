@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The test command (README): lint, then the whole suite.
+# The test command (README): lint, the import contracts, then the suite: everything but the browser tests on
+# two processes (pytest-xdist), then the browser tests (one Chromium at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 ruff check plugin tests
-python -m pytest "$@"
+lint-imports
+python -m pytest -n 2 -m "not browser" "$@"
+python -m pytest -m browser "$@"

@@ -1,6 +1,8 @@
 """The Xero invoice panel: a read-only CRM panel showing a customer's Xero invoices.
 
-`create_app` is the only place the web app is built. Importing the package does nothing else.
+`create_app` is the only place the web app is built: settings, then services (plugin.services, the
+composition root), then the features' blueprints, then the app-wide template filters. Importing the
+package builds nothing.
 """
 
 from __future__ import annotations
@@ -10,44 +12,45 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_htmx import HTMX
 
-from plugin.paths import STATIC_DIR, TEMPLATES_DIR
+from plugin import services, settings
+from plugin.admin import views as admin_views
+from plugin.embed import headers as embed_headers
+from plugin.embed import session as embed_session
+from plugin.hosts import pipedrive_views
+from plugin.panel import views as panel_views
+from plugin.web import formatting, request_limits
+from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
+from plugin.webhooks import views as webhook_views
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the panel app: defaults, then XERO_PANEL_* environment, then `config`.
 
-    Pass `CLOCK` (a plugin.clock.Clock) in `config` to fix time in tests, and `INSTANCE_PATH`
+    Pass `CLOCK` (a plugin.domain.clock.Clock) in `config` to fix time in tests, and `INSTANCE_PATH`
     (or XERO_PANEL_INSTANCE_PATH) to keep the SQLite file and generated keys somewhere else.
     """
-    from plugin import cache, extensions, request_limits, storage, webhooks
-    from plugin import config as configuration
-    from plugin.admin import views as admin_views
-    from plugin.embed import headers as embed_headers
-    from plugin.embed import session as embed_session
-    from plugin.hosts import pipedrive_views
-    from plugin.panel import views as panel_views
-
     app = Flask(
         __name__,
-        instance_path=configuration.instance_path(config),
+        instance_path=settings.instance_path(config),
         instance_relative_config=True,
         template_folder=str(TEMPLATES_DIR),
         static_folder=str(STATIC_DIR),
     )
-    configuration.load_config(app, config)
+    settings.load_config(app, config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    services.build(app)
 
-    extensions.init_app(app)
-    cache.init_app(app)
-    storage.init_app(app)
+    HTMX(app)
+    formatting.init_app(app)
     embed_headers.init_app(app)
     embed_session.init_app(app)
     request_limits.init_app(app)
 
     app.register_blueprint(panel_views.bp)
     app.register_blueprint(admin_views.bp)
-    webhooks.init_app(app)
+    app.register_blueprint(webhook_views.bp)
     pipedrive_views.init_app(app)
 
     @app.get("/healthz")

@@ -29,6 +29,7 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+import click
 import requests
 
 BENCH_KEY = "bench-webhook-key"
@@ -69,7 +70,7 @@ def start_world(data_dir: Path, *, ttl: int = 60, redis_url: str = "") -> World:
     from cryptography.fernet import Fernet
 
     from plugin.emulator import create_emulator
-    from plugin.serving import serve_in_thread
+    from plugin.web.serving import serve_in_thread
 
     emulator_app = create_emulator(seed=1)
     statuses: Counter = Counter()
@@ -79,6 +80,7 @@ def start_world(data_dir: Path, *, ttl: int = 60, redis_url: str = "") -> World:
 
     emulator_state(emulator_app).base_url = emulator_server.url
     config = {
+        "XERO_MODE": "emulator",
         "DATABASE_URL": f"sqlite:///{data_dir}/panel.sqlite",
         "XERO_EMULATOR_URL": emulator_server.url,
         "CONTEXT_SECRET": CONTEXT_SECRET,
@@ -110,7 +112,7 @@ def _counting(wsgi_app, statuses: Counter):
 
 def _connect(app, state) -> str:
     """Leave the account connected to the first organisation, as the admin flow would."""
-    from plugin.clock import SystemClock
+    from plugin.domain.clock import SystemClock
     from plugin.storage import get_database
     from plugin.xero.parse import parse_token_set
 
@@ -139,7 +141,7 @@ def grow_contact(state, tenant_id: str, contact_id: str, target: int) -> None:
 
 
 def context_url(base: str, customer: dict[str, Any], *, user: str = "rep-1") -> str:
-    from plugin.clock import SystemClock
+    from plugin.domain.clock import SystemClock
     from plugin.embed.context import encode_context
 
     claims = {"iss": "demo-crm", "aud": "xero-invoice-panel", "account": ACCOUNT,
@@ -281,8 +283,8 @@ def freshness(world: World, quick: bool, *, poll: float = 3.0) -> dict[str, Any]
     the change once the cached data is past its TTL.
     """
     from plugin.emulator.state import WebhookTarget
-    from plugin.serving import serve_in_thread
-    from plugin.webhooks import version_poll_url
+    from plugin.web.serving import serve_in_thread
+    from plugin.webhooks.views import version_poll_url
 
     server = serve_in_thread(world.app)
     world.servers.append(server)
@@ -331,8 +333,8 @@ def _open_invoice(world: World, contact_id: str):
 
 
 def _fetched_at(world: World, customer: dict[str, Any]):
-    from plugin.cache import cache
-    from plugin.panel.service import invoices_key
+    from plugin.runtime.cache import cache
+    from plugin.runtime.invoices import invoices_key
 
     with world.app.app_context():
         return cache.get(invoices_key(world.tenant_id, customer["contact_id"])).fetched_at
@@ -473,7 +475,7 @@ def _own_cpu_seconds() -> float:
 
 def wait_for_budget(world: World, calls: int) -> None:
     """Sleep until this minute's budget has room for `calls` (the bench shares one organisation's 60 a minute)."""
-    from plugin.budget import budget_for
+    from plugin.runtime.budget import budget_for
 
     budget = budget_for(world.app)
     deadline = time.monotonic() + 70
@@ -633,3 +635,14 @@ def format_table(results: dict[str, Any]) -> str:
 
 def _seconds(value: float | None) -> str:
     return "not seen" if value is None else f"{value:.1f} s"
+
+
+@click.command("bench", help="Run the benchmark and print its figures beside their targets.")
+@click.option("--quick", is_flag=True, help="smaller runs, for CI smoke")
+@click.option("--json", "json_path", default="bench-results/bench.json", show_default=True)
+@click.option("--duration", type=float, default=60.0, show_default=True, help="seconds of the load run")
+@click.option("--users", type=int, default=50, show_default=True, help="concurrent users in the load run")
+@click.option("--workers", type=int, default=2, show_default=True, help="gunicorn workers in the load run")
+def command(quick: bool, json_path: str, duration: float, users: int, workers: int) -> None:
+    raise SystemExit(run(argparse.Namespace(quick=quick, json=json_path, duration=duration, users=users,
+                                            workers=workers)))

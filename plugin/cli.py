@@ -1,79 +1,81 @@
-"""The `xero-panel` command. Each subcommand lives with the code it runs; this file only parses."""
+"""The `xero-panel` command (click, Flask's own): the product's commands, plus the dev kit's.
+
+It sits beside `create_app` at the top of the package because its commands build the app. The dev kit
+(emulator, demo CRM, benchmark) adds its commands through the `xero_panel.commands` entry-point group,
+so the product never imports the dev kit; an installation without it simply has fewer commands.
+"""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from importlib.metadata import entry_points
 
-# subcommand -> (module, function, help). The function takes the parsed argparse.Namespace.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "emulator": ("plugin.emulator.server", "run", "run the local Xero emulator"),
-    "demo": ("plugin.democrm.launcher", "run", "run emulator, panel and demo CRM on three ports"),
-    "serve": ("plugin.serve", "run", "run the panel app under gunicorn"),
-    "context": ("plugin.embed.cli", "run", "print a signed embedding-context URL"),
-    "db": ("plugin.storage.cli", "run", "database migrations: `db upgrade`"),
-    "bench": ("plugin.bench", "run", "run the benchmark and print figures"),
-}
+import click
 
+from plugin import create_app
+from plugin.embed import cli as embed_cli
+from plugin.storage import cli as storage_cli
+from plugin.web import serve as web_serve
 
-def _add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
-    if name == "emulator":
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=5001)
-        parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--redirect-uri", action="append", default=[],
-                            help="extra redirect URI to register for the demo client")
-    elif name == "demo":
-        parser.add_argument("--emulator-port", type=int, default=5001)
-        parser.add_argument("--panel-port", type=int, default=5002)
-        parser.add_argument("--crm-port", type=int, default=5003)
-        parser.add_argument("--seed", type=int, default=1)
-    elif name == "serve":
-        parser.add_argument("--bind", default="127.0.0.1:5002")
-        parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--threads", type=int, default=4, help="threads per worker")
-        parser.add_argument("--access-log", help="file for gunicorn's access log ('-' for stdout; off by default)")
-    elif name == "context":
-        parser.add_argument("--account", required=True, help="CRM account id")
-        parser.add_argument("--role", choices=["admin", "member"], default="member")
-        parser.add_argument("--record", help="TYPE:ID, e.g. contact:42")
-        parser.add_argument("--email", default="", help="the record's email")
-        parser.add_argument("--name", default="", help="the record's name")
-        parser.add_argument("--company", default="", help="the record's company name")
-        parser.add_argument("--user-id", default="u1")
-        parser.add_argument("--user-email", default="rep@example.com")
-        parser.add_argument("--user-name", default="Demo Rep")
-        parser.add_argument("--locale", default="en-NZ")
-        parser.add_argument("--timezone", default="Pacific/Auckland")
-        parser.add_argument("--page", choices=["panel", "admin"], default="panel")
-        parser.add_argument("--secret", help="signing secret (default: configured CONTEXT_SECRET)")
-        parser.add_argument("--base-url", help="panel base URL (default: configured PUBLIC_URL)")
-    elif name == "db":
-        parser.add_argument("action", choices=["upgrade", "current"])
-    elif name == "bench":
-        parser.add_argument("--quick", action="store_true", help="smaller runs, for CI smoke")
-        parser.add_argument("--json", default="bench-results/bench.json")
-        parser.add_argument("--duration", type=float, default=60.0, help="seconds of the load run")
-        parser.add_argument("--users", type=int, default=50, help="concurrent users in the load run")
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the load run")
+DEV_KIT_GROUP = "xero_panel.commands"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xero-panel", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, (_module, _func, help_text) in COMMANDS.items():
-        _add_arguments(name, subparsers.add_parser(name, help=help_text))
-    return parser
+class PanelCommands(click.Group):
+    """The product's commands, and the dev kit's found through entry points when it is installed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(point.name for point in entry_points(group=DEV_KIT_GROUP))})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        for point in entry_points(group=DEV_KIT_GROUP, name=cmd_name):
+            return point.load()
+        return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    module_name, func_name, _ = COMMANDS[args.command]
-    func = getattr(importlib.import_module(module_name), func_name)
-    return int(func(args) or 0)
+@click.group(cls=PanelCommands, help="The Xero invoice panel.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Run the panel app under gunicorn.")
+@click.option("--bind", default="127.0.0.1:5002", show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--threads", type=int, default=4, show_default=True, help="threads per worker")
+@click.option("--access-log", default=None, help="file for gunicorn's access log ('-' for stdout; off by default)")
+def serve(bind: str, workers: int, threads: int, access_log: str | None) -> None:
+    options = web_serve.gunicorn_options(bind=bind, workers=workers, threads=threads, access_log=access_log)
+    sys.exit(web_serve.run(create_app, options))
+
+
+@main.command(help="Print a signed embedding-context URL, as a CRM would frame it (for local testing).")
+@click.option("--account", required=True, help="CRM account id")
+@click.option("--role", type=click.Choice(["admin", "member"]), default="member", show_default=True)
+@click.option("--record", default="contact:1", show_default=True, help="TYPE:ID, e.g. contact:42")
+@click.option("--email", default="", help="the record's email")
+@click.option("--name", default="", help="the record's name")
+@click.option("--company", default="", help="the record's company name")
+@click.option("--user-id", default="u1", show_default=True)
+@click.option("--user-email", default="rep@example.com", show_default=True)
+@click.option("--user-name", default="Demo Rep", show_default=True)
+@click.option("--locale", default="en-NZ", show_default=True)
+@click.option("--timezone", default="Pacific/Auckland", show_default=True)
+@click.option("--page", type=click.Choice(["panel", "admin"]), default="panel", show_default=True)
+@click.option("--secret", default=None, help="signing secret (default: configured CONTEXT_SECRET)")
+@click.option("--base-url", default=None, help="panel base URL (default: configured PUBLIC_URL)")
+def context(**options: str) -> None:
+    app = create_app({"DATABASE_AUTO_UPGRADE": False})
+    click.echo(embed_cli.context_url(app, embed_cli.ContextRequest(**options)))
+
+
+@main.command(help="Database migrations on the configured database: `db upgrade` or `db current`.")
+@click.argument("action", type=click.Choice(["upgrade", "current"]))
+def db(action: str) -> None:
+    app = create_app({"DATABASE_AUTO_UPGRADE": False})
+    click.echo(storage_cli.upgrade(app) if action == "upgrade" else storage_cli.current(app))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plugin import create_app
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS_DIR = ROOT.parent / "shared" / "xero-openapi"
@@ -20,6 +20,7 @@ TODAY = "2026-03-01T09:00:00+00:00"
 def _instance_folder_outside_the_checkout(tmp_path_factory):
     """Apps built without an explicit INSTANCE_PATH keep keys and SQLite in a temp folder, not ./instance."""
     os.environ.setdefault("XERO_PANEL_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+    os.environ.setdefault("XERO_PANEL_XERO_MODE", "emulator")  # the tests' Xero is the dev kit's emulator
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ class ServedEmulator:
 def emulator_server():
     """One emulator (seed 1, clock fixed at TODAY) for the whole session; use `emulator` in tests."""
     from plugin.emulator import create_emulator
-    from plugin.serving import serve_in_thread
+    from plugin.web.serving import serve_in_thread
 
     app = create_emulator(seed=1, clock=FixedClock.at(TODAY))
     server = serve_in_thread(app)

@@ -10,10 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from plugin.connection import NotConnected, StoredTokens, xero_client_for
+from plugin.domain.models import TokenSet
+from plugin.runtime.tokens import NotConnected, StoredTokens
+from plugin.services import services
 from plugin.storage import Connections
 from plugin.xero.errors import ConnectionRevoked, InvalidGrant, XeroUnavailable
-from plugin.xero.models import TokenSet
 from tests.storage.databases import (  # noqa: F401  (fixtures)
     database_url,
     postgres_schema_url,
@@ -150,10 +151,10 @@ def test_no_connection_and_pending_connection_are_not_connected(storage_app, sto
     store.connections.store_consent(ACCOUNT, TokenSet("a0", "r0", clock.now()), connected_by_email="a@a.test")
     with storage_app.app_context():
         with pytest.raises(NotConnected):
-            xero_client_for(ACCOUNT)
+            services().xero_client(ACCOUNT)
         store.connections.mark_needs_reconnect(ACCOUNT, "refused")
         with pytest.raises(ConnectionRevoked):
-            xero_client_for(ACCOUNT, allow_pending=True)
+            services().xero_client(ACCOUNT, allow_pending=True)
 
 
 def test_threads_refreshing_at_once_rotate_once(store, clock):
@@ -177,12 +178,12 @@ def test_threads_refreshing_at_once_rotate_once(store, clock):
 
 def test_an_app_keeps_one_connection_pool_and_one_oauth_helper_for_xero(tmp_path, clock):
     from plugin import create_app
-    from plugin.connection import oauth_for, xero_http_for
+    from plugin.services import services
 
     app = create_app({"TESTING": True, "CLOCK": clock, "DATABASE_URL": f"sqlite:///{tmp_path}/pool.sqlite"})
     with app.app_context():
-        first = oauth_for()
-        assert oauth_for() is first, "its JWKS cache lasts between sign-ins"
-        assert xero_http_for(app) is first._session, "keep-alive connections to Xero are reused"
+        first = services().oauth()
+        assert services().oauth() is first, "its JWKS cache lasts between sign-ins"
+        assert services(app).xero_http is first._session, "keep-alive connections to Xero are reused"
         app.config["XERO_TIMEOUT"] = 3
-        assert oauth_for() is not first, "a changed configuration is honoured"
+        assert services().oauth() is not first, "a changed configuration is honoured"

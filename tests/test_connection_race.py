@@ -13,8 +13,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from plugin import create_app
-from plugin.clock import FixedClock
-from plugin.connection import stored_tokens_for, xero_client_for
+from plugin.domain.clock import FixedClock
+from plugin.services import services
 from plugin.storage import get_database
 from plugin.xero.parse import parse_token_set
 from tests.conftest import TODAY
@@ -50,7 +50,7 @@ def _refresh_in_child(database: str, emulator_url: str, token_key: str, rejected
     app = panel_app(database, emulator_url, token_key)
     try:
         start.wait(timeout=60)
-        results.put(("ok", stored_tokens_for(ACCOUNT, app=app).refresh_after_rejection(rejected)))
+        results.put(("ok", services(app).stored_tokens(ACCOUNT).refresh_after_rejection(rejected)))
     except Exception as error:  # reported to the parent, which fails the test with it
         results.put(("error", f"{type(error).__name__}: {error}"))
     finally:
@@ -91,7 +91,7 @@ def test_threads_refreshing_at_once_rotate_once_at_the_emulator(database_url, em
 
     def refresh(_: int) -> str:
         start.wait()
-        return stored_tokens_for(ACCOUNT, app=app).refresh_after_rejection(rejected)
+        return services(app).stored_tokens(ACCOUNT).refresh_after_rejection(rejected)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         tokens = set(pool.map(refresh, range(4)))
@@ -105,9 +105,9 @@ def test_a_client_for_the_account_reads_xero_and_refreshes_through_storage(datab
     app = panel_app(database_url, emulator.url)
     connect_account(app, emulator)
     with app.app_context():
-        client = xero_client_for(ACCOUNT)
+        client = services().xero_client(ACCOUNT)
         assert client.organisation().name
-        tokens = stored_tokens_for(ACCOUNT)
+        tokens = services().stored_tokens(ACCOUNT)
         stale = get_database().connections.tokens(ACCOUNT).access_token
         assert tokens.refresh_after_rejection(stale) != stale
         assert client.organisation().name  # the same client picks up the rotated token from storage

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from cachelib import SimpleCache
 
-from plugin.decoded_cache import DecodedValues, RememberingRedisSerializer, memoise_decoding
-from plugin.panel.service import InvoiceSnapshot
+from plugin.runtime.decoded_cache import DecodedValues, RememberingRedisSerializer, memoise_decoding
+from plugin.runtime.invoices import InvoiceSnapshot
 from tests.panel.builders import make_invoice
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from flask import Flask, render_template_string
 
-from plugin import formatting
-from plugin.money import Money
+from plugin.domain.money import Money
+from plugin.web import formatting
 
 
 @pytest.mark.parametrize(("locale", "amount", "currency", "expected"), [

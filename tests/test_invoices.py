@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin import invoices as rules
-from plugin.invoices import DateRange, StatusKind, View
-from plugin.xero.models import InvoiceStatus, InvoiceType
+from plugin.domain import invoices as rules
+from plugin.domain.invoices import DateRange, StatusKind, View
+from plugin.domain.models import InvoiceStatus, InvoiceType
 from tests.panel.builders import make_invoice, make_payment, money, paid_invoice
 
 TODAY = date(2026, 3, 1)

@@ -10,8 +10,8 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from plugin import config as configuration
-from plugin.paths import DATA_ROOT, MANIFEST_PATH
+from plugin import settings as configuration
+from plugin.web.paths import DATA_ROOT, MANIFEST_PATH
 
 PLACEMENTS = {"contact": "contact_entity_menu", "account": "sales_account_entity_menu", "deal": "deal_entity_menu"}
 
@@ -76,10 +76,10 @@ def test_manifest_scopes_are_exactly_the_scopes_the_client_requests(manifest, ap
 def test_the_authorize_url_the_admin_flow_sends_asks_for_exactly_the_manifest_scopes(manifest, app):
     from urllib.parse import parse_qs, urlsplit
 
-    from plugin.connection import oauth_for
+    from plugin.services import services
 
     with app.app_context():
-        url = oauth_for().authorization_request().url
+        url = services().oauth().authorization_request().url
     query = parse_qs(urlsplit(url).query)
     assert query["scope"][0].split() == manifest["oauth"]["scopes"]
     assert urlsplit(query["redirect_uri"][0]).path == manifest["oauth"]["redirect_path"]

@@ -18,7 +18,8 @@ CHECK_INSTALLED_COPY = textwrap.dedent(
     """
     import json, sys
     import plugin
-    from plugin import create_app, paths
+    from plugin import create_app
+    from plugin.web import paths
     assert "site-packages" in str(paths.TEMPLATES_DIR), paths.TEMPLATES_DIR
     app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
     with app.test_request_context():

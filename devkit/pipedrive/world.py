@@ -115,6 +115,7 @@ def start_pipedrive_world(
         state.seed(_directory(emulator_state))
         config: dict[str, Any] = {
             "PUBLIC_URL": panel_url,
+            "XERO_MODE": "emulator",
             "XERO_EMULATOR_URL": emulator_url,
             "CRM_ORIGINS": "",
             "CONTEXT_SECRET": secrets.token_urlsafe(32),

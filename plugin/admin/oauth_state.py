@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from plugin.cache import cache
+from plugin.services import services
 
 SIGN_IN_TTL = 15 * 60  # time an admin has to finish Xero's sign-in and consent
 _PREFIX = "admin:oauth-state:"
@@ -25,7 +25,7 @@ class PendingSignIn:
 
 
 def remember_sign_in(pending: PendingSignIn) -> None:
-    cache.set(_PREFIX + pending.state, asdict(pending), timeout=SIGN_IN_TTL)
+    services().cache.set(_PREFIX + pending.state, asdict(pending), timeout=SIGN_IN_TTL)
 
 
 def claim_sign_in(state: str) -> PendingSignIn | None:
@@ -33,8 +33,8 @@ def claim_sign_in(state: str) -> PendingSignIn | None:
     if not state:
         return None
     key = _PREFIX + state
-    stored = cache.get(key)
+    stored = services().cache.get(key)
     # delete() reports whether it removed something; only one concurrent caller wins it.
-    if not stored or not cache.delete(key):
+    if not stored or not services().cache.delete(key):
         return None
     return PendingSignIn(**stored)

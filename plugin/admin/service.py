@@ -15,15 +15,14 @@ from enum import StrEnum
 
 from flask import current_app
 
-from plugin import metrics
 from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import ConnectTicket
-from plugin.budget import BudgetUsage, get_budget
-from plugin.connection import oauth_for, stored_tokens_for, xero_client_for
-from plugin.extensions import get_clock
-from plugin.storage import ConnectionInfo, get_database
+from plugin.domain.models import Connection, TokenSet, XeroIdentity
+from plugin.runtime.budget import BudgetUsage
+from plugin.runtime.lookups import CacheStats
+from plugin.services import services
+from plugin.storage import ConnectionInfo
 from plugin.xero.errors import ConnectionRevoked, NotFound, OAuthError, XeroError
-from plugin.xero.models import Connection, TokenSet, XeroIdentity
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class RemoveResult:
 class Diagnostics:
     status: IntegrationStatus
     budget: BudgetUsage | None  # this organisation's Xero API budget (None before an organisation is chosen)
-    cache: metrics.CacheStats
+    cache: CacheStats
     checked_at: datetime
 
 
@@ -79,7 +78,7 @@ class Diagnostics:
 
 
 def integration_status(account_id: str) -> IntegrationStatus:
-    info = get_database().connections.get(account_id)
+    info = services().database.connections.get(account_id)
     if info is None:
         return IntegrationStatus(IntegrationState.NOT_CONNECTED)
     return IntegrationStatus(IntegrationState(info.status), info)
@@ -88,15 +87,15 @@ def integration_status(account_id: str) -> IntegrationStatus:
 def diagnostics(account_id: str) -> Diagnostics:
     status = integration_status(account_id)
     tenant_id = status.connection.tenant_id if status.connection else ""
-    budget = get_budget().usage(tenant_id) if tenant_id else None
-    return Diagnostics(status, budget, metrics.cache_stats(tenant_id), get_clock().now())
+    budget = services().budget.usage(tenant_id) if tenant_id else None
+    return Diagnostics(status, budget, services().lookups.stats(tenant_id), services().clock.now())
 
 
 def organisations(account_id: str) -> list[Connection]:
     """Every organisation the stored consent can read (live from GET /connections), for the picker."""
     access_token = _access_token(account_id)
     try:
-        return oauth_for().connections(access_token)
+        return services().oauth().connections(access_token)
     except XeroError as error:
         _remember_error(account_id, error)
         raise AdminActionRefused(_plain(error)) from error
@@ -107,7 +106,7 @@ def organisations(account_id: str) -> list[Connection]:
 
 def begin_sign_in(ticket: ConnectTicket) -> str:
     """Start Xero's sign-in for the ticket's account; returns the authorize URL to send the window to."""
-    request = oauth_for().authorization_request()
+    request = services().oauth().authorization_request()
     remember_sign_in(
         PendingSignIn(
             state=request.state,
@@ -134,7 +133,7 @@ def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
         )
     if error or not code:
         raise SignInRefused("Xero sign-in was cancelled, so nothing was connected.")
-    oauth = oauth_for()
+    oauth = services().oauth()
     try:
         tokens = oauth.exchange_code(code, code_verifier=pending.code_verifier)
         identity = oauth.verify_id_token(tokens.id_token)
@@ -150,7 +149,7 @@ def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
 
 def _store_sign_in(account_id: str, tokens: TokenSet, identity: XeroIdentity,
                    consented: Sequence[Connection]) -> IntegrationStatus:
-    connections = get_database().connections
+    connections = services().database.connections
     previous = connections.get(account_id)
     connections.store_consent(
         account_id,
@@ -197,7 +196,7 @@ def activate(account_id: str) -> IntegrationStatus:
     if status.state is IntegrationState.NEEDS_RECONNECT:
         raise AdminActionRefused("The Xero connection stopped working. Reconnect first, then save.")
     try:
-        get_database().connections.activate(account_id)
+        services().database.connections.activate(account_id)
     except ValueError as refused:
         raise AdminActionRefused(f"Could not save: {refused}.") from refused
     return integration_status(account_id)
@@ -209,7 +208,7 @@ def remove(account_id: str) -> RemoveResult:
     The local tokens are wiped even when Xero does not answer (they must not be used again); the result
     says so, and the page tells the admin how to finish in Xero.
     """
-    connections = get_database().connections
+    connections = services().database.connections
     info = connections.get(account_id)
     if info is None:
         return RemoveResult(removed=False, confirmed_by_xero=True)
@@ -218,17 +217,17 @@ def remove(account_id: str) -> RemoveResult:
     if tokens is not None:
         confirmed = _revoke(tokens.refresh_token) and confirmed
     connections.remove(account_id)
-    metrics.reset_metrics(info.tenant_id)
+    services().lookups.reset(info.tenant_id)
     return RemoveResult(removed=True, confirmed_by_xero=confirmed)
 
 
 def _disconnect_at_xero(account_id: str, info: ConnectionInfo) -> bool:
     """True when Xero confirmed, or the connection was already gone or unusable."""
     try:
-        access_token = stored_tokens_for(account_id).access_token()
+        access_token = services().stored_tokens(account_id).access_token()
         connection_id = info.connection_id or _connection_id_of(access_token, info.tenant_id)
         if connection_id:
-            oauth_for().disconnect(access_token, connection_id)
+            services().oauth().disconnect(access_token, connection_id)
     except (NotFound, ConnectionRevoked):
         return True
     except XeroError as error:
@@ -239,7 +238,7 @@ def _disconnect_at_xero(account_id: str, info: ConnectionInfo) -> bool:
 
 def _revoke(refresh_token: str) -> bool:
     try:
-        oauth_for().revoke(refresh_token)
+        services().oauth().revoke(refresh_token)
     except ConnectionRevoked:  # invalid_grant: the token was dead already
         return True
     except XeroError as error:
@@ -249,7 +248,7 @@ def _revoke(refresh_token: str) -> bool:
 
 
 def _connection_id_of(access_token: str, tenant_id: str) -> str:
-    for organisation in oauth_for().connections(access_token):
+    for organisation in services().oauth().connections(access_token):
         if organisation.tenant_id == tenant_id:
             return organisation.id
     return ""
@@ -260,12 +259,13 @@ def _connection_id_of(access_token: str, tenant_id: str) -> str:
 
 def _choose(account_id: str, organisation: Connection) -> None:
     """Store the chosen organisation, with its ShortCode and base currency when Xero tells us."""
-    connections = get_database().connections
+    connections = services().database.connections
     connections.choose_tenant(
         account_id, organisation.tenant_id, tenant_name=organisation.tenant_name, connection_id=organisation.id
     )
     try:
-        details = xero_client_for(account_id, tenant_id=organisation.tenant_id, allow_pending=True).organisation()
+        client = services().xero_client(account_id, tenant_id=organisation.tenant_id, allow_pending=True)
+        details = client.organisation()
     except XeroError as error:  # the panel can still work; deep links wait for the ShortCode
         _remember_error(account_id, error)
         return
@@ -276,13 +276,13 @@ def _choose(account_id: str, organisation: Connection) -> None:
 
 def _access_token(account_id: str) -> str:
     try:
-        return stored_tokens_for(account_id).access_token()
+        return services().stored_tokens(account_id).access_token()
     except XeroError as error:
         raise AdminActionRefused(_plain(error)) from error
 
 
 def _remember_error(account_id: str, error: XeroError) -> None:
-    get_database().connections.record_error(account_id, _plain(error))
+    services().database.connections.record_error(account_id, _plain(error))
 
 
 def _plain(error: Exception) -> str:

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from plugin.cache import cache
-from plugin.clock import Clock
+from plugin.domain.clock import Clock
+from plugin.services import services
 
 TICKET_TTL = 120
 _SALT = "xero-panel/admin-connect-ticket"
@@ -67,7 +67,7 @@ def issue_ticket(*, account_id: str, user_id: str, user_email: str, secret: str,
 def check_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
     """Everything `redeem_ticket` checks, without using the ticket up (for the page that asks to continue)."""
     ticket = _unexpired(token, secret, clock)
-    if cache.get(_USED_PREFIX + ticket.nonce):
+    if services().cache.get(_USED_PREFIX + ticket.nonce):
         raise _already_used()
     return ticket
 
@@ -77,7 +77,7 @@ def redeem_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
     ticket = _unexpired(token, secret, clock)
     remaining = ticket.expires_at - clock.now().timestamp()
     # add() only succeeds for the first caller (SETNX on Redis), which makes the ticket one-time.
-    if not cache.add(_USED_PREFIX + ticket.nonce, True, timeout=int(remaining) + 1):
+    if not services().cache.add(_USED_PREFIX + ticket.nonce, True, timeout=int(remaining) + 1):
         raise _already_used()
     return ticket
 

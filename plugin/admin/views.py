@@ -23,15 +23,14 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from werkzeug.wrappers import Response
 
-from plugin import formatting
 from plugin.admin import service
 from plugin.admin.oauth_state import SIGN_IN_TTL
 from plugin.admin.service import AdminActionRefused, IntegrationState, IntegrationStatus, SignInRefused
 from plugin.admin.tickets import TicketRefused, check_ticket, issue_ticket, redeem_ticket
 from plugin.embed.headers import top_level_only
 from plugin.embed.session import require_admin, require_embed_context, require_panel_session
-from plugin.extensions import get_clock
-from plugin.storage import get_database
+from plugin.services import services
+from plugin.web import formatting
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -46,7 +45,7 @@ WAITING_POLL_SECONDS = 3
 @require_admin
 def integration_page() -> str:
     """Admin Settings > Apps & Integrations > Xero."""
-    get_database().installations.get_or_create(g.embed.account_id)
+    services().database.installations.get_or_create(g.embed.account_id)
     return render_template(
         "admin/page.html",
         session_token=g.panel_session,
@@ -66,7 +65,7 @@ def status() -> str:
         IntegrationState.NOT_CONNECTED,
         IntegrationState.NEEDS_RECONNECT,
     )
-    if signing_in and get_clock().now().timestamp() - started < SIGN_IN_TTL:
+    if signing_in and services().clock.now().timestamp() - started < SIGN_IN_TTL:
         return _render_connection(current, waiting_since=started)
     message = "The Xero sign-in took too long. Press Connect to try again." if signing_in else ""
     return _render_connection(current, message=message)
@@ -84,14 +83,14 @@ def connect_ticket() -> str:
         user_email=g.embed.user.email,
         user_name=g.embed.user.name,
         secret=current_app.config["SECRET_KEY"],
-        clock=get_clock(),
+        clock=services().clock,
     )
     sign_in_url = url_for("admin.connect_start", ticket=ticket)
     if request.args.get("surface") == "panel":
         return render_template("panel/_reconnect.html", sign_in_url=sign_in_url)
     return _render_connection(
         service.integration_status(g.embed.account_id),
-        waiting_since=get_clock().now().timestamp(),
+        waiting_since=services().clock.now().timestamp(),
         sign_in_url=sign_in_url,
     )
 
@@ -170,7 +169,7 @@ def connect_start() -> Response:
     """Check the ticket without using it up and ask, in plain words, whether to connect this CRM account."""
     ticket_text = request.args.get("ticket", "")
     try:
-        ticket = check_ticket(ticket_text, secret=current_app.config["SECRET_KEY"], clock=get_clock())
+        ticket = check_ticket(ticket_text, secret=current_app.config["SECRET_KEY"], clock=services().clock)
     except TicketRefused as refused:
         return _sign_in_window_page(ok=False, message=str(refused), status=400)
     body = render_template("admin/connect_confirm.html", ticket=ticket, ticket_text=ticket_text)
@@ -186,7 +185,7 @@ def connect_continue() -> Response:
         return _sign_in_window_page(ok=False, message=_OTHER_SITE, status=400)
     try:
         ticket = redeem_ticket(
-            request.form.get("ticket", ""), secret=current_app.config["SECRET_KEY"], clock=get_clock()
+            request.form.get("ticket", ""), secret=current_app.config["SECRET_KEY"], clock=services().clock
         )
     except TicketRefused as refused:
         return _sign_in_window_page(ok=False, message=str(refused), status=400)
@@ -249,7 +248,7 @@ def _connection_view(current: IntegrationStatus, *, message: str = "", error: bo
         "waiting_since": waiting_since,
         "sign_in_url": sign_in_url,
         "poll_seconds": WAITING_POLL_SECONDS,
-        "now": get_clock().now(),
+        "now": services().clock.now(),
         **_user_settings(),
     }
 

@@ -15,9 +15,9 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from plugin.clock import Clock, SystemClock
 from plugin.democrm.records import ADMIN_ID, USERS, CrmUser, Directory, Record, user_by_id
-from plugin.paths import STATIC_DIR, TEMPLATES_DIR
+from plugin.domain.clock import Clock, SystemClock
+from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
 
 DEFAULT_ACCOUNT_ID = "demo-crm-account"
 USER_COOKIE = "acme_crm_user"

@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
-from plugin.clock import Clock
 from plugin.democrm.app import DEFAULT_ACCOUNT_ID, create_demo_crm
 from plugin.democrm.records import build_directory
-from plugin.serving import RunningServer, serve_in_thread
+from plugin.domain.clock import Clock
+from plugin.web.serving import RunningServer, serve_in_thread
 
 OAUTH_CALLBACK_PATH = "/admin/oauth/callback"
-WEBHOOK_PATH = "/webhooks/xero"  # plugin.webhooks
+WEBHOOK_PATH = "/webhooks/xero"  # plugin.webhooks.views
 
 
 class _LateApp:
@@ -159,6 +160,7 @@ def _panel(panel_url: str, emulator_url: str, crm_url: str, context_secret: str,
     from plugin import create_app
 
     config: dict[str, Any] = {
+        "XERO_MODE": "emulator",
         "PUBLIC_URL": panel_url,
         "XERO_EMULATOR_URL": emulator_url,
         "CRM_ORIGINS": crm_url,
@@ -217,3 +219,13 @@ def run(args: argparse.Namespace, *, until: Callable[[DemoHandle], None] = wait_
         handle.stop()
         print("Demo stopped.", flush=True)
     return 0
+
+
+@click.command("demo", help="Run the Xero emulator, the panel and the demo CRM on three loopback ports.")
+@click.option("--emulator-port", type=int, default=5001, show_default=True)
+@click.option("--panel-port", type=int, default=5002, show_default=True)
+@click.option("--crm-port", type=int, default=5003, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def command(emulator_port: int, panel_port: int, crm_port: int, seed: int) -> None:
+    raise SystemExit(run(argparse.Namespace(emulator_port=emulator_port, panel_port=panel_port, crm_port=crm_port,
+                                            seed=seed)))

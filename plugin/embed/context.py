@@ -18,7 +18,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OctKey
 
-from plugin.clock import Clock
+from plugin.domain.clock import Clock
 
 ALGORITHM = "HS256"
 MAX_LIFETIME_SECONDS = 600

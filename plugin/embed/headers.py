@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, current_app, make_response, request
 from werkzeug.wrappers import Response
 
-from plugin.config import crm_origins
+from plugin.settings import crm_origins
 
 FRAMED_PREFIXES = ("/panel", "/admin", "/hosts")
 

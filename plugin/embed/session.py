@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 from flask import Flask, after_this_request, current_app, g, render_template, request
 from werkzeug.wrappers import Response
 
-from plugin.cache import cache
 from plugin.embed.context import (
     ContextError,
     EmbedContext,
@@ -35,7 +34,8 @@ from plugin.embed.context import (
     encode_context,
     verify_context,
 )
-from plugin.extensions import _instance_secret, get_clock
+from plugin.services import services
+from plugin.settings import instance_secret
 
 SESSION_HEADER = "X-Panel-Session"
 SESSION_ISSUER = "xero-invoice-panel"
@@ -58,9 +58,9 @@ class CacheReplayGuard:
     """Used context ids, kept in the shared cache (Redis when configured) until the context expires."""
 
     def first_use(self, jti: str, expires_at: datetime) -> bool:
-        remaining = int((expires_at - get_clock().now()).total_seconds()) + 60  # + leeway
+        remaining = int((expires_at - services().clock.now()).total_seconds()) + 60  # + leeway
         key = "embed-jti:" + hashlib.sha256(jti.encode()).hexdigest()
-        return bool(cache.add(key, 1, timeout=max(remaining, 60)))
+        return bool(services().cache.add(key, 1, timeout=max(remaining, 60)))
 
 
 def context_secrets(app: Flask | None = None) -> list[str]:
@@ -68,7 +68,7 @@ def context_secrets(app: Flask | None = None) -> list[str]:
     CRM and this app rotate), or a generated one in the instance folder for the demo."""
     app = app or current_app
     configured = str(app.config.get("CONTEXT_SECRET") or "").replace(",", " ").split()
-    return configured or [_instance_secret(app, "context_secret")]
+    return configured or [instance_secret(app, "context_secret")]
 
 
 def context_secret(app: Flask | None = None) -> str:
@@ -84,7 +84,7 @@ def verify_crm_context(token: str) -> EmbedContext:
         secret=context_secrets(),
         issuer=config["CONTEXT_ISSUER"],
         audience=config["CONTEXT_AUDIENCE"],
-        clock=get_clock(),
+        clock=services().clock,
         replay_guard=CacheReplayGuard(),
     )
 
@@ -92,12 +92,12 @@ def verify_crm_context(token: str) -> EmbedContext:
 def issue_panel_session(context: EmbedContext, *, launch_iat: int | None = None, ctx: str | None = None) -> str:
     """A panel session token for the same account, user and record, valid for 15 minutes, or less when that
     would pass MAX_SESSION_AGE_SECONDS after `launch_iat` (the first load; now, unless this is a renewal)."""
-    now = int(get_clock().now().timestamp())
+    now = int(services().clock.now().timestamp())
     launched = now if launch_iat is None else launch_iat
     claims = {**claims_of(context), "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "ctx": ctx or context.jti,
               "launch_iat": launched}
     ttl = min(SESSION_TTL_SECONDS, launched + MAX_SESSION_AGE_SECONDS - now)
-    return encode_context(claims, _session_secret(), clock=get_clock(), ttl=ttl)
+    return encode_context(claims, _session_secret(), clock=services().clock, ttl=ttl)
 
 
 def read_panel_session(token: str) -> EmbedContext:
@@ -112,7 +112,7 @@ def _session_claims(token: str) -> dict[str, Any]:
         claims = _verified_signature(token, _session_secret())
     except ContextError:
         raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.") from None
-    now = get_clock().now().timestamp()
+    now = services().clock.now().timestamp()
     if claims.get("iss") != SESSION_ISSUER or claims.get("aud") != SESSION_AUDIENCE:
         raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.")
     exp = claims.get("exp")
@@ -153,7 +153,7 @@ def renew_if_due(claims: dict[str, Any], context: EmbedContext) -> str | None:
     """A fresh token when this one has under RENEW_WITHIN_SECONDS left and the launch cap allows a longer one."""
     launched = _launched_at(claims)
     exp = float(claims["exp"])
-    if exp - get_clock().now().timestamp() > RENEW_WITHIN_SECONDS or exp >= launched + MAX_SESSION_AGE_SECONDS:
+    if exp - services().clock.now().timestamp() > RENEW_WITHIN_SECONDS or exp >= launched + MAX_SESSION_AGE_SECONDS:
         return None
     return issue_panel_session(context, launch_iat=launched, ctx=str(claims.get("ctx") or ""))
 
@@ -163,7 +163,7 @@ def issue_handover(context: EmbedContext) -> str:
     signed, single-use token, valid for a minute, for `/panel?launch=` or `/admin?launch=`. Signed with a key of
     its own (derived from SECRET_KEY), so neither a CRM's context nor a panel session can stand in for it."""
     claims = {**claims_of(context), "iss": HANDOVER_ISSUER, "aud": HANDOVER_AUDIENCE}
-    return encode_context(claims, _derived_secret(b"xero-panel/handover/v1"), clock=get_clock(),
+    return encode_context(claims, _derived_secret(b"xero-panel/handover/v1"), clock=services().clock,
                           ttl=HANDOVER_TTL_SECONDS)
 
 
@@ -174,7 +174,7 @@ def verify_handover(token: str) -> EmbedContext:
         claims = decode_hs256(token, _derived_secret(b"xero-panel/handover/v1"))
     except ContextError:
         raise ContextError(401, message) from None
-    now = get_clock().now().timestamp()
+    now = services().clock.now().timestamp()
     exp = claims.get("exp")
     if (claims.get("iss") != HANDOVER_ISSUER or claims.get("aud") != HANDOVER_AUDIENCE
             or not isinstance(exp, int | float) or now > exp):

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from flask import Flask
 
-from plugin.clock import Clock, SystemClock
+from plugin.domain.clock import Clock, SystemClock
 from plugin.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
 from plugin.emulator.state import EmulatorState
 

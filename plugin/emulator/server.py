@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import threading
 
+import click
+
 from plugin.emulator import DEMO_EMAIL, DEMO_PASSWORD, create_emulator, emulator_state
-from plugin.serving import serve_in_thread
+from plugin.web.serving import serve_in_thread
 
 LOOPBACK = "127.0.0.1"
 
@@ -41,3 +43,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+@click.command("emulator", help="Run the local Xero emulator.")
+@click.option("--host", default=LOOPBACK, show_default=True)
+@click.option("--port", type=int, default=5001, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--redirect-uri", multiple=True, help="extra redirect URI to register for the demo client")
+def command(host: str, port: int, seed: int, redirect_uri: tuple[str, ...]) -> None:
+    raise SystemExit(run(argparse.Namespace(host=host, port=port, seed=seed, redirect_uri=list(redirect_uri))))

@@ -14,8 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from plugin.clock import Clock
-from plugin.config import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, GRANULAR_SCOPES
+from plugin.domain.clock import Clock
 from plugin.emulator import jwt
 from plugin.emulator.faults import Faults
 from plugin.emulator.limits import Limits
@@ -32,6 +31,7 @@ from plugin.emulator.records import (
     money,
 )
 from plugin.emulator.seed import DEMO_EMAIL, OrgData, build_large_organisation, build_seed
+from plugin.settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, GRANULAR_SCOPES
 
 DEMO_REDIRECT_URI = "http://127.0.0.1:5002/admin/oauth/callback"
 DEFAULT_BASE_URL = "http://127.0.0.1:5001"

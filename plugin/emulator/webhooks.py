@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from plugin.webhooks import SIGNATURE_HEADER, sign
+from plugin.xero.webhooks import SIGNATURE_HEADER, sign
 
 if TYPE_CHECKING:
     from plugin.emulator.state import EmulatorState
@@ -33,7 +33,7 @@ def event_payload(state: EmulatorState, category: str, tenant_id: str, resource_
 def deliver_event(state: EmulatorState, category: str, tenant_id: str, resource_id: str,
                   event_type: str = "UPDATE") -> dict[str, Any]:
     """POST one signed event (CREATE or UPDATE) to the configured URL; returns what happened (kept in
-    state.webhook_deliveries). Signed the way the app checks it: plugin.webhooks.sign."""
+    state.webhook_deliveries). Signed the way the app checks it: plugin.webhooks.views.sign."""
     assert state.webhook is not None
     body = json.dumps(event_payload(state, category, tenant_id, resource_id, event_type)).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, state.webhook.key)}

@@ -2,7 +2,7 @@
 and the API reads the panel needs, cached briefly.
 
 Pipedrive may rotate the refresh token on every refresh, so two refreshes from the same stored token would lose
-the set. As with Xero's tokens (plugin/connection.py), a refresh runs under a per-account lock in this process and
+the set. As with Xero's tokens (plugin/runtime/tokens.py), a refresh runs under a per-account lock in this process and
 the database row lock (FOR UPDATE / BEGIN IMMEDIATE) across processes, reads the stored set again under the lock,
 and commits the rotated set before its access token is used.
 """
@@ -17,8 +17,6 @@ from typing import Any
 import requests
 from flask import Flask, current_app
 
-from plugin.cache import cache
-from plugin.extensions import get_clock
 from plugin.hosts.pipedrive import HOST, Identity, PipedriveUser
 from plugin.hosts.pipedrive_api import (
     DEFAULT_API_URL,
@@ -29,7 +27,8 @@ from plugin.hosts.pipedrive_api import (
     PipedriveOAuth,
     PipedriveTokens,
 )
-from plugin.storage import HostTokenSet, get_database
+from plugin.services import services
+from plugin.storage import HostTokenSet
 
 REFRESH_MARGIN = timedelta(minutes=2)
 RECORD_CACHE_SECONDS = 60
@@ -42,11 +41,7 @@ class NotInstalled(Exception):
 
 
 def http(app: Flask | None = None) -> requests.Session:
-    app = app or current_app
-    store = app.extensions.setdefault("pipedrive", {})
-    if "http" not in store:
-        store["http"] = requests.Session()
-    return store["http"]
+    return services(app).crm_http
 
 
 def oauth(app: Flask | None = None) -> PipedriveOAuth:
@@ -59,18 +54,18 @@ def oauth(app: Flask | None = None) -> PipedriveOAuth:
         redirect_uri=str(config["PUBLIC_URL"]).rstrip("/") + CALLBACK_PATH,
         http=http(app),
         timeout=float(config.get("PIPEDRIVE_TIMEOUT", 10)),
-        now=get_clock().now,
+        now=services(app).clock.now,
     )
 
 
 def store_install(account_id: str, tokens: PipedriveTokens, installed_by: str) -> None:
-    get_database().host_tokens.store(account_id, HOST, HostTokenSet(
+    services().database.host_tokens.store(account_id, HOST, HostTokenSet(
         access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_at=tokens.expires_at,
         api_domain=tokens.api_domain, scope=tokens.scope, installed_by=installed_by))
 
 
 def api_for(account_id: str) -> PipedriveAPI:
-    stored = get_database().host_tokens.get(account_id)
+    stored = services().database.host_tokens.get(account_id)
     if stored is None:
         raise NotInstalled(account_id)
     source = _TokenSource(account_id)
@@ -80,7 +75,7 @@ def api_for(account_id: str) -> PipedriveAPI:
 
 
 def installed_by(account_id: str) -> str:
-    stored = get_database().host_tokens.get(account_id)
+    stored = services().database.host_tokens.get(account_id)
     if stored is None:
         raise NotInstalled(account_id)
     return stored.installed_by
@@ -100,6 +95,7 @@ def user_of(identity: Identity, api: PipedriveAPI) -> PipedriveUser | None:
 
 def cached(key: str, seconds: int, load: Callable[[], Any]) -> Any:
     """A read through the shared cache. A miss (None) is cached too, briefly, as a marker."""
+    cache = services().cache
     hit = cache.get(key)
     if hit is not None:
         return None if hit == _MISSING else hit
@@ -125,17 +121,17 @@ class _TokenSource:
         return self._refresh(needed=lambda stored: stored.access_token == rejected or self._expiring(stored))
 
     def _stored(self) -> HostTokenSet:
-        stored = get_database().host_tokens.get(self._account_id)
+        stored = services().database.host_tokens.get(self._account_id)
         if stored is None:
             raise NotInstalled(self._account_id)
         return stored
 
     @staticmethod
     def _expiring(tokens: HostTokenSet) -> bool:
-        return tokens.expires_at - REFRESH_MARGIN <= get_clock().now()
+        return tokens.expires_at - REFRESH_MARGIN <= services().clock.now()
 
     def _refresh(self, *, needed: Callable[[HostTokenSet], bool]) -> str:
-        db = get_database()
+        db = services().database
         with _process_lock(self._account_id), db.host_tokens.locked(self._account_id) as row:
             stored = row.tokens
             if stored is None:

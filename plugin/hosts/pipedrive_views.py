@@ -20,12 +20,9 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from plugin.cache import cache
-from plugin.connection import oauth_for
 from plugin.embed.context import ContextError, RecordRef
 from plugin.embed.headers import add_frame_origins, top_level_only
 from plugin.embed.session import RENEWED_HEADER, SESSION_HEADER, issue_handover, renew_for_host
-from plugin.extensions import get_clock
 from plugin.hosts import pipedrive
 from plugin.hosts.pipedrive import FrameRequest, PipedriveRefused
 from plugin.hosts.pipedrive_access import (
@@ -39,7 +36,7 @@ from plugin.hosts.pipedrive_access import (
     user_of,
 )
 from plugin.hosts.pipedrive_api import PipedriveAccessRefused, PipedriveAPI, PipedriveError, PipedriveGrantRefused
-from plugin.storage import get_database
+from plugin.services import services
 from plugin.xero.errors import XeroError
 
 log = logging.getLogger(__name__)
@@ -93,7 +90,7 @@ def _frame(*, panel: bool) -> Response:
              "theme": "dark" if args.get("theme") == "dark" else "light"}
     try:
         request_ = pipedrive.read_frame_request(args, secret=pipedrive.jwt_secret(current_app.config),
-                                                now=get_clock().now(), panel=panel)
+                                                now=services().clock.now(), panel=panel)
         api = api_for(request_.identity.account_id)
         user = user_of(request_.identity, api)
         if user is None:
@@ -102,7 +99,7 @@ def _frame(*, panel: bool) -> Response:
             raise PipedriveRefused(403, ADMINS_ONLY)
         record = _record(request_, api) if panel else None
         context = pipedrive.context_for(request_.identity, user, record, jti=secrets.token_urlsafe(16),
-                                        now=get_clock().now())
+                                        now=services().clock.now())
     except PipedriveRefused as refused:
         return _refusal(refused.status, refused.message, **frame)
     except NotInstalled:
@@ -164,7 +161,7 @@ def renew_session() -> tuple[Response, int] | Response:
     same company and user comes back. Needs the X-Panel-Session header, which no other site can send."""
     try:
         secret = pipedrive.jwt_secret(current_app.config)
-        identity = pipedrive.verify_token(request.form.get("token", ""), secret=secret, now=get_clock().now())
+        identity = pipedrive.verify_token(request.form.get("token", ""), secret=secret, now=services().clock.now())
         renewed = renew_for_host(request.headers.get(SESSION_HEADER, ""), host=pipedrive.HOST,
                                  account_id=identity.account_id, user_id=identity.user_id)
     except (PipedriveRefused, ContextError) as refused:
@@ -182,7 +179,7 @@ def renew_session() -> tuple[Response, int] | Response:
 def install() -> Response:
     """Where the Marketplace's install button (or our README) sends the admin: on to Pipedrive's consent."""
     state = secrets.token_urlsafe(24)
-    cache.set(_state_key(state), 1, timeout=STATE_SECONDS)
+    services().cache.set(_state_key(state), 1, timeout=STATE_SECONDS)
     return redirect(oauth().authorize_url(state), code=303)
 
 
@@ -193,7 +190,7 @@ def oauth_callback() -> tuple[str, int] | str:
     if args.get("error"):
         return _page("Not installed", "The installation was cancelled in Pipedrive. Nothing was stored."), 400
     state, code = args.get("state", ""), args.get("code", "")
-    if not state or not cache.delete(_state_key(state)) or not code:
+    if not state or not services().cache.delete(_state_key(state)) or not code:
         return _page("Not installed", "This installation link has expired or was already used. Start the "
                      "installation again from the Pipedrive Marketplace."), 400
     client = oauth()
@@ -238,7 +235,7 @@ def uninstall() -> tuple[Response, int]:
     if not company_id.isdigit() or str(body.get("client_id", "")) != current_app.config["PIPEDRIVE_CLIENT_ID"]:
         return jsonify(error="bad request"), 400
     account = pipedrive.account_id(company_id)
-    db = get_database()
+    db = services().database
     removed_tokens = db.host_tokens.remove(account)
     removed_xero = _remove_xero(account)
     log.info("pipedrive uninstall: company %s, tokens removed %s, xero removed %s", company_id, removed_tokens,
@@ -247,11 +244,11 @@ def uninstall() -> tuple[Response, int]:
 
 
 def _remove_xero(account: str) -> bool:
-    db = get_database()
+    db = services().database
     tokens = db.connections.tokens(account)
     if tokens is not None:
         try:
-            oauth_for().revoke(tokens.refresh_token)
+            services().oauth().revoke(tokens.refresh_token)
         except XeroError as error:
             log.warning("pipedrive uninstall: Xero did not revoke the token of %s: %s", account, error)
     return db.connections.remove(account)

@@ -10,27 +10,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from plugin.clock import Clock
-from plugin.coalesce import shared_directories, shared_invoices
-from plugin.connection import NotConnected
+from plugin.domain.clock import Clock
+from plugin.domain.invoices import View
+from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
-from plugin.formatting import user_timezone
-from plugin.invoices import View
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
-from plugin.panel.service import (
-    MATCH_TTL,
-    CacheBackend,
-    ContactMatch,
-    InvoiceSnapshot,
-    InvoiceStore,
-    MatchInput,
-    RecordKey,
-    XeroReader,
-    deep_link,
-    find_contact,
-)
-from plugin.storage import STATUS_PENDING, ConnectionInfo, PanelStore
+from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
+from plugin.runtime.tokens import NotConnected
+from plugin.services import Services
+from plugin.storage import STATUS_PENDING, ConnectionInfo
+from plugin.web.formatting import user_timezone
 from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable
+from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +48,18 @@ def match_input(embed: EmbedContext) -> MatchInput:
 class PanelLoader:
     """One rep's panel on one record. `client` builds a XeroClient only when Xero must be asked."""
 
-    def __init__(
-        self,
-        embed: EmbedContext,
-        *,
-        db: PanelStore,
-        cache: CacheBackend,
-        clock: Clock,
-        client: Callable[[], XeroReader],
-        deep_link_base: str,
-        ttl: float,
-    ) -> None:
+    def __init__(self, embed: EmbedContext, *, services: Services, client: Callable[[], XeroReader],
+                 deep_link_base: str) -> None:
         self.embed = embed
-        self.db = db
-        self.cache = cache
-        self.clock = clock
+        self.db = services.database
+        self.cache = services.cache
+        self.clock: Clock = services.clock
         self.client = client
         self.deep_link_base = deep_link_base
-        # shared_invoices (plugin.coalesce): one Xero call per contact across workers, webhook changes honoured.
-        self.store = shared_invoices(InvoiceStore(cache=cache, clock=clock, client=client, ttl=ttl))
-        self.directories = shared_directories(cache)  # matching a record costs no Xero call in the common case
-        self.ttl = ttl
+        # One Xero call per contact across workers, webhook changes honoured (plugin.runtime.invoices).
+        self.store = services.invoices(client)
+        self.directories = services.directories  # matching a record costs no Xero call in the common case
+        self.ttl = self.store.ttl
         self._connection: ConnectionInfo | None = None
         self._view_read: tuple[str | None] | None = None
 
@@ -102,11 +84,19 @@ class PanelLoader:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id), client=self.client,
-                                     directory=lambda: self.directories.get(tenant_id, self.client)),
+        found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id),
+                                     search=lambda text: self.client().contacts(search_term=text),
+                                     directory=lambda: self._directory(tenant_id)),
                         tenant_id=tenant_id)
         self.cache.set(key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
         return found
+
+    def _directory(self, tenant_id: str):  # type: ignore[no-untyped-def]
+        """The organisation's customer directory; None when Xero can't give it now (matching then searches)."""
+        try:
+            return self.directories.get(tenant_id, self.client)
+        except XeroError:
+            return None
 
     def forget_match(self, tenant_id: str) -> None:
         self.cache.delete(self._match_key(tenant_id))

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from plugin import invoices as rules
-from plugin.invoices import CurrencyTotals, DisplayStatus, Instalment, View
-from plugin.money import Money
-from plugin.panel.facts import DayFacts, facts_for
-from plugin.panel.service import ContactMatch, UnreadableInvoice
-from plugin.xero.models import Contact, Invoice
+from plugin.domain import invoices as rules
+from plugin.domain.facts import DayFacts, facts_for
+from plugin.domain.invoices import CurrencyTotals, DisplayStatus, Instalment, View
+from plugin.domain.matching import ContactMatch
+from plugin.domain.models import Contact, Invoice
+from plugin.domain.money import Money
+from plugin.runtime.invoices import UnreadableInvoice
 
 PAGE_SIZE = 25
 MAX_ROWS = 1000
@@ -152,7 +153,7 @@ def build_panel(
     """The panel for one contact's invoices: totals over everything listed, one view's rows after search
     and date filter, the first `query.limit` of them, and every view's count."""
     chosen_dates = rules.parse_date_filter(query.start, query.end)
-    facts = facts_for(invoices)  # sorting, totals and view membership, once per snapshot (plugin.panel.facts)
+    facts = facts_for(invoices)  # sorting, totals and view membership, once per snapshot (plugin.domain.facts)
     if rules.normalise_query(query.q) or chosen_dates.range.is_set:
         selection = rules.select(
             invoices, view=query.view, today=today, pinned_ids=pinned_ids, query=query.q, dates=chosen_dates.range

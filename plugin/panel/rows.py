@@ -5,7 +5,7 @@ Rendering a row (`templates/panel/_row.html` with its payments popover) costs a 
 same rows. `rendered_row(row)` keys the finished HTML by everything the template reads: the invoice
 object, its status, deep link and pin state, the rep's locale, and the app's URL root. The invoice is
 compared by identity (hashing all its fields for every row cost more than the rest of the lookup): the
-cache hands out one decoded snapshot while its entry is unchanged (plugin.decoded_cache), and a refetched
+cache hands out one decoded snapshot while its entry is unchanged (plugin.runtime.decoded_cache), and a refetched
 or changed invoice is a new object. Instalments are not in the key because build_panel derives them from
 the invoice alone. Any change is a different key, so a reused row is byte-for-byte what rendering it again
 would give.
@@ -17,13 +17,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from flask import Flask, request
+from flask import request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from plugin.domain.models import Invoice
 from plugin.panel.model import Row
-from plugin.xero.models import Invoice
 
 ROW_TEMPLATE = "panel/_row.html"
 MAX_ROWS = 4096  # a few MB at most: enough for every row the reps of one worker are looking at
@@ -66,7 +66,3 @@ def rendered_row(context: Context, row: Row) -> Markup:
         html = Markup(template.render(row=row, locale=locale))  # noqa: S704 (the template autoescapes)
         _rendered.put(key, row.invoice, html)
     return html
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals["rendered_row"] = rendered_row

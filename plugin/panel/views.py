@@ -11,40 +11,29 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, current_app, g, render_template, request
-from markupsafe import escape
 from werkzeug.wrappers import Response
 
-from plugin import formatting
-from plugin.cache import cache
-from plugin.config import xero_endpoints
-from plugin.connection import xero_client_for
 from plugin.embed.session import require_embed_context, require_panel_session
-from plugin.extensions import get_clock, htmx
-from plugin.panel import rows, urls
+from plugin.panel import changes, rows
 from plugin.panel.loader import PanelLoader
 from plugin.panel.model import PanelPage, PanelQuery
-from plugin.panel.service import search_customers
-from plugin.storage import get_database
+from plugin.runtime.invoices import search_customers
+from plugin.services import services
+from plugin.settings import xero_endpoints
+from plugin.web import formatting
+from plugin.web.htmx import htmx
 from plugin.xero.errors import XeroError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
-bp.record_once(lambda state: formatting.init_app(state.app))
-bp.record_once(lambda state: rows.init_app(state.app))
-bp.record_once(lambda state: urls.init_app(state.app))
+bp.add_app_template_global(rows.rendered_row)
+changes.register(bp)
 
 
 def _loader() -> PanelLoader:
-    embed = g.embed
-    client = functools.cache(lambda: xero_client_for(embed.account_id))
-    return PanelLoader(
-        embed,
-        db=get_database(),
-        cache=cache,
-        clock=get_clock(),
-        client=client,
-        deep_link_base=xero_endpoints(current_app.config).deep_link_base,
-        ttl=float(current_app.config.get("CACHE_TTL", 60)),
-    )
+    embed, shared = g.embed, services()
+    client = functools.cache(lambda: shared.xero_client(embed.account_id))
+    return PanelLoader(embed, services=shared, client=client,
+                       deep_link_base=xero_endpoints(current_app.config).deep_link_base)
 
 
 def _query(loader: PanelLoader) -> PanelQuery:
@@ -117,11 +106,8 @@ def contact_search() -> Response:
         message = ""
     except XeroError as error:
         results, message = (), error.user_message
-    body = render_template(
-        "panel/_contact_results.html", results=results, searched=len(text) >= 2 and not message, contact_q=text,
-    )
-    if message:
-        body += f'<p class="muted" role="alert">{escape(message)}</p>'
+    body = render_template("panel/_contact_results.html", results=results,
+                           searched=len(text) >= 2 and not message, contact_q=text, message=message)
     response = Response(body, mimetype="text/html")
     response.vary.add("HX-Request")
     return response

@@ -4,8 +4,8 @@
     db.pins.set_pinned(account, record, tenant_id, invoice_id, True)
     db.connections.active_for(account)
 
-`init_app` builds the engine and cipher once per app and, unless DATABASE_AUTO_UPGRADE is false,
-brings the schema up to date with Alembic.
+`open_store` (called once per app by plugin.services) builds the engine and cipher and, unless
+DATABASE_AUTO_UPGRADE is false, brings the schema up to date with Alembic.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response
 
-from plugin.clock import Clock
+from plugin.domain.clock import Clock
+from plugin.domain.matching import RecordKey  # re-exported: links and pins hang on it
 from plugin.storage import migrate
 from plugin.storage.crypto import TokenCipher, TokenDecryptError, cipher_for
 from plugin.storage.database import Database, build_engine, database_url
@@ -35,7 +36,6 @@ from plugin.storage.repositories import (
     NoConnection,
     PinInfo,
     Pins,
-    RecordKey,
     RecordLike,
 )
 
@@ -62,7 +62,7 @@ __all__ = [
     "TokenCipher",
     "TokenDecryptError",
     "get_database",
-    "init_app",
+    "open_store",
 ]
 
 log = logging.getLogger(__name__)
@@ -82,15 +82,18 @@ class PanelStore(Database):
         self.host_tokens = HostTokens(self)
 
 
-def init_app(app: Flask) -> None:
+def open_store(app: Flask, clock: Clock) -> PanelStore:
+    """The app's database (migrated unless DATABASE_AUTO_UPGRADE is false); a database that is down while a request
+    runs is a plain 503 page."""
     app.config.setdefault("DATABASE_AUTO_UPGRADE", True)
     url = database_url(app.config.get("DATABASE_URL") or "", app.instance_path)
-    store = PanelStore(build_engine(url), cipher_for(app), app.extensions["plugin"]["clock"])
+    store = PanelStore(build_engine(url), cipher_for(app), clock)
     app.extensions["storage"] = store
     for error in (OperationalError, InterfaceError):
         app.register_error_handler(error, _storage_unavailable)
     if _as_bool(app.config["DATABASE_AUTO_UPGRADE"]):
         migrate.upgrade(store.engine)
+    return store
 
 
 def _storage_unavailable(error: OperationalError | InterfaceError) -> Response:
@@ -105,6 +108,7 @@ def _storage_unavailable(error: OperationalError | InterfaceError) -> Response:
 
 
 def get_database(app: Flask | None = None) -> PanelStore:
+    """The app's store, for scripts and tests (the app's own code reaches it through plugin.services)."""
     return (app or current_app).extensions["storage"]
 
 

@@ -13,7 +13,7 @@ import re
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask
 
-from plugin.extensions import _instance_secret
+from plugin.settings import instance_secret
 
 
 class TokenDecryptError(Exception):
@@ -45,7 +45,7 @@ def cipher_for(app: Flask) -> TokenCipher:
     configured = app.config.get("TOKEN_KEY") or ""
     keys = [key for key in re.split(r"[\s,]+", configured) if key]
     if not keys:
-        keys = [_fernet_key_from_secret(_instance_secret(app, "token_key"))]
+        keys = [_fernet_key_from_secret(instance_secret(app, "token_key"))]
     return TokenCipher(keys)
 
 

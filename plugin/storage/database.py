@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from plugin.clock import Clock
+from plugin.domain.clock import Clock
 from plugin.storage.crypto import TokenCipher
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30

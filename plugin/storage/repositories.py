@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin.domain.models import TokenSet
 from plugin.storage.database import Database, write_generation
 from plugin.storage.models import (
     STATUS_ACTIVE,
@@ -29,7 +30,6 @@ from plugin.storage.models import (
     Pin,
     XeroConnection,
 )
-from plugin.xero.models import TokenSet
 
 MAX_ERROR_LENGTH = 1000
 # Connections.recent: how long a worker reuses an account's connection row it read, when this process wrote
@@ -42,19 +42,13 @@ XERO_REMOVED_AT = "xero_removed_at"
 
 
 class RecordLike(Protocol):
-    """Anything naming a CRM record: plugin.embed.context.RecordRef, or RecordKey below."""
+    """Anything naming a CRM record: plugin.embed.context.RecordRef, or plugin.domain.matching.RecordKey."""
 
     @property
     def type(self) -> str: ...
 
     @property
     def id(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RecordKey:
-    type: str
-    id: str
 
 
 @dataclass(frozen=True, slots=True)

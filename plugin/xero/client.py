@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 import requests
 
-from plugin.clock import Clock, SystemClock
+from plugin.domain.clock import Clock, SystemClock
+from plugin.domain.models import Contact, Invoice, InvoicePage, Organisation, Payment, RateLimitStatus
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
     BadXeroData,
@@ -34,7 +35,6 @@ from plugin.xero.errors import (
     TokenExpired,
     XeroUnavailable,
 )
-from plugin.xero.models import Contact, Invoice, InvoicePage, Organisation, Payment, RateLimitStatus
 from plugin.xero.parse import (
     items_of,
     load_json,

@@ -26,7 +26,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from plugin.clock import Clock, SystemClock
+from plugin.domain.clock import Clock, SystemClock
+from plugin.domain.models import Connection, TokenSet, XeroIdentity
 from plugin.xero.client import rate_limited_from
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
@@ -37,7 +38,6 @@ from plugin.xero.errors import (
     TokenExpired,
     XeroUnavailable,
 )
-from plugin.xero.models import Connection, TokenSet, XeroIdentity
 from plugin.xero.parse import load_json, parse_connection, parse_token_set
 
 ID_TOKEN_ALGORITHMS = ["RS256"]

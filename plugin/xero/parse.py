@@ -18,9 +18,7 @@ from typing import Any, TypeVar
 
 from babel.numbers import list_currencies
 
-from plugin.money import Money
-from plugin.xero.errors import BadXeroData
-from plugin.xero.models import (
+from plugin.domain.models import (
     Connection,
     Contact,
     ContactStatus,
@@ -35,6 +33,8 @@ from plugin.xero.models import (
     TokenSet,
     trusted_constructor,
 )
+from plugin.domain.money import Money
+from plugin.xero.errors import BadXeroData
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.toordinal()

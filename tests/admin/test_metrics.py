@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugin import metrics
-from plugin.coalesce import LocalLocks, SharedInvoices, SingleFlight
-from plugin.panel.service import InvoiceStore
+from plugin.runtime import lookups as metrics
+from plugin.runtime.invoices import InvoiceStore, SharedInvoices
+from plugin.runtime.single_flight import LocalLocks, SingleFlight
+from plugin.services import services
 
 
 @pytest.fixture
@@ -16,37 +17,37 @@ def ctx(app):
 
 
 def test_cache_hit_rate_counts_hits_and_misses_per_organisation(ctx):
-    assert metrics.cache_stats("t-1").hit_rate is None
+    assert services().lookups.stats("t-1").hit_rate is None
     for hit in (True, True, True, False):
-        metrics.record_cache_lookup("t-1", hit=hit)
-    metrics.record_cache_lookup("t-2", hit=False)
-    stats = metrics.cache_stats("t-1")
+        services().lookups.record("t-1", hit=hit)
+    services().lookups.record("t-2", hit=False)
+    stats = services().lookups.stats("t-1")
     assert (stats.hits, stats.misses, stats.hit_rate) == (3, 1, 0.75)
-    assert metrics.cache_stats("t-2").hit_rate == 0
+    assert services().lookups.stats("t-2").hit_rate == 0
 
 
 def test_removing_a_connection_forgets_its_figures(ctx):
-    metrics.record_cache_lookup("t-1", hit=True)
-    metrics.reset_metrics("t-1")
-    assert metrics.cache_stats("t-1").lookups == 0
+    services().lookups.record("t-1", hit=True)
+    services().lookups.reset("t-1")
+    assert services().lookups.stats("t-1").lookups == 0
 
 
 def test_a_worker_adds_its_lookups_to_the_shared_counters_at_most_once_a_second(ctx, clock):
-    from plugin.cache import cache
+    from plugin.services import services
 
     def shared_hits() -> int:
-        return int(cache.get("admin:cache-hits:t-1") or 0)
+        return int(services().cache.get("admin:cache-hits:t-1") or 0)
 
-    metrics.record_cache_lookup("t-1", hit=True)
+    services().lookups.record("t-1", hit=True)
     assert shared_hits() == 1, "the first lookup is written at once"
     for _ in range(4):
-        metrics.record_cache_lookup("t-1", hit=True)
+        services().lookups.record("t-1", hit=True)
     assert shared_hits() == 1, "within the second, lookups are counted in the worker only"
     clock.advance(1)
-    metrics.record_cache_lookup("t-1", hit=True)
+    services().lookups.record("t-1", hit=True)
     assert shared_hits() == 6
     for _ in range(metrics.FLUSH_EVERY_LOOKUPS):
-        metrics.record_cache_lookup("t-1", hit=True)
+        services().lookups.record("t-1", hit=True)
     assert shared_hits() == 6 + metrics.FLUSH_EVERY_LOOKUPS, "a busy second is written once it has 100"
 
 

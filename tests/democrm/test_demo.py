@@ -164,7 +164,7 @@ def test_the_launcher_says_which_ports_to_change_when_one_is_busy(capsys):
 
 
 def test_the_demo_turns_webhooks_on_so_changes_in_the_emulator_reach_the_panel(demo, demo_clock):
-    from plugin.webhooks import change_log
+    from plugin.services import services
 
     state = demo.emulator_state
     assert state.webhook.url == f"{demo.panel_url}/webhooks/xero"
@@ -177,4 +177,4 @@ def test_the_demo_turns_webhooks_on_so_changes_in_the_emulator_reach_the_panel(d
     state.create_invoice(tenant_id, contact_id, amount="12.00")
     assert state.webhook_deliveries[-1]["status"] == 200, "signed with the key the panel checks"
     with demo.panel_app.app_context():
-        assert change_log().changed_after(tenant_id, contact_id, before)
+        assert services().changes.changed_after(tenant_id, contact_id, before)

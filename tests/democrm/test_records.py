@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plugin.democrm.records import USERS, build_directory, user_by_id
-from plugin.xero.models import Contact
+from plugin.domain.models import Contact
 
 CUSTOMERS = [
     Contact("x1", "Wellington Harbour Events Trust", "finance@harbourevents.example", "Aroha", "Ngata", True),

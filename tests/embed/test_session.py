@@ -3,14 +3,15 @@ and the headers every framed page carries."""
 
 from __future__ import annotations
 
-import argparse
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from click.testing import CliRunner
 from flask import Blueprint, g
 
 from plugin import create_app
+from plugin.cli import main
 from plugin.embed import cli as embed_cli
 from plugin.embed.context import encode_context
 from plugin.embed.headers import top_level_only
@@ -219,14 +220,14 @@ def test_other_routes_do_not_get_the_framed_headers(web):
 
 def test_context_command_prints_a_url_the_panel_accepts(web, embed_app, clock, monkeypatch, capsys):
     monkeypatch.setenv("XERO_PANEL_CONTEXT_SECRET", SECRET)
-    args = argparse.Namespace(
-        account="acct-Z", role="admin", record="deal:77", email="d@x.test", name="Deal", company="Acme",
-        user_id="u9", user_email="boss@example.com", user_name="Boss", locale="en-GB", timezone="Europe/London",
-        page="admin", secret=None, base_url="http://panel.test",
-    )
     monkeypatch.setattr(embed_cli, "SystemClock", lambda: clock)
-    embed_cli.run(args)
-    printed = urlparse(capsys.readouterr().out.strip())
+    result = CliRunner().invoke(main, [
+        "context", "--account", "acct-Z", "--role", "admin", "--record", "deal:77", "--email", "d@x.test",
+        "--name", "Deal", "--company", "Acme", "--user-id", "u9", "--user-email", "boss@example.com",
+        "--user-name", "Boss", "--locale", "en-GB", "--timezone", "Europe/London", "--page", "admin",
+        "--base-url", "http://panel.test"])
+    assert result.exit_code == 0, result.output
+    printed = urlparse(result.output.strip())
     assert (printed.netloc, printed.path) == ("panel.test", "/admin")
     token = parse_qs(printed.query)["context"][0]
     answer = web.get("/panel/probe/open", query_string={"context": token})

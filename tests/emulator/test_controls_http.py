@@ -8,11 +8,11 @@ import pytest
 import requests
 from flask import Flask, request
 
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
 from plugin.emulator import create_emulator, emulator_state
 from plugin.emulator.server import describe, run
-from plugin.serving import serve_in_thread
-from plugin.webhooks import sign
+from plugin.web.serving import serve_in_thread
+from plugin.xero.webhooks import sign
 
 
 def _post(emulator, path, body=None):

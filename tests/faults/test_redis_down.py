@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from plugin import create_app
-from plugin.budget import budget_for
-from plugin.redis_link import Failover
+from plugin.runtime.redis_link import Failover
+from plugin.services import services
 from tests.faults.conftest import assert_logged, bounded, fault_app_config, rows_in, text_of
 from tests.panel.conftest import contact_record
 
@@ -32,7 +32,7 @@ def test_without_redis_the_panel_calls_xero_within_this_workers_budget(panel, cu
     assert rows_in(body) > 0
     tenant_id = connected["tenant_id"]
     with panel.app.app_context():
-        usage = budget_for(panel.app).usage(tenant_id)
+        usage = services(panel.app).budget.usage(tenant_id)
     assert usage.minute_used == panel.emulator.state.api_calls(tenant_id) > 0, "every Xero call was budgeted"
     assert_logged(log, "Redis unreachable", "cache")
     assert_logged(log, "Redis unreachable", "rate budget")
@@ -100,9 +100,8 @@ def test_a_release_reaches_both_sides_so_no_lease_is_stranded(clock):
 
 
 def test_the_shared_cache_gives_up_on_a_stalled_redis_instead_of_hanging(panel_app):
-    from plugin.cache import cache
 
-    shared = panel_app.extensions["cache"][cache]
+    shared = panel_app.extensions["cache"][services(panel_app).cache]
     assert isinstance(shared, Failover)
     options = shared.primary._write_client.connection_pool.connection_kwargs
     assert options["socket_timeout"] == 5 and options["socket_connect_timeout"] == 2, \

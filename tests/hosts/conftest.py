@@ -13,6 +13,7 @@ import requests
 
 from devkit.pipedrive import start_pipedrive_world
 from devkit.pipedrive.state import ACME_ID, ADMIN_ID, GLOBEX_ID, REP_ID
+from plugin.services import services
 from plugin.storage import get_database
 from plugin.xero.parse import parse_token_set
 
@@ -43,7 +44,7 @@ def connect_xero(world, account: str = f"pipedrive:{ACME_ID}") -> dict:
     """Xero connected and saved for the account, as the admin flow leaves it."""
     state = world.emulator_state
     tenant = state.tenants[0]
-    tokens = parse_token_set(state.issue_token_set(), world.panel_app.extensions["plugin"]["clock"].now())
+    tokens = parse_token_set(state.issue_token_set(), services(world.panel_app).clock.now())
     connections = get_database(world.panel_app).connections
     connections.store_consent(account, tokens, connected_by_email="demo@example.com")
     connections.choose_tenant(account, tenant["tenant_id"], tenant_name=tenant["name"],
@@ -53,7 +54,7 @@ def connect_xero(world, account: str = f"pipedrive:{ACME_ID}") -> dict:
 
 
 def sign(world, *, company_id: int = ACME_ID, user_id: int = REP_ID, secret: str | None = None, **claims) -> str:
-    now = int(world.panel_app.extensions["plugin"]["clock"].now().timestamp())
+    now = int(services(world.panel_app).clock.now().timestamp())
     body = {"userId": user_id, "companyId": company_id, "iat": now, "exp": now + 300, **claims}
     return jwt.encode(body, secret or world.pipedrive.app.signing_secret, algorithm="HS256")
 

@@ -14,7 +14,7 @@ import pytest
 
 from devkit.pipedrive import start_pipedrive_world
 from devkit.pipedrive.state import ACME_ID, ADMIN_ID, REP_ID
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
 from tests.conftest import TODAY
 from tests.hosts.conftest import connect_xero, install
 

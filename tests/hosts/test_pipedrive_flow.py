@@ -9,6 +9,7 @@ import jwt
 import requests
 from sqlalchemy import text
 
+from plugin.services import services
 from plugin.storage import get_database
 from tests.hosts.conftest import (
     ACME_ID,
@@ -116,7 +117,7 @@ def test_a_tampered_company_id_is_refused(world, frame):
 def test_forged_expired_and_too_old_tokens_get_a_clear_page(world, frame):
     ready(world)
     secret = world.pipedrive.app.signing_secret
-    now = int(world.panel_app.extensions["plugin"]["clock"].now().timestamp())
+    now = int(services(world.panel_app).clock.now().timestamp())
     cases = {
         "signature does not match": sign(world, secret="not-the-apps-secret-0123456789abcdef"),
         "expired": sign(world, iat=now - 400, exp=now - 100),

@@ -6,8 +6,8 @@ import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from plugin.money import Money
-from plugin.xero.models import Invoice, InvoiceStatus, InvoiceType, Payment
+from plugin.domain.models import Invoice, InvoiceStatus, InvoiceType, Payment
+from plugin.domain.money import Money
 
 _ids = itertools.count(1)
 

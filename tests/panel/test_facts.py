@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin import invoices as rules
-from plugin.invoices import View
-from plugin.panel.facts import MIN_INVOICES, facts_for
+from plugin.domain import invoices as rules
+from plugin.domain.facts import MIN_INVOICES, facts_for
+from plugin.domain.invoices import View
+from plugin.domain.models import InvoiceStatus
 from plugin.panel.model import PanelQuery, build_panel
-from plugin.xero.models import InvoiceStatus
 from tests.panel.builders import make_invoice
 
 TODAY = date(2026, 3, 1)

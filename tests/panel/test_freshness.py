@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from plugin.webhooks import sign
+from plugin.xero.webhooks import sign
 from tests.panel.conftest import contact_record, text_of
 
 WEBHOOK_KEY = "panel-freshness-webhook-key"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.serving import serve_in_thread
+from plugin.web.serving import serve_in_thread
 from tests.panel.conftest import contact_record
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from flask import render_template_string
 
-from plugin import formatting
-from plugin.invoices import display_status, instalments
+from plugin.domain.invoices import display_status, instalments
 from plugin.panel.model import Row
+from plugin.web import formatting
 from tests.panel.builders import make_invoice, make_payment
 
 INCLUDED = '{% for row in rows %}{% include "panel/_row.html" %}{% endfor %}'

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from cachelib import SimpleCache
 
-from plugin.clock import FixedClock
-from plugin.decoded_cache import memoise_decoding
+from plugin.domain.clock import FixedClock
 from plugin.panel.model import Problem, left_out_notice
-from plugin.panel.service import InvoiceSnapshot, InvoiceStore, UnreadableInvoice
+from plugin.runtime.decoded_cache import memoise_decoding
+from plugin.runtime.invoices import InvoiceSnapshot, InvoiceStore, UnreadableInvoice
 from plugin.xero.errors import BadXeroData
 from tests.panel.builders import make_invoice
 

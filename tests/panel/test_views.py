@@ -7,12 +7,12 @@ from html import unescape
 
 import pytest
 
-from plugin import formatting, metrics
-from plugin import invoices as rules
-from plugin.cache import cache
-from plugin.invoices import View
-from plugin.panel.service import invoices_key
+from plugin.domain import invoices as rules
+from plugin.domain.invoices import View
+from plugin.runtime.invoices import invoices_key
+from plugin.services import services
 from plugin.storage import get_database
+from plugin.web import formatting
 from plugin.xero.parse import parse_token_set
 from tests.panel.conftest import contact_record, text_of
 
@@ -29,7 +29,7 @@ def links_of(response) -> dict[str, str]:
 
 def cached_invoices(panel, tenant_id: str, contact_id: str):
     with panel.app.app_context():
-        return cache.get(invoices_key(tenant_id, contact_id)).invoices
+        return services().cache.get(invoices_key(tenant_id, contact_id)).invoices
 
 
 # --- First load and Xero calls -------------------------------------------------------------------
@@ -361,7 +361,7 @@ def test_the_admin_cache_hit_rate_counts_the_panels_lookups(panel, opened, conne
     panel.get("/panel/invoices", view="paid")
     panel.get("/panel/invoices", view="unpaid")
     with panel.app.app_context():
-        stats = metrics.cache_stats(connected["tenant_id"])
+        stats = services().lookups.stats(connected["tenant_id"])
     assert (stats.hits, stats.misses) == (2, 1)  # the cold first load, then two view switches
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
+from plugin.domain.models import RateLimitStatus
+from plugin.runtime.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
 from plugin.xero.errors import RateLimited
-from plugin.xero.models import RateLimitStatus
 
 TENANT = "tenant-a"
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from plugin.coalesce import LocalLocks, RedisLocks, SingleFlight, StillLoading
+from plugin.runtime.single_flight import LocalLocks, RedisLocks, SingleFlight, StillLoading
 
 
 @pytest.fixture(params=["local", "redis"])

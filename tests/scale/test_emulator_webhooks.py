@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from plugin import create_app
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
 from plugin.emulator import create_emulator, emulator_state
-from plugin.serving import serve_in_thread
-from plugin.webhooks import change_log
+from plugin.services import services
+from plugin.web.serving import serve_in_thread
 
 KEY = "emulator-webhook-key"
 TODAY = "2026-03-01T09:00:00+00:00"
@@ -42,9 +42,9 @@ def test_a_change_through_the_controls_reaches_the_app_as_a_signed_webhook(panel
     state = emulator_for(url)
     tenant_id, invoice = open_invoice(state)
     with app.app_context():
-        change_log().remember_invoices(tenant_id, invoice.contact_id, [invoice.invoice_id])
-        before = app.extensions["plugin"]["clock"].now()
-    app.extensions["plugin"]["clock"].advance(1)
+        services().changes.remember_invoices(tenant_id, invoice.contact_id, [invoice.invoice_id])
+        before = services(app).clock.now()
+    services(app).clock.advance(1)
     if change == "add_payment":
         state.add_payment(invoice.invoice_id, "1.00")
     else:
@@ -53,7 +53,7 @@ def test_a_change_through_the_controls_reaches_the_app_as_a_signed_webhook(panel
     assert state.webhook_deliveries[-1]["resource_id"] == invoice.invoice_id
     assert state.webhook_deliveries[-1]["event_type"] == "UPDATE"
     with app.app_context():
-        assert change_log().changed_after(tenant_id, invoice.contact_id, before)
+        assert services().changes.changed_after(tenant_id, invoice.contact_id, before)
 
 
 def test_a_created_invoice_is_delivered_too(panel):

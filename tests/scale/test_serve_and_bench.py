@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-import argparse
+from click.testing import CliRunner
 
+from plugin import create_app
 from plugin.bench import _percentiles, format_table
-from plugin.cli import build_parser
-from plugin.serve import PanelApplication, gunicorn_options
+from plugin.cli import main
+from plugin.web import serve
+from plugin.web.serve import PanelApplication, gunicorn_options
 
 
-def test_serve_options_come_from_the_command_line():
-    args = build_parser().parse_args(["serve", "--bind", "127.0.0.1:6100", "--workers", "3"])
-    options = gunicorn_options(args)
-    assert (options["bind"], options["workers"]) == ("127.0.0.1:6100", 3)
+def test_serve_options_come_from_the_command_line(monkeypatch):
+    started = {}
+    monkeypatch.setattr(serve, "run", lambda factory, options: started.update(options) or 0)
+    result = CliRunner().invoke(main, ["serve", "--bind", "127.0.0.1:6100", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert (started["bind"], started["workers"]) == ("127.0.0.1:6100", 3)
 
 
 def test_gunicorn_application_uses_the_app_factory(tmp_path):
-    args = argparse.Namespace(bind="127.0.0.1:0", workers=2, threads=2)
-    application = PanelApplication(gunicorn_options(args), {"DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"})
+    options = gunicorn_options(bind="127.0.0.1:0", workers=2, threads=2)
+    application = PanelApplication(create_app, options, {"DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"})
     assert application.cfg.workers == 2
     app = application.load()
     assert "webhooks.receive" in app.view_functions
 
 
-def test_bench_flags_include_duration_and_quick():
-    args = build_parser().parse_args(["bench", "--quick", "--duration", "5"])
-    assert args.quick and args.duration == 5.0
+def test_the_dev_kit_commands_are_found_through_entry_points():
+    listed = CliRunner().invoke(main, ["--help"]).output
+    for command in ("serve", "context", "db", "demo", "emulator", "bench"):
+        assert command in listed
+    assert "--duration" in CliRunner().invoke(main, ["bench", "--help"]).output
 
 
 def test_bench_table_shows_every_figure():

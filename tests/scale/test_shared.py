@@ -10,9 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from plugin import create_app
-from plugin.budget import RateBudget, RedisBudgetStore, budget_for
-from plugin.clock import SystemClock
-from plugin.coalesce import shared_invoices
+from plugin.domain.clock import SystemClock
+from plugin.runtime.budget import RateBudget, RedisBudgetStore
 from plugin.xero.client import XeroClient
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import RateLimited
@@ -68,7 +67,6 @@ def worker_app(tmp_path, name, emulator, redis_prefix, clock):
 
 
 def test_fifty_concurrent_cold_requests_on_two_workers_make_one_xero_call(tmp_path, emulator, redis_prefix, clock):
-    from plugin.panel.service import InvoiceStore
 
     tenant_id = emulator.state.tenants[0]["tenant_id"]
     contact_id = emulator.state.customers(tenant_id)[0]["contact_id"]
@@ -81,13 +79,13 @@ def test_fifty_concurrent_cold_requests_on_two_workers_make_one_xero_call(tmp_pa
     def cold_request(index: int):
         app = apps[index % 2]
         with app.app_context():
-            from plugin.cache import cache
+            from plugin.services import services
 
-            budget = budget_for(app)
+            budget = services(app).budget
             client = XeroClient(endpoints=XeroEndpoints.emulator(emulator.url), tenant_id=tenant_id,
                                 tokens=EmulatorTokens(token), gate=budget.gate(tenant_id),
                                 on_limits=budget.on_limits(tenant_id))
-            store = shared_invoices(InvoiceStore(cache=cache, clock=clock, client=lambda: client, ttl=60))
+            store = services(app).invoices(lambda: client)
             arrived.wait()
             return store.load_invoices(tenant_id, contact_id)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.coalesce import LocalLocks, SharedInvoices, SingleFlight
-from plugin.webhooks import ChangeLog
+from plugin.runtime.changes import ChangeLog
+from plugin.runtime.invoices import SharedInvoices
+from plugin.runtime.single_flight import LocalLocks, SingleFlight
 
 TENANT, CONTACT = "t-1", "c-1"
 
@@ -44,7 +45,7 @@ class FakeXero:
 
 @pytest.fixture
 def parts(clock):
-    from plugin.panel.service import InvoiceStore
+    from plugin.runtime.invoices import InvoiceStore
 
     cache, xero = Cache(), FakeXero()
     changes = ChangeLog(cache, clock)

@@ -8,8 +8,10 @@ from urllib.parse import urlparse
 import pytest
 
 from plugin import create_app
-from plugin.cache import cache
-from plugin.webhooks import MAX_BODY_BYTES, change_log, sign, version_poll_url
+from plugin.panel.changes import version_poll_url
+from plugin.services import services
+from plugin.webhooks.views import MAX_BODY_BYTES
+from plugin.xero.webhooks import sign
 
 KEY = "webhook-signing-key-for-tests"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -85,30 +87,30 @@ def test_endpoint_is_absent_without_a_webhook_key(tmp_path, clock):
 
 
 def cached_invoices_key(tenant, contact):
-    from plugin.panel.service import invoices_key
+    from plugin.runtime.invoices import invoices_key
 
     return invoices_key(tenant, contact)
 
 
 def test_invoice_event_drops_the_cached_data_of_its_contact(app, client, clock):
     with app.app_context():
-        cache.set(cached_invoices_key(TENANT, CONTACT), "cached invoices")
-        change_log().remember_invoices(TENANT, CONTACT, [INVOICE])
+        services().cache.set(cached_invoices_key(TENANT, CONTACT), "cached invoices")
+        services().changes.remember_invoices(TENANT, CONTACT, [INVOICE])
         fetched_at = clock.now()
     clock.advance(5)
     assert deliver(client, payload(event("INVOICE", INVOICE))).status_code == 200
     with app.app_context():
-        assert cache.get(cached_invoices_key(TENANT, CONTACT)) is None
-        assert change_log().changed_after(TENANT, CONTACT, fetched_at)
-        assert not change_log().changed_after(TENANT, "another-contact", fetched_at)
+        assert services().cache.get(cached_invoices_key(TENANT, CONTACT)) is None
+        assert services().changes.changed_after(TENANT, CONTACT, fetched_at)
+        assert not services().changes.changed_after(TENANT, "another-contact", fetched_at)
 
 
 def test_contact_event_drops_that_contacts_data(app, client, clock):
     with app.app_context():
-        cache.set(cached_invoices_key(TENANT, CONTACT), "cached invoices")
+        services().cache.set(cached_invoices_key(TENANT, CONTACT), "cached invoices")
     deliver(client, payload(event("CONTACT", CONTACT)))
     with app.app_context():
-        assert cache.get(cached_invoices_key(TENANT, CONTACT)) is None
+        assert services().cache.get(cached_invoices_key(TENANT, CONTACT)) is None
 
 
 def test_event_for_an_unknown_invoice_marks_the_whole_organisation_changed(app, client, clock):
@@ -116,19 +118,19 @@ def test_event_for_an_unknown_invoice_marks_the_whole_organisation_changed(app, 
     clock.advance(5)
     deliver(client, payload(event("INVOICE", "44444444-0000-0000-0000-000000000000", "CREATE")))
     with app.app_context():
-        assert change_log().changed_after(TENANT, CONTACT, fetched_at)
-        assert change_log().changed_after(TENANT, "any-contact", fetched_at)
-        assert not change_log().changed_after("other-tenant", CONTACT, fetched_at)
+        assert services().changes.changed_after(TENANT, CONTACT, fetched_at)
+        assert services().changes.changed_after(TENANT, "any-contact", fetched_at)
+        assert not services().changes.changed_after("other-tenant", CONTACT, fetched_at)
 
 
 def test_event_type_and_category_are_compared_case_insensitively(app, client, clock):
     with app.app_context():
-        change_log().remember_invoices(TENANT, CONTACT, [INVOICE])
+        services().changes.remember_invoices(TENANT, CONTACT, [INVOICE])
         fetched_at = clock.now()
     clock.advance(1)
     deliver(client, payload(event("Invoice", INVOICE, "Update")))
     with app.app_context():
-        assert change_log().changed_after(TENANT, CONTACT, fetched_at)
+        assert services().changes.changed_after(TENANT, CONTACT, fetched_at)
 
 
 def poll(app, client, fetched_at, tenant=TENANT, contact=CONTACT):
@@ -139,7 +141,7 @@ def poll(app, client, fetched_at, tenant=TENANT, contact=CONTACT):
 
 def test_open_panel_poll_says_nothing_changed_until_a_webhook_arrives(app, client, clock):
     with app.app_context():
-        change_log().remember_invoices(TENANT, CONTACT, [INVOICE])
+        services().changes.remember_invoices(TENANT, CONTACT, [INVOICE])
     fetched_at = clock.now()
     assert poll(app, client, fetched_at).status_code == 204
     clock.advance(2)

@@ -8,7 +8,7 @@ FRAMED_PREFIXES = ("/panel", "/admin")
 FIRST_LOADS = {"panel.first_load", "admin.integration_page"}  # ?context= from the CRM
 # top-level window: ticket (GET asks, POST continues to Xero) / OAuth state
 SIGN_IN_WINDOW = {"admin.connect_start", "admin.connect_continue", "admin.oauth_callback"}
-SIGNED_URL = {"webhooks.changed"}  # a URL signed by us, no session (see plugin.webhooks)
+SIGNED_URL = {"panel.changed"}  # a URL signed by us, no session (see plugin.webhooks.views)
 
 
 def framed_rules(app):

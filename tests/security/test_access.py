@@ -148,7 +148,7 @@ def test_an_admin_sees_and_removes_only_their_own_accounts_connection(admin_rep,
 
 
 def test_a_signed_change_poll_cannot_be_aimed_at_another_organisation(rep, connected, other_account, customer):
-    from plugin.webhooks import version_poll_url
+    from plugin.panel.changes import version_poll_url
 
     with rep.app.test_request_context():
         url = version_poll_url(connected["tenant_id"], customer["contact_id"], rep.clock.now())

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugin.request_limits import MAX_QUERY_BYTES
-from plugin.webhooks import sign
+from plugin.web.request_limits import MAX_QUERY_BYTES
+from plugin.xero.webhooks import sign
 from tests.security.conftest import contact_record, text_of
 
 WEBHOOK_KEY = "security-tests-webhook-key"

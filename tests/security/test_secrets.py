@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from plugin.config import EMULATOR_CLIENT_SECRET
+from plugin.settings import EMULATOR_CLIENT_SECRET
 from plugin.storage import get_database
 from tests.admin.conftest import admin, panel_server  # noqa: F401  (fixtures)
 

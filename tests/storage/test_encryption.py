@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from plugin import create_app
+from plugin.domain.models import TokenSet
 from plugin.storage import TokenDecryptError, get_database
 from plugin.storage.models import XeroConnection
-from plugin.xero.models import TokenSet
 
 ACCESS = "eyJhbGciOiJSUzI1NiJ9.access-token-that-must-not-leak"
 REFRESH = "refresh-token-that-must-not-leak-0123456789"

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import argparse
-
+from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
 from plugin import create_app
+from plugin.cli import main
 from plugin.storage import RecordKey, get_database, migrate
-from plugin.storage import cli as storage_cli
 
 PIN_ROWS = [("contact", "42", "t1", "inv-1"), ("deal", "9", "t1", "inv-2")]
 
@@ -49,11 +48,9 @@ def test_upgrade_twice_changes_nothing(store):
     assert len(store.pins.for_record("A", RecordKey("contact", "1"))) == 1
 
 
-def test_db_command_upgrades_and_reports(tmp_path, monkeypatch, capsys):
+def test_db_command_upgrades_and_reports(tmp_path, monkeypatch):
     monkeypatch.setenv("XERO_PANEL_DATABASE_URL", f"sqlite:///{tmp_path}/cli.sqlite")
-    storage_cli.run(argparse.Namespace(action="current"))
-    assert "schema empty" in capsys.readouterr().out
-    storage_cli.run(argparse.Namespace(action="upgrade"))
-    assert f"-> {migrate.head()}" in capsys.readouterr().out
-    storage_cli.run(argparse.Namespace(action="current"))
-    assert "up to date" in capsys.readouterr().out
+    runner = CliRunner()
+    assert "schema empty" in runner.invoke(main, ["db", "current"]).output
+    assert f"-> {migrate.head()}" in runner.invoke(main, ["db", "upgrade"]).output
+    assert "up to date" in runner.invoke(main, ["db", "current"]).output

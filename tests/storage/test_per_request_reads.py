@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from plugin.domain.models import TokenSet
 from plugin.storage import RecordKey
 from plugin.storage.repositories import RECENT_CONNECTION_SECONDS
-from plugin.xero.models import TokenSet
 
 JANE = RecordKey("contact", "42")
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from plugin.domain.models import TokenSet
 from plugin.storage import NoConnection, RecordKey
 from plugin.storage.models import Installation, Pin
-from plugin.xero.models import TokenSet
 
 JANE = RecordKey("contact", "42")
 ACME = RecordKey("account", "7")

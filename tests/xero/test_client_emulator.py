@@ -8,7 +8,8 @@ import uuid
 import pytest
 import requests
 
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
+from plugin.domain.models import InvoiceStatus
 from plugin.xero.client import XeroClient
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
@@ -19,7 +20,6 @@ from plugin.xero.errors import (
     RateLimited,
     XeroUnavailable,
 )
-from plugin.xero.models import InvoiceStatus
 from tests.xero.emulated import MemoryTokens, make_oauth
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 import requests
 
-from plugin.clock import FixedClock
+from plugin.domain.clock import FixedClock
+from plugin.domain.models import RateLimitStatus
 from plugin.xero.client import XeroClient
 from plugin.xero.errors import (
     BadXeroData,
@@ -20,7 +21,6 @@ from plugin.xero.errors import (
     TokenExpired,
     XeroUnavailable,
 )
-from plugin.xero.models import RateLimitStatus
 from tests.xero.conftest import invoice_json
 from tests.xero.fakes import ENDPOINTS, ScriptedXero, StaticTokens, answer, problem
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from plugin.money import Money
+from plugin.domain.models import ContactStatus, CreditKind, InvoiceStatus, InvoiceType
+from plugin.domain.money import Money
 from plugin.xero.errors import BadXeroData
-from plugin.xero.models import ContactStatus, CreditKind, InvoiceStatus, InvoiceType
 from plugin.xero.parse import (
     load_json,
     parse_amount,

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plugin.bench_parse import build_page
-from plugin.money import Money
+from plugin.domain.models import Payment, trusted_constructor
+from plugin.domain.money import Money
 from plugin.xero import parse
 from plugin.xero.errors import BadXeroData
-from plugin.xero.models import Payment, trusted_constructor
 from plugin.xero.parse import load_json
 from tests.xero.conftest import invoice_json
 

@@ -24,12 +24,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from plugin import create_app
-    from plugin.storage import get_database
-
-    app = create_app({"DATABASE_AUTO_UPGRADE": False})
-    with app.app_context(), get_database().engine.begin() as own_connection:
-        _run(own_connection)
+    raise SystemExit("Run migrations with `xero-panel db upgrade`; it hands Alembic the app's own connection.")
 
 
 if context.is_offline_mode():

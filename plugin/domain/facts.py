@@ -1,0 +1,111 @@
+"""What a contact's invoices say whatever the rep asks: worked out once per snapshot and day, per worker.
+
+A warm panel render used to sort every invoice, sum the totals and test every invoice against every view
+on each request. Those answers depend only on the snapshot's invoices (and, for the views, on today),
+never on the request, so `facts_for(invoices)` keeps them beside the snapshot. Snapshots are immutable
+and the cache hands out the same decoded tuple while its entry is unchanged (plugin.runtime.decoded_cache), so
+the tuple's identity is the key: a refetched, changed or dropped snapshot is a new tuple and gets fresh
+facts. Everything is computed with the rules in plugin.domain.invoices, so both paths agree by construction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Collection
+from datetime import date
+
+from plugin.domain import invoices as rules
+from plugin.domain.invoices import CurrencyTotals, DisplayStatus, Instalment, View
+from plugin.domain.models import Invoice
+
+MIN_INVOICES = 8  # below this everything is quick to redo, and remembering would only churn the memo
+MAX_SNAPSHOTS = 256
+REQUEST_FREE_VIEWS = tuple(view for view in View if view is not View.PINNED)  # pins belong to the request
+
+
+class DayFacts:
+    """One snapshot on one day: each view's rows (pins apart) and each row's status and instalments."""
+
+    def __init__(self, listed: tuple[Invoice, ...], today: date) -> None:
+        self.today = today
+        self.rows = {view: tuple(invoice for invoice in listed if rules.in_view(invoice, view, today))
+                     for view in REQUEST_FREE_VIEWS}
+        self._statuses: dict[str, DisplayStatus] = {}
+        self._instalments: dict[str, tuple[Instalment, ...]] = {}
+
+    def status(self, invoice: Invoice) -> DisplayStatus:
+        found = self._statuses.get(invoice.invoice_id)
+        if found is None:
+            found = self._statuses[invoice.invoice_id] = rules.display_status(invoice, self.today)
+        return found
+
+    def instalments(self, invoice: Invoice) -> tuple[Instalment, ...]:
+        found = self._instalments.get(invoice.invoice_id)
+        if found is None:
+            found = self._instalments[invoice.invoice_id] = rules.instalments(invoice)
+        return found
+
+
+class SnapshotFacts:
+    """The listed invoices newest first, the totals, and per day the rows of each view."""
+
+    def __init__(self, invoices: tuple[Invoice, ...]) -> None:
+        self.invoices = invoices
+        self.listed = tuple(rules.listed(invoices))
+        self.totals: tuple[CurrencyTotals, ...] = rules.totals(invoices)
+        self._days: dict[date, DayFacts] = {}
+
+    def on(self, today: date) -> DayFacts:
+        found = self._days.get(today)
+        if found is None:
+            found = DayFacts(self.listed, today)
+            # Reps in several time zones can be on different days at once; older days go.
+            self._days = {**dict(list(self._days.items())[-2:]), today: found}
+        return found
+
+    def view_rows(self, view: View, today: date, pinned_ids: Collection[str]) -> tuple[Invoice, ...]:
+        """rules.select(...).rows for an unfiltered query."""
+        if view is View.PINNED:
+            return tuple(invoice for invoice in self.listed if invoice.invoice_id in pinned_ids)
+        return self.on(today).rows[view]
+
+    def counts(self, today: date, pinned_ids: Collection[str]) -> dict[View, int]:
+        """rules.select(...).counts for an unfiltered query."""
+        rows = self.on(today).rows
+        pinned = sum(1 for invoice in self.listed if invoice.invoice_id in pinned_ids) if pinned_ids else 0
+        return {view: pinned if view is View.PINNED else len(rows[view]) for view in View}
+
+
+class _Memo:
+    """A bounded LRU keyed by the identity of the invoices tuple (held, so the identity can't be reused)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[int, SnapshotFacts] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, invoices: tuple[Invoice, ...]) -> SnapshotFacts:
+        key = id(invoices)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found.invoices is invoices:
+                self._entries.move_to_end(key)
+                return found
+        made = SnapshotFacts(invoices)
+        with self._lock:
+            self._entries[key] = made
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return made
+
+
+_memo = _Memo(MAX_SNAPSHOTS)
+
+
+def facts_for(invoices: tuple[Invoice, ...] | list[Invoice]) -> SnapshotFacts:
+    """The facts of these invoices; remembered for tuples big enough to be worth it."""
+    if isinstance(invoices, tuple) and len(invoices) >= MIN_INVOICES:
+        return _memo.get(invoices)
+    return SnapshotFacts(tuple(invoices))

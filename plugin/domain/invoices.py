@@ -1,0 +1,296 @@
+"""The panel's rules about invoices, as pure functions over the models in plugin.domain.models.
+
+Nothing here talks to Xero, Flask or the clock: "today" is always passed in, so every rule can be
+tested with a table of invoices and a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from plugin.domain.models import Invoice, InvoiceStatus, InvoiceType, Payment
+from plugin.domain.money import Money
+
+NEVER_LISTED = frozenset({InvoiceStatus.DELETED, InvoiceStatus.VOIDED})
+NOT_YET_ISSUED = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED})
+
+
+class View(StrEnum):
+    PAID = "paid"
+    UNPAID = "unpaid"
+    OPEN = "open"
+    OVERDUE = "overdue"
+    PINNED = "pinned"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @classmethod
+    def parse(cls, value: str | None, default: View | None = None) -> View:
+        """The view named by a request parameter; unknown or empty names give the default (Open)."""
+        try:
+            return cls((value or "").strip().lower())
+        except ValueError:
+            return default or DEFAULT_VIEW
+
+
+DEFAULT_VIEW = View.OPEN
+
+
+class StatusKind(StrEnum):
+    PAID = "paid"
+    OPEN = "open"
+    OVERDUE = "overdue"
+    DRAFT = "draft"
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayStatus:
+    """What the status column says. `kind` picks the icon; the words alone carry the meaning."""
+
+    kind: StatusKind
+    partially_paid: bool = False
+    payment_count: int = 0
+    awaiting_approval: bool = False  # a draft submitted for approval (Xero's SUBMITTED)
+
+    @property
+    def label(self) -> str:
+        if self.awaiting_approval:
+            return "Awaiting approval"
+        if self.kind is StatusKind.OPEN and self.partially_paid:
+            return "Partially paid"
+        if self.kind is StatusKind.OVERDUE and self.partially_paid:
+            return "Overdue, partially paid"
+        return self.kind.value.capitalize()
+
+    @property
+    def payments_label(self) -> str:
+        """ "2 payments", or "" when there are none."""
+        if not self.payment_count:
+            return ""
+        return f"{self.payment_count} payment{'s' if self.payment_count != 1 else ''}"
+
+    @property
+    def text(self) -> str:
+        """The full words, e.g. "Partially paid, 2 payments"."""
+        return ", ".join(part for part in (self.label, self.payments_label) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    """One payment as the payments popover lists it: "1 of 3", date, amount, reference."""
+
+    number: int
+    of: int
+    date: date
+    amount: Money
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotals:
+    """Totals for one currency. Amounts in different currencies are never added together."""
+
+    currency: str
+    paid: Money
+    unpaid: Money
+    credited: Money
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Inclusive bounds on the invoice date; None means open-ended."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def is_set(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def contains(self, day: date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class DateFilter:
+    """A date range read from the form, with the message to show when the input made no sense."""
+
+    range: DateRange
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What one view of one record shows: its rows (all of them; the template pages) and the tab counts."""
+
+    view: View
+    rows: tuple[Invoice, ...]
+    counts: dict[View, int]
+
+
+# --- Single invoices ---------------------------------------------------------------------------
+
+
+def is_listed(invoice: Invoice) -> bool:
+    return invoice.status not in NEVER_LISTED
+
+
+def counts_in_totals(invoice: Invoice) -> bool:
+    """Only issued sales invoices count: drafts are not owed yet, bills are what we owe them."""
+    return (
+        is_listed(invoice)
+        and invoice.status not in NOT_YET_ISSUED
+        and invoice.type is InvoiceType.ACCREC
+    )
+
+
+def is_overdue(invoice: Invoice, today: date) -> bool:
+    """Owed, and its due date has passed (an invoice due today is not overdue yet)."""
+    return invoice.balance.amount > 0 and invoice.due_date is not None and invoice.due_date < today
+
+
+def in_view(invoice: Invoice, view: View, today: date, pinned_ids: Collection[str] = ()) -> bool:
+    """A draft or one awaiting approval hasn't reached the customer, so it can't be open or overdue for them:
+    it shows only under Unpaid (and Pinned)."""
+    owed = invoice.balance.amount > 0
+    if view is View.PAID:
+        return not owed and invoice.status is InvoiceStatus.PAID
+    if view is View.UNPAID:
+        return owed
+    sent = invoice.status not in NOT_YET_ISSUED
+    if view is View.OPEN:
+        return sent and owed and not is_overdue(invoice, today)
+    if view is View.OVERDUE:
+        return sent and is_overdue(invoice, today)
+    return invoice.invoice_id in pinned_ids
+
+
+def display_status(invoice: Invoice, today: date) -> DisplayStatus:
+    count = len(invoice.payments)
+    if invoice.status in NOT_YET_ISSUED:
+        return DisplayStatus(StatusKind.DRAFT, payment_count=count,
+                             awaiting_approval=invoice.status is InvoiceStatus.SUBMITTED)
+    if invoice.balance.amount <= 0:
+        return DisplayStatus(StatusKind.PAID, payment_count=count)
+    partially_paid = invoice.amount_paid.amount > 0 or count > 0
+    kind = StatusKind.OVERDUE if is_overdue(invoice, today) else StatusKind.OPEN
+    return DisplayStatus(kind, partially_paid=partially_paid, payment_count=count)
+
+
+def instalments(invoice: Invoice) -> tuple[Instalment, ...]:
+    """The invoice's payments oldest first, numbered "1 of N"."""
+    ordered: list[Payment] = sorted(invoice.payments, key=lambda payment: (payment.date, payment.payment_id))
+    return tuple(
+        Instalment(number, len(ordered), payment.date, payment.amount, payment.reference)
+        for number, payment in enumerate(ordered, start=1)
+    )
+
+
+def matches_number(invoice: Invoice, query: str) -> bool:
+    """Partial, case-insensitive match on the invoice number; an empty query matches everything."""
+    needle = normalise_query(query)
+    return not needle or needle in normalise_query(invoice.invoice_number)
+
+
+def normalise_query(query: str | None) -> str:
+    """Case-folded, with runs of white space made one space, so typing "inv  0042 " still finds "INV 0042"."""
+    return " ".join((query or "").split()).casefold()
+
+
+# --- Lists of invoices -------------------------------------------------------------------------
+
+
+def newest_first(invoices: Iterable[Invoice]) -> list[Invoice]:
+    """Newest invoice date first; the number breaks ties so the order never flickers between renders."""
+    return sorted(invoices, key=lambda invoice: (invoice.date, invoice.invoice_number), reverse=True)
+
+
+def listed(invoices: Iterable[Invoice]) -> list[Invoice]:
+    """The invoices the panel may show at all, newest first."""
+    return newest_first(invoice for invoice in invoices if is_listed(invoice))
+
+
+def filter_invoices(invoices: Iterable[Invoice], *, query: str = "", dates: DateRange = DateRange()) -> list[Invoice]:
+    return [invoice for invoice in invoices if matches_number(invoice, query) and dates.contains(invoice.date)]
+
+
+def count_views(invoices: Sequence[Invoice], today: date, pinned_ids: Collection[str] = ()) -> dict[View, int]:
+    return {view: sum(1 for invoice in invoices if in_view(invoice, view, today, pinned_ids)) for view in View}
+
+
+def select(
+    invoices: Iterable[Invoice],
+    *,
+    view: View,
+    today: date,
+    pinned_ids: Collection[str] = (),
+    query: str = "",
+    dates: DateRange = DateRange(),
+) -> Selection:
+    """Rows of one view after search and date filter, newest first, with every view's count.
+
+    The counts follow the search and date filter too, so each tab says how many matches it holds.
+    """
+    matching = filter_invoices(listed(invoices), query=query, dates=dates)
+    rows = tuple(invoice for invoice in matching if in_view(invoice, view, today, pinned_ids))
+    return Selection(view=view, rows=rows, counts=count_views(matching, today, pinned_ids))
+
+
+def totals(invoices: Iterable[Invoice]) -> tuple[CurrencyTotals, ...]:
+    """Paid, unpaid and applied credit per currency, over issued sales invoices, sorted by currency code.
+
+    Each sum stays in its own currency; Money raises CurrencyMismatch if that were ever broken.
+    """
+    sums: dict[str, CurrencyTotals] = {}
+    for invoice in invoices:
+        if not counts_in_totals(invoice):
+            continue
+        current = sums.get(invoice.currency) or _zero_totals(invoice.currency)
+        sums[invoice.currency] = CurrencyTotals(
+            currency=invoice.currency,
+            paid=current.paid + invoice.amount_paid,
+            unpaid=current.unpaid + _owed(invoice),
+            credited=current.credited + invoice.amount_credited,
+        )
+    return tuple(sums[currency] for currency in sorted(sums))
+
+
+def _owed(invoice: Invoice) -> Money:
+    return invoice.balance if invoice.balance.amount > 0 else Money.zero(invoice.balance.currency)
+
+
+def _zero_totals(currency: str) -> CurrencyTotals:
+    zero = Money.zero(currency)
+    return CurrencyTotals(currency, zero, zero, zero)
+
+
+def has_credit(all_totals: Iterable[CurrencyTotals]) -> bool:
+    return any(not entry.credited.is_zero for entry in all_totals)
+
+
+# --- Form input ---------------------------------------------------------------------------------
+
+
+def parse_date_filter(start: str | None, end: str | None) -> DateFilter:
+    """Read the start/end fields (YYYY-MM-DD, as <input type=date> sends them).
+
+    A field that is not a date, or an end before the start, leaves the list unfiltered and says why.
+    """
+    try:
+        start_day = _parse_day(start)
+        end_day = _parse_day(end)
+    except ValueError:
+        return DateFilter(DateRange(), "Enter dates as YYYY-MM-DD, for example 2026-03-01.")
+    if start_day and end_day and end_day < start_day:
+        return DateFilter(DateRange(), "The end date is before the start date. Pick an end date on or after the start.")
+    return DateFilter(DateRange(start_day, end_day))
+
+
+def _parse_day(value: str | None) -> date | None:
+    text = (value or "").strip()
+    return date.fromisoformat(text) if text else None

@@ -1,0 +1,164 @@
+"""Which Xero customer a CRM record is: stored links first, then email, then company name.
+
+Pure rules over what the CRM told us (`MatchInput`) and the organisation's customers: the stored links, the
+customer directory (every active customer indexed by email and name) or, when the directory is too large or
+unavailable, a search callable that asks Xero. Emails and names compare trimmed, inner white space made one
+space, case-folded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from plugin.domain.models import Contact, ContactStatus
+
+
+class MatchMethod(StrEnum):
+    LINKED = "linked"
+    EMAIL = "email"
+    COMPANY = "company"
+    NONE = "none"
+    SEVERAL = "several"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKey:
+    """A CRM record a link or pin can hang on."""
+
+    type: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchInput:
+    """What the CRM told us about the record, flattened: a deal brings its contact's email and account's name."""
+
+    records: tuple[RecordKey, ...]  # the record itself first, then a deal's contact and account
+    email: str = ""
+    company: str = ""
+    is_account: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMatch:
+    """The outcome of matching, with the plain-words steps that were tried (shown when nothing matched)."""
+
+    method: MatchMethod
+    contact_id: str = ""
+    contact_name: str = ""
+    linked_on: RecordKey | None = None
+    tried: tuple[str, ...] = ()
+    candidates: tuple[Contact, ...] = field(default_factory=tuple)
+    tenant_id: str = ""  # the organisation matched in (the open panel's change poll names it)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.contact_id)
+
+    @property
+    def description(self) -> str:
+        if self.method is MatchMethod.LINKED:
+            return "Linked by hand"
+        if self.method is MatchMethod.EMAIL:
+            return "Matched by email"
+        if self.method is MatchMethod.COMPANY:
+            return "Matched by company name"
+        return ""
+
+
+class LinkLookup(Protocol):
+    """Stored record → Xero contact links (plugin.storage's ContactLinks, reduced to what matching needs)."""
+
+    def __call__(self, record: RecordKey) -> tuple[str, str] | None:
+        """(contact_id, contact_name) linked to the record, or None."""
+
+
+def comparable(text: str) -> str:
+    """Trimmed, inner white space made one space, case-folded: how emails and names are compared."""
+    return " ".join(text.split()).casefold()
+
+
+def same_text(left: str, right: str) -> bool:
+    return comparable(left) == comparable(right)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDirectory:
+    """Every active customer of one organisation, indexed by comparable email and name, so matching a record
+    costs no Xero call. `complete` False: the organisation has too many customers to list; match per record."""
+
+    tenant_id: str
+    complete: bool
+    by_email: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
+    by_name: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tenant_id: str, contacts: Iterable[Contact]) -> CustomerDirectory:
+        by_email: dict[str, list[Contact]] = {}
+        by_name: dict[str, list[Contact]] = {}
+        for contact in contacts:
+            if not contact.is_customer or contact.status is not ContactStatus.ACTIVE:
+                continue
+            if contact.email.strip():
+                by_email.setdefault(comparable(contact.email), []).append(contact)
+            by_name.setdefault(comparable(contact.name), []).append(contact)
+        return cls(tenant_id, True, {key: tuple(found) for key, found in by_email.items()},
+                   {key: tuple(found) for key, found in by_name.items()})
+
+    def find(self, method: MatchMethod, value: str) -> tuple[Contact, ...]:
+        index = self.by_email if method is MatchMethod.EMAIL else self.by_name
+        return index.get(comparable(value), ())
+
+
+def find_contact(subject: MatchInput, *, linked: LinkLookup, search: Callable[[str], Iterable[Contact]],
+                 directory: Callable[[], CustomerDirectory | None] | None = None) -> ContactMatch:
+    """Stored link, then customer email (case-insensitive), then for accounts the company name (trimmed,
+    case-insensitive). The organisation's customer `directory` answers without a Xero call; when it is too large
+    or can't be had (None), `search` (Xero's searchTerm) narrows the list and the exact comparison is made here."""
+    tried: list[str] = []
+    for record in subject.records:
+        link = linked(record)
+        if link:
+            return ContactMatch(MatchMethod.LINKED, link[0], link[1], linked_on=record)
+    tried.append("No Xero customer has been linked to this record.")
+    steps = _match_steps(subject)
+    known = _complete_directory(directory) if steps else None
+    for method, value, label in steps:
+        if known is not None:
+            exact = list(known.find(method, value))
+        else:
+            customers = [contact for contact in search(value) if contact.is_customer]
+            exact = [contact for contact in customers if same_text(_field(contact, method), value)]
+        if len(exact) == 1:
+            return ContactMatch(method, exact[0].contact_id, exact[0].name, tried=tuple(tried))
+        if len(exact) > 1:
+            tried.append(f"{len(exact)} Xero customers have the {label} “{value.strip()}”.")
+            return ContactMatch(MatchMethod.SEVERAL, tried=tuple(tried), candidates=tuple(exact))
+        tried.append(f"No Xero customer has the {label} “{value.strip()}”.")
+    if not subject.email:
+        tried.append("This record has no email address to match on.")
+    return ContactMatch(MatchMethod.NONE, tried=tuple(tried))
+
+
+def _complete_directory(directory: Callable[[], CustomerDirectory | None] | None) -> CustomerDirectory | None:
+    """The directory when it lists every customer; None (search per record instead) when too large or unavailable."""
+    known = directory() if directory is not None else None
+    return known if known is not None and known.complete else None
+
+
+def _match_steps(subject: MatchInput) -> list[tuple[MatchMethod, str, str]]:
+    steps = []
+    if subject.email.strip():
+        steps.append((MatchMethod.EMAIL, subject.email.strip(), "email"))
+    if subject.is_account and subject.company.strip():
+        steps.append((MatchMethod.COMPANY, subject.company.strip(), "name"))
+    return steps
+
+
+def _field(contact: Contact, method: MatchMethod) -> str:
+    return contact.email if method is MatchMethod.EMAIL else contact.name
+
+

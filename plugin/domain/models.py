@@ -1,0 +1,188 @@
+"""Xero's objects as small frozen types. Parsed once from JSON (see `parse.py`); views use only these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from plugin.domain.money import Money
+
+_T = TypeVar("_T")
+
+
+class InvoiceType(StrEnum):
+    ACCREC = "ACCREC"  # sales invoice
+    ACCPAY = "ACCPAY"  # bill
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    DELETED = "DELETED"
+    AUTHORISED = "AUTHORISED"
+    PAID = "PAID"
+    VOIDED = "VOIDED"
+
+
+class ContactStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+    GDPRREQUEST = "GDPRREQUEST"
+
+
+class CreditKind(StrEnum):
+    CREDIT_NOTE = "credit_note"
+    OVERPAYMENT = "overpayment"
+    PREPAYMENT = "prepayment"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    organisation_id: str
+    name: str
+    short_code: str  # starts with "!"; makes deep links open the right organisation
+    base_currency: str
+    country_code: str = ""
+    timezone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    contact_id: str
+    name: str
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    is_customer: bool = False
+    is_supplier: bool = False
+    status: ContactStatus = ContactStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    payment_id: str
+    date: date
+    amount: Money
+    reference: str = ""
+    invoice_id: str = ""  # set for payments read from GET /Payments (inside an invoice it is that invoice)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditAllocation:
+    """A credit note, overpayment or prepayment applied to an invoice."""
+
+    kind: CreditKind
+    credit_id: str
+    number: str
+    date: date | None
+    applied: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    invoice_id: str
+    invoice_number: str
+    type: InvoiceType
+    status: InvoiceStatus
+    contact_id: str
+    contact_name: str
+    date: date
+    due_date: date | None
+    currency: str
+    total: Money
+    amount_due: Money
+    amount_paid: Money
+    amount_credited: Money
+    updated_at: datetime
+    reference: str = ""
+    payments: tuple[Payment, ...] = ()
+    credits: tuple[CreditAllocation, ...] = ()
+
+    @property
+    def balance(self) -> Money:
+        """Xero's AmountDue: what is still owed."""
+        return self.amount_due
+
+    @property
+    def is_bill(self) -> bool:
+        return self.type is InvoiceType.ACCPAY
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One organisation (tenant) the user connected, from GET /connections."""
+
+    id: str
+    tenant_id: str
+    tenant_type: str
+    tenant_name: str
+    auth_event_id: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    scope: tuple[str, ...] = ()
+    id_token: str = ""
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class XeroIdentity:
+    """Who connected, from the verified id_token."""
+
+    xero_userid: str
+    email: str
+    given_name: str = ""
+    family_name: str = ""
+    auth_event_id: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitStatus:
+    """What Xero's X-*-Remaining headers said on the last answer (None when absent)."""
+
+    minute_remaining: int | None = None
+    day_remaining: int | None = None
+    app_minute_remaining: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePage:
+    invoices: tuple[Invoice, ...] = field(default_factory=tuple)
+    page: int = 1
+    page_size: int = 100
+    item_count: int | None = None
+    page_count: int | None = None
+
+
+def trusted_constructor(frozen: type[_T]) -> Callable[..., _T]:
+    """A constructor for a frozen slots dataclass, for values the caller has already checked (the parser's).
+
+    A frozen dataclass sets each field through object.__setattr__, several times slower than a plain attribute
+    store; a 17-field Invoice cost more to build than to read. So this returns a mutable twin with the same slots in
+    the same order (plain stores) whose `__post_init__` makes the new object an instance of `frozen`: CPython allows
+    assigning __class__ between two classes whose layouts are identical. What comes out is an ordinary `frozen`
+    instance (its equality, hashing, immutability and pickling); only `frozen.__post_init__` is skipped.
+    """
+    names = [f.name for f in fields(frozen)]  # type: ignore[arg-type]
+
+    def become_frozen(draft: object) -> None:
+        draft.__class__ = frozen
+
+    namespace = {"__annotations__": dict.fromkeys(names, "object"), "__post_init__": become_frozen}
+    twin = dataclass(slots=True)(type(f"_{frozen.__name__}Draft", (), namespace))
+    if twin.__slots__ != getattr(frozen, "__slots__", None):
+        raise TypeError(f"{frozen.__name__} is not a slots dataclass")
+    return twin

@@ -1,0 +1,317 @@
+"""Per-organisation Xero rate budget, shared by every worker and host that shares a store.
+
+Xero allows each organisation 5 calls in flight, 60 a minute and 5000 a day. `RateBudget.slot(tenant)`
+is entered around every HTTP call (the Xero client's `gate`): it takes a slot or raises
+`RateLimited(retry_after, problem)` without calling Xero, so the panel can serve what it has.
+`RateBudget.observe(tenant, status)` (the client's `on_limits`) pulls our count up to what Xero's
+X-MinLimit-Remaining / X-DayLimit-Remaining headers say, so calls made elsewhere (another app
+instance, a restart) are counted too.
+
+Two stores hold the counts behind one interface: `LocalBudgetStore` (threads of one process) and
+`RedisBudgetStore` (atomic Lua scripts; every key has a TTL). Both pass the same contract tests.
+Windows: the minute is sliding (a log of call times), because Xero's fixed window starts at an
+instant we don't know; the day is counted per UTC date and corrected from Xero's header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from plugin.domain.clock import Clock
+from plugin.domain.models import RateLimitStatus
+from plugin.xero.errors import RateLimited
+
+MINUTE = 60.0
+# A slot whose holder died (killed worker) is freed after this long: longer than any call with retries.
+LEASE_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    concurrent: int = 5
+    per_minute: int = 60
+    per_day: int = 5000
+
+
+XERO_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a slot was refused: `problem` is Xero's word for the limit (concurrent, minute, day)."""
+
+    problem: str
+    retry_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUsage:
+    in_flight: int
+    minute_used: int
+    day_used: int
+    limits: Limits = XERO_LIMITS
+
+    @property
+    def minute_remaining(self) -> int:
+        return max(0, self.limits.per_minute - self.minute_used)
+
+    @property
+    def day_remaining(self) -> int:
+        return max(0, self.limits.per_day - self.day_used)
+
+
+class BudgetStore(Protocol):
+    """Counts per organisation. `now` is POSIX seconds; `day` names the UTC date being counted."""
+
+    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None: ...
+
+    def release(self, tenant_id: str, lease: str) -> None: ...
+
+    def raise_floor(
+        self, tenant_id: str, *, now: float, day: str, minute_used: int | None, day_used: int | None
+    ) -> None:
+        """Make the counts at least these (Xero's headers say that many were used)."""
+
+    def usage(self, tenant_id: str, *, now: float, day: str) -> BudgetUsage: ...
+
+
+class RateBudget:
+    """The budget one app uses for all organisations. `wait_for_slot`: how long a call may wait for a
+    concurrent slot to free up (a call takes well under a second) before giving up."""
+
+    def __init__(
+        self,
+        store: BudgetStore,
+        *,
+        clock: Clock,
+        limits: Limits = XERO_LIMITS,
+        wait_for_slot: float = 3.0,
+        poll: float = 0.05,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.limits = limits
+        self.wait_for_slot = wait_for_slot
+        self.poll = poll
+
+    @contextlib.contextmanager
+    def slot(self, tenant_id: str) -> Iterator[None]:
+        lease = uuid.uuid4().hex
+        self._acquire(tenant_id, lease)
+        try:
+            yield
+        finally:
+            self.store.release(tenant_id, lease)
+
+    def gate(self, tenant_id: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
+        """The XeroClient `gate` for one organisation."""
+        return lambda: self.slot(tenant_id)
+
+    def observe(self, tenant_id: str, status: RateLimitStatus) -> None:
+        """XeroClient `on_limits`: Xero's remaining counts become a floor under ours."""
+        minute_used = None if status.minute_remaining is None else self.limits.per_minute - status.minute_remaining
+        day_used = None if status.day_remaining is None else self.limits.per_day - status.day_remaining
+        if minute_used is None and day_used is None:
+            return
+        now = self.clock.now()
+        self.store.raise_floor(tenant_id, now=now.timestamp(), day=_day(now), minute_used=minute_used,
+                               day_used=day_used)
+
+    def on_limits(self, tenant_id: str) -> Callable[[RateLimitStatus], None]:
+        return lambda status: self.observe(tenant_id, status)
+
+    def usage(self, tenant_id: str) -> BudgetUsage:
+        now = self.clock.now()
+        return self.store.usage(tenant_id, now=now.timestamp(), day=_day(now))
+
+    def _acquire(self, tenant_id: str, lease: str) -> None:
+        waited = 0.0
+        while True:
+            now = self.clock.now()
+            refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now), limits=self.limits)
+            if refusal is None:
+                return
+            # Only a full set of in-flight slots is worth waiting for; minute and day limits last too long.
+            if refusal.problem != "concurrent" or waited >= self.wait_for_slot:
+                retry_after = refusal.retry_after if refusal.problem != "day" else _seconds_to_midnight(now)
+                raise RateLimited(max(1, round(retry_after)), refusal.problem,
+                                  f"panel budget spent for this organisation ({refusal.problem})")
+            self.clock.sleep(self.poll)
+            waited += self.poll
+
+
+def _day(now: datetime) -> str:
+    return now.date().isoformat()
+
+
+def _seconds_to_midnight(now: datetime) -> float:
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+    return (tomorrow - now).total_seconds()
+
+
+# --- in-process store -------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    leases: dict[str, float] = field(default_factory=dict)  # lease -> expires at
+    calls: deque[float] = field(default_factory=deque)  # start times within the last minute
+    day: str = ""
+    day_used: int = 0
+
+
+class LocalBudgetStore:
+    """Counts in this process only: right for one worker (the embedded default) and for tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tenants: dict[str, _Counts] = {}
+
+    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None:
+        with self._lock:
+            counts = self._current(tenant_id, now, day)
+            if counts.day_used >= limits.per_day:
+                return Refusal("day", 0)
+            if len(counts.calls) >= limits.per_minute:
+                return Refusal("minute", counts.calls[0] + MINUTE - now)
+            if len(counts.leases) >= limits.concurrent:
+                return Refusal("concurrent", 1)
+            counts.leases[lease] = now + LEASE_SECONDS
+            counts.calls.append(now)
+            counts.day_used += 1
+            return None
+
+    def release(self, tenant_id: str, lease: str) -> None:
+        with self._lock:
+            self._tenants.get(tenant_id, _Counts()).leases.pop(lease, None)
+
+    def raise_floor(
+        self, tenant_id: str, *, now: float, day: str, minute_used: int | None, day_used: int | None
+    ) -> None:
+        with self._lock:
+            counts = self._current(tenant_id, now, day)
+            while minute_used is not None and len(counts.calls) < minute_used:
+                counts.calls.append(now)
+            if day_used is not None:
+                counts.day_used = max(counts.day_used, day_used)
+
+    def usage(self, tenant_id: str, *, now: float, day: str) -> BudgetUsage:
+        with self._lock:
+            counts = self._current(tenant_id, now, day)
+            return BudgetUsage(len(counts.leases), len(counts.calls), counts.day_used)
+
+    def _current(self, tenant_id: str, now: float, day: str) -> _Counts:
+        counts = self._tenants.setdefault(tenant_id, _Counts())
+        for lease, expires in list(counts.leases.items()):
+            if expires <= now:
+                del counts.leases[lease]
+        while counts.calls and counts.calls[0] <= now - MINUTE:
+            counts.calls.popleft()
+        if counts.day != day:
+            counts.day, counts.day_used = day, 0
+        return counts
+
+
+# --- Redis store ------------------------------------------------------------------------------
+
+# KEYS: leases (zset lease->expiry ms), calls (zset member->start ms), day counter.
+# ARGV: now ms, lease, lease ms, minute ms, concurrent, per minute, per day, day ttl s.
+_ACQUIRE = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[7]) then
+  return {'day', '0'}
+end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {'minute', tostring(tonumber(oldest[2]) + window - now)}
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then
+  return {'concurrent', '1000'}
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[2], window * 2)
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[8]))
+return {'ok', '0'}
+"""
+
+# KEYS: calls, day counter. ARGV: now ms, minute ms, minute floor (-1: none), day floor (-1: none), day ttl s, tag.
+_RAISE_FLOOR = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local missing = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
+for i = 1, missing do
+  redis.call('ZADD', KEYS[1], now, ARGV[6] .. ':' .. i)
+end
+if missing > 0 then redis.call('PEXPIRE', KEYS[1], window * 2) end
+local floor = tonumber(ARGV[4])
+if floor >= 0 and tonumber(redis.call('GET', KEYS[2]) or '0') < floor then
+  redis.call('SET', KEYS[2], floor, 'EX', tonumber(ARGV[5]))
+end
+return 0
+"""
+
+_USAGE = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
+return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), tonumber(redis.call('GET', KEYS[3]) or '0')}
+"""
+
+_DAY_TTL = 2 * 24 * 3600
+
+
+class RedisBudgetStore:
+    """Counts in Redis, so every worker and host that shares the Redis shares the budget."""
+
+    def __init__(self, redis, prefix: str = "xero-panel:") -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}budget:"
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._raise_floor = redis.register_script(_RAISE_FLOOR)
+        self._usage = redis.register_script(_USAGE)
+
+    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None:
+        args = [_ms(now), lease, _ms(LEASE_SECONDS), _ms(MINUTE), limits.concurrent, limits.per_minute,
+                limits.per_day, _DAY_TTL]
+        outcome, wait_ms = self._acquire(keys=self._keys(tenant_id, day), args=args)
+        outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
+        if outcome == "ok":
+            return None
+        return Refusal(outcome, float(wait_ms) / 1000)
+
+    def release(self, tenant_id: str, lease: str) -> None:
+        self.redis.zrem(self._keys(tenant_id, "")[0], lease)
+
+    def raise_floor(
+        self, tenant_id: str, *, now: float, day: str, minute_used: int | None, day_used: int | None
+    ) -> None:
+        _, calls, day_key = self._keys(tenant_id, day)
+        args = [_ms(now), _ms(MINUTE), -1 if minute_used is None else minute_used,
+                -1 if day_used is None else day_used, _DAY_TTL, f"xero:{uuid.uuid4().hex}"]
+        self._raise_floor(keys=[calls, day_key], args=args)
+
+    def usage(self, tenant_id: str, *, now: float, day: str) -> BudgetUsage:
+        in_flight, minute_used, day_used = self._usage(keys=self._keys(tenant_id, day), args=[_ms(now), _ms(MINUTE)])
+        return BudgetUsage(int(in_flight), int(minute_used), int(day_used))
+
+    def _keys(self, tenant_id: str, day: str) -> list[str]:
+        base = f"{self.prefix}{tenant_id}:"
+        return [base + "leases", base + "calls", f"{base}day:{day}"]
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)

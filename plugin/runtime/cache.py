@@ -1,0 +1,37 @@
+"""The shared cache (Flask-Caching): in-process by default, Redis when REDIS_URL is configured.
+
+Built once per app by plugin.services. With Redis, a Redis that is unreachable fails over to this worker's
+own memory (plugin.runtime.redis_link.Failover) until it answers again.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_caching import Cache
+from flask_caching.backends import SimpleCache
+
+from plugin.runtime.decoded_cache import memoise_decoding
+from plugin.runtime.redis_link import Failover
+
+KEEP_SECONDS = 24 * 3600  # entries outlive their freshness: freshness is judged from stored fetch times
+LOCAL_ENTRIES = 10_000
+
+
+def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
+    if redis_url:
+        # Time-outs: a Redis that stalls after connecting must raise (and so fail over below), not hang requests.
+        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+                    "CACHE_OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}}
+    else:
+        settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": LOCAL_ENTRIES}
+    settings["CACHE_DEFAULT_TIMEOUT"] = KEEP_SECONDS
+    settings["CACHE_KEY_PREFIX"] = prefix
+    cache = Cache()
+    cache.init_app(app, config=settings)
+    backends = app.extensions["cache"]
+    memoise_decoding(backends[cache])  # a warm render reuses the decoded invoice snapshot
+    if redis_url:  # while Redis is unreachable, this worker caches in its own memory
+        fallback = SimpleCache(threshold=LOCAL_ENTRIES, default_timeout=KEEP_SECONDS)
+        memoise_decoding(fallback)
+        backends[cache] = Failover(backends[cache], fallback, what="cache")
+    return cache

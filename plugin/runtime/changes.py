@@ -1,0 +1,89 @@
+"""The change log: when Xero last said a contact's (or a whole organisation's) data changed.
+
+Webhook events name invoices and contacts; an invoice event is traced to its contact through an index
+(invoice -> contact) written whenever a contact's invoices are fetched. A changed contact's cached data is
+dropped through the `drop` callback its owner registers, so this module knows no cache keys but its own:
+- CONTACT event: that contact changed, and the organisation's customer directory is dropped.
+- INVOICE event for an invoice we have cached: its contact changed.
+- INVOICE event for an invoice we have never seen (a new invoice), or a CREDITNOTE event: the organisation's
+  change time moves, and every cached contact of it counts as changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from plugin.domain.clock import Clock
+from plugin.xero.webhooks import XeroEvent
+
+KEEP_SECONDS = 2 * 24 * 3600  # longer than cached invoices live, so a change is never forgotten first
+
+
+class ChangeLog:
+    """When Xero last told us a contact's (or a whole organisation's) data changed, and which contact
+    each cached invoice belongs to. Lives in the shared cache, so every worker sees the same."""
+
+    def __init__(self, store, clock: Clock, *, drop: Callable[[str, str], None] | None = None,
+                 drop_directory: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.drop = drop  # (tenant_id, contact_id): forget that contact's cached invoices
+        self.drop_directory = drop_directory  # (tenant_id): forget the organisation's customer directory
+
+    def remember_invoices(self, tenant_id: str, contact_id: str, invoice_ids: Iterable[str]) -> None:
+        mapping = {_invoice_key(tenant_id, invoice_id): contact_id for invoice_id in invoice_ids}
+        if mapping:
+            self.store.set_many(mapping, timeout=KEEP_SECONDS)
+
+    def contact_of(self, tenant_id: str, invoice_id: str) -> str | None:
+        return self.store.get(_invoice_key(tenant_id, invoice_id))
+
+    def contact_changed(self, tenant_id: str, contact_id: str) -> None:
+        self.store.set(_contact_key(tenant_id, contact_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)
+        if self.drop is not None:
+            self.drop(tenant_id, contact_id)
+
+    def customers_changed(self, tenant_id: str) -> None:
+        """A contact was created or changed: the organisation's customer directory is fetched again when next needed."""
+        if self.drop_directory is not None:
+            self.drop_directory(tenant_id)
+
+    def tenant_changed(self, tenant_id: str) -> None:
+        self.store.set(_tenant_key(tenant_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)
+
+    def last_change(self, tenant_id: str, contact_id: str) -> datetime | None:
+        stamps = self.store.get_many(_contact_key(tenant_id, contact_id), _tenant_key(tenant_id))
+        latest = max((stamp for stamp in stamps if stamp is not None), default=None)
+        return None if latest is None else datetime.fromtimestamp(latest, UTC)
+
+    def changed_after(self, tenant_id: str, contact_id: str, instant: datetime) -> bool:
+        """Did Xero report a change to this contact's data after `instant` (when its data was fetched)?"""
+        last = self.last_change(tenant_id, contact_id)
+        return last is not None and last > instant
+
+    def apply(self, events: Iterable[XeroEvent]) -> None:
+        for event in events:
+            if event.category == "CONTACT":
+                self.contact_changed(event.tenant_id, event.resource_id)
+                self.customers_changed(event.tenant_id)
+            elif event.category == "INVOICE":
+                contact_id = self.contact_of(event.tenant_id, event.resource_id)
+                if contact_id:
+                    self.contact_changed(event.tenant_id, contact_id)
+                else:
+                    self.tenant_changed(event.tenant_id)
+            elif event.category == "CREDITNOTE":  # an applied credit changes invoices we can't name
+                self.tenant_changed(event.tenant_id)
+
+
+def _invoice_key(tenant_id: str, invoice_id: str) -> str:
+    return f"webhooks:invoice-contact:{tenant_id}:{invoice_id.lower()}"
+
+
+def _contact_key(tenant_id: str, contact_id: str) -> str:
+    return f"webhooks:contact-changed:{tenant_id}:{contact_id.lower()}"
+
+
+def _tenant_key(tenant_id: str) -> str:
+    return f"webhooks:tenant-changed:{tenant_id}"

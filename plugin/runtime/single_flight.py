@@ -1,0 +1,157 @@
+"""Single-flight: concurrent cold requests for the same key make one Xero call between them.
+
+The first caller for a key takes a lock and fetches (the fetch stores its result in the shared
+cache). Everyone else waits, for a bounded time, until `peek()` finds a result: directly from the
+leader in-process, or by polling the cache when the leader is another worker or host (Redis lock,
+SET NX PX, released only by its holder). When the leader's fetch fails with a Xero error, that answer
+goes to every caller of the key in this worker that was already waiting for it (an outage must not turn N
+waiting reps into N calls, one after another, each spending budget and a time-out); a caller that comes
+later asks again. A leader that fails in any other way releases the lock and the next waiter takes over.
+Followers that wait too long get `StillLoading` (a XeroUnavailable) rather than a hang.
+
+Waiting is real time on purpose (`SystemClock` by default): it is about threads and processes
+meeting, not about the business date the app's clock may be fixed at in tests.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from plugin.domain.clock import Clock, SystemClock
+from plugin.xero.errors import XeroError, XeroUnavailable
+
+T = TypeVar("T")
+
+# The lock outlives any one fetch (10 s time-out x 3 tries, plus backoff); a dead holder frees it after this.
+LOCK_SECONDS = 60.0
+
+
+class StillLoading(XeroUnavailable):
+    """Another request is fetching the same data and has not finished within the wait."""
+
+    user_message = "Xero is slow to answer right now. Try again in a moment."
+
+
+class Locks(Protocol):
+    def try_acquire(self, key: str, ttl: float) -> str | None:
+        """A token when the lock is now ours, None when someone else holds it."""
+
+    def release(self, key: str, token: str) -> None: ...
+
+    def wait(self, key: str, timeout: float) -> None:
+        """Block until the holder releases `key` or `timeout` seconds pass (either may end it early)."""
+
+
+@dataclass
+class _Flight:
+    token: str
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class LocalLocks:
+    """Locks among the threads of one process."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+
+    def try_acquire(self, key: str, ttl: float) -> str | None:
+        with self._guard:
+            if key in self._flights:
+                return None
+            flight = self._flights[key] = _Flight(uuid.uuid4().hex)
+            return flight.token
+
+    def release(self, key: str, token: str) -> None:
+        with self._guard:
+            flight = self._flights.get(key)
+            if flight is None or flight.token != token:
+                return
+            del self._flights[key]
+        flight.done.set()
+
+    def wait(self, key: str, timeout: float) -> None:
+        with self._guard:
+            flight = self._flights.get(key)
+        if flight is not None:
+            flight.done.wait(timeout)
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisLocks:
+    """Locks shared by every worker and host on one Redis. Waiting polls (cheap GET of the lock key)."""
+
+    def __init__(self, redis, prefix: str = "xero-panel:", *, clock: Clock | None = None, poll: float = 0.02) -> None:
+        self.redis = redis
+        self.prefix = f"{prefix}lock:"
+        self.clock = clock or SystemClock()
+        self.poll = poll
+        self._release = redis.register_script(_RELEASE)
+
+    def try_acquire(self, key: str, ttl: float) -> str | None:
+        token = uuid.uuid4().hex
+        return token if self.redis.set(self.prefix + key, token, nx=True, px=int(ttl * 1000)) else None
+
+    def release(self, key: str, token: str) -> None:
+        self._release(keys=[self.prefix + key], args=[token])
+
+    def wait(self, key: str, timeout: float) -> None:
+        self.clock.sleep(min(self.poll, timeout))
+
+
+class SingleFlight:
+    def __init__(self, locks: Locks, *, clock: Clock | None = None, max_wait: float = 10.0) -> None:
+        self.locks = locks
+        self.clock = clock or SystemClock()
+        self.max_wait = max_wait
+        self._failures: dict[str, tuple[float, XeroError]] = {}
+        self._failures_lock = threading.Lock()
+
+    def run(self, key: str, fetch: Callable[[], T], peek: Callable[[], T | None]) -> T:
+        """`fetch()` once among all concurrent callers of `key`; the others get `peek()`'s answer.
+
+        `peek` returns a result good enough for this caller (e.g. cached after the caller started), else None.
+        """
+        started = self.clock.monotonic()
+        deadline = started + self.max_wait
+        while True:
+            self._raise_failure_since(key, started)
+            token = self.locks.try_acquire(key, LOCK_SECONDS)
+            if token is not None:
+                try:
+                    # The previous holder may have finished between our peek and our lock.
+                    found = peek()
+                    return found if found is not None else self._fetch_remembering_failure(key, fetch)
+                finally:
+                    self.locks.release(key, token)
+            remaining = deadline - self.clock.monotonic()
+            if remaining <= 0:
+                raise StillLoading(f"gave up waiting for {key!r} after {self.max_wait}s")
+            self.locks.wait(key, remaining)
+            found = peek()
+            if found is not None:
+                return found
+
+    def _fetch_remembering_failure(self, key: str, fetch: Callable[[], T]) -> T:
+        try:
+            return fetch()
+        except XeroError as error:
+            with self._failures_lock:
+                self._failures[key] = (self.clock.monotonic(), error)
+            raise
+
+    def _raise_failure_since(self, key: str, started: float) -> None:
+        """Raise the error of a fetch for `key` that failed while this caller was waiting for it."""
+        with self._failures_lock:
+            failed_at, error = self._failures.get(key, (0.0, None))
+        if error is not None and failed_at >= started:
+            raise error
