@@ -168,3 +168,28 @@ def welcome(world: PipedriveWorld) -> str:
         "   Allow access, close the window, and press Save.",
         "3. Switch to Sam Rep and open a person, an organization or a deal: the sidebar shows its invoices.",
     ])
+
+
+DEMO_PORTS = (5001, 5002, 5005)  # emulator, panel, Pipedrive
+
+
+def run_pipedrive_demo(ports: tuple[int, int, int] = DEMO_PORTS, *, seed: int = 1,
+                       until: Callable[[PipedriveWorld], None] | None = None) -> int:
+    """`xero-panel demo --host pipedrive`: the whole Pipedrive world on loopback until Ctrl-C."""
+    import logging
+    import time
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # panel URLs carry signed tokens
+    world = start_pipedrive_world(ports=ports, seed=seed)
+    try:
+        print(welcome(world), flush=True)
+        if until is not None:
+            until(world)
+        else:
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        world.stop()
+    return 0
