@@ -37,6 +37,7 @@ from plugin.hosts.pipedrive_access import (
 )
 from plugin.hosts.pipedrive_api import PipedriveAccessRefused, PipedriveAPI, PipedriveError, PipedriveGrantRefused
 from plugin.services import services
+from plugin.storage import TokenDecryptError
 from plugin.xero.errors import XeroError
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,10 @@ def _frame(*, panel: bool) -> Response:
     except PipedriveError as error:
         log.warning("pipedrive: %s", error)
         return _refusal(503, error.user_message, **frame)
+    except TokenDecryptError:
+        log.error("pipedrive: the stored Pipedrive tokens of a company can't be decrypted with TOKEN_KEY")
+        return _refusal(503, "This app can't read its stored Pipedrive access (its encryption key changed). An "
+                        "admin has to install the app again from the Pipedrive Marketplace.", **frame)
     target = "panel.first_load" if panel else "admin.integration_page"
     query = {"launch": issue_handover(context), "theme": request_.theme}
     if request_.frame_id:
