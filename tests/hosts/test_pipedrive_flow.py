@@ -238,3 +238,12 @@ def test_an_uninstall_call_without_the_apps_credentials_is_refused(world):
                              json={"client_id": "devkit-pipedrive-client", "company_id": ACME_ID}, timeout=10)
     assert answer.status_code == 401
     assert get_database(world.panel_app).host_tokens.get(ACCOUNT) is not None
+
+
+def test_pipedrive_refusing_the_apps_access_is_a_plain_message(world, frame):
+    ready(world)
+    world.pipedrive.refresh_tokens.clear()  # revoked on Pipedrive's side
+    world.pipedrive.expire_access_tokens()
+    response = frame.open(panel_query(world, "person", 1))
+    assert response.status_code == 403
+    assert "Pipedrive refuses this app's access" in text_of(response)
