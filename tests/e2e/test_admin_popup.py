@@ -38,6 +38,7 @@ def test_connect_in_a_popup_then_the_framed_page_updates_itself_and_save_goes_li
     monkeypatch.setattr("plugin.admin.views.WAITING_POLL_SECONDS", 600)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.bring_to_front()  # the package shares one Chromium: focus checks need this page in front
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
@@ -75,6 +76,7 @@ def test_the_sign_in_window_names_the_account_before_xero_and_cancel_closes_it_u
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.bring_to_front()  # the package shares one Chromium: focus checks need this page in front
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
@@ -111,6 +113,7 @@ def test_remove_asks_inside_the_sandboxed_frame_escape_cancels_and_yes_disconnec
     """The CRM's iframe has no allow-modals: a window.confirm would be dropped and Remove would do nothing."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.bring_to_front()  # the package shares one Chromium: focus checks need this page in front
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
@@ -148,6 +151,8 @@ def test_an_admin_reconnects_from_the_panel_and_the_panel_refreshes_itself(brows
     from plugin.storage import get_database
 
     page = browser.new_page(viewport={"width": 1000, "height": 900})
+
+    page.bring_to_front()  # the package shares one Chromium: focus checks need this page in front
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
@@ -177,6 +182,7 @@ def test_a_panel_left_open_carries_on_past_its_first_session_with_the_renewed_to
     """panel.js takes the X-Panel-Session-Renewed header into the body's hx-headers, so a click 21 minutes after
     the first load (the first token lasted 15) still works."""
     page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.bring_to_front()  # the package shares one Chromium: focus checks need this page in front
     page.goto(f"{own_demo.crm_url}/settings/integrations/xero")
     settings = page.frame_locator("#xero-admin-frame")
     sign_in_in_the_popup(page, settings)
