@@ -56,7 +56,7 @@ class World:
 
     @property
     def state(self):
-        from plugin.emulator import emulator_state
+        from devkit.emulator import emulator_state
 
         return emulator_state(self.emulator_app)
 
@@ -68,14 +68,14 @@ class World:
 def start_world(data_dir: Path, *, ttl: int = 60, redis_url: str = "") -> World:
     from cryptography.fernet import Fernet
 
-    from plugin.emulator import create_emulator
+    from devkit.emulator import create_emulator
     from plugin.serving import serve_in_thread
 
     emulator_app = create_emulator(seed=1)
     statuses: Counter = Counter()
     emulator_app.wsgi_app = _counting(emulator_app.wsgi_app, statuses)
     emulator_server = serve_in_thread(emulator_app)
-    from plugin.emulator import emulator_state
+    from devkit.emulator import emulator_state
 
     emulator_state(emulator_app).base_url = emulator_server.url
     config = {
@@ -280,7 +280,7 @@ def freshness(world: World, quick: bool, *, poll: float = 3.0) -> dict[str, Any]
     `poll` seconds, re-rendering when told. Without: the rep keeps clicking (a render a second) and sees
     the change once the cached data is past its TTL.
     """
-    from plugin.emulator.state import WebhookTarget
+    from devkit.emulator.state import WebhookTarget
     from plugin.serving import serve_in_thread
     from plugin.webhooks import version_poll_url
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from plugin.emulator import serialize
-from plugin.emulator.seed import build_large_organisation
+from devkit.emulator import serialize
+from devkit.emulator.seed import build_large_organisation
 from plugin.xero.parse import clear_caches, load_json, parse_invoice_page
 
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 # subcommand -> (module, function, help). The function takes the parsed argparse.Namespace.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "emulator": ("plugin.emulator.server", "run", "run the local Xero emulator"),
-    "demo": ("plugin.democrm.launcher", "run", "run emulator, panel and demo CRM on three ports"),
+    "emulator": ("devkit.emulator.server", "run", "run the local Xero emulator"),  # dev kit
+    "demo": ("devkit.democrm.launcher", "run", "run emulator, panel and demo CRM on three ports"),  # dev kit
     "serve": ("plugin.serve", "run", "run the panel app under gunicorn"),
     "context": ("plugin.embed.cli", "run", "print a signed embedding-context URL"),
     "db": ("plugin.storage.cli", "run", "database migrations: `db upgrade`"),

@@ -44,33 +44,17 @@ def specs_dir() -> Path:
     return SPECS_DIR
 
 
-# --- the Xero emulator, served over real HTTP on 127.0.0.1 (owned by the emulator helper) ---------------------
-
-class ServedEmulator:
-    """The emulator behind a real socket: `.url` (base URL), `.app` (Flask app), `.state` (EmulatorState)."""
-
-    def __init__(self, app, server) -> None:
-        from plugin.emulator import emulator_state
-
-        self.app = app
-        self.server = server
-        self.url = server.url
-        self.state = emulator_state(app)
-
+# --- the Xero emulator, served over real HTTP on 127.0.0.1 (devkit.emulator.server.serve_emulator) ---------------
 
 @pytest.fixture(scope="session")
 def emulator_server():
-    """One emulator (seed 1, clock fixed at TODAY) for the whole session; use `emulator` in tests."""
-    from plugin.emulator import create_emulator
-    from plugin.serving import serve_in_thread
+    """One emulator (seed 1, clock fixed at TODAY) for the whole session, a devkit ServedEmulator (`.url`, `.app`,
+    `.state`); use `emulator` in tests."""
+    from devkit.emulator.server import serve_emulator
 
-    app = create_emulator(seed=1, clock=FixedClock.at(TODAY))
-    server = serve_in_thread(app)
-    served = ServedEmulator(app, server)
-    served.state.base_url = served.url
+    served = serve_emulator(seed=1, clock=FixedClock.at(TODAY))
     yield served
-    served.state.reset_faults()
-    server.stop()
+    served.stop()
 
 
 @pytest.fixture
@@ -80,4 +64,3 @@ def emulator(emulator_server):
     yield emulator_server
     state.reset()
     state.clock.current = FixedClock.at(TODAY).current
-

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.democrm.launcher import start_demo
 from plugin.clock import FixedClock
-from plugin.democrm.launcher import start_demo
 from tests.conftest import TODAY
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.democrm.launcher import start_demo
 from plugin.clock import FixedClock
-from plugin.democrm.launcher import start_demo
 from tests.browser.driving import ARTIFACTS, CHROMIUM, Demo, connect_through_popup, forget_last_views
 from tests.conftest import TODAY
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from devkit.democrm.launcher import DemoHandle
+from devkit.democrm.records import ADMIN_ID, REP_ID, USERS, Directory
 from plugin.clock import FixedClock
-from plugin.democrm.launcher import DemoHandle
-from plugin.democrm.records import ADMIN_ID, REP_ID, USERS, Directory
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

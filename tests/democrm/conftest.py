@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from devkit.democrm.launcher import start_demo
 from plugin.clock import FixedClock
-from plugin.democrm.launcher import start_demo
 
 TODAY = "2026-03-01T09:00:00+00:00"
 

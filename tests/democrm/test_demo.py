@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from plugin.democrm.app import IFRAME_SANDBOX
-from plugin.democrm.launcher import run
+from devkit.democrm.app import IFRAME_SANDBOX
+from devkit.democrm.launcher import run
 from plugin.embed.context import verify_context
 
 from .conftest import element

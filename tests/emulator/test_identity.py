@@ -13,8 +13,8 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from devkit.emulator.state import DEMO_REDIRECT_URI
 from plugin.config import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, GRANULAR_SCOPES
-from plugin.emulator.state import DEMO_REDIRECT_URI
 
 AUTH = (EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
+from devkit.emulator import serialize
 from plugin.config import EMULATOR_CLIENT_ID
-from plugin.emulator import serialize
 from plugin.storage import get_database
 from tests.faults.conftest import assert_logged, assert_plain_state, bounded, rows_in, text_of
 from tests.panel.conftest import contact_record

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from devkit.emulator import create_emulator, emulator_state
 from plugin import create_app
 from plugin.clock import FixedClock
-from plugin.emulator import create_emulator, emulator_state
 from plugin.serving import serve_in_thread
 from plugin.webhooks import change_log
 

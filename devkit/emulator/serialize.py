@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
-from plugin.emulator.records import Contact, Credit, Invoice, Organisation, Payment
-from plugin.emulator.seed import OrgData
+from devkit.emulator.records import Contact, Credit, Invoice, Organisation, Payment
+from devkit.emulator.seed import OrgData
 
 PROVIDER_NAME = "Xero invoice panel (emulator)"
 _MONEY_MARK = "\u0000M"

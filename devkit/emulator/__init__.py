@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from flask import Flask
 
-from plugin.clock import Clock, SystemClock
-from plugin.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
-from plugin.emulator.state import EmulatorState
+from devkit.clock import Clock, SystemClock
+from devkit.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
+from devkit.emulator.state import EmulatorState
 
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "EmulatorState", "create_emulator", "emulator_state"]
 
@@ -25,7 +25,7 @@ EXTENSION_KEY = "emulator"
 
 def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris: Iterable[str] = (),
                     webhook_url: str | None = None, webhook_key: str | None = None) -> Flask:
-    from plugin.emulator import accounting, controls, deeplink, identity, responses
+    from devkit.emulator import accounting, controls, deeplink, identity, responses
 
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False

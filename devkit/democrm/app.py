@@ -1,6 +1,6 @@
 """Acme CRM: a small stand-in CRM that frames the panel from another origin, as a real CRM does.
 
-Every detail page signs a fresh embedding context (plugin.embed.context) for the record on screen and
+Every detail page signs a fresh embedding context (context.py, HS256) for the record on screen and
 the user picked in the header, and frames `{panel_url}/panel?context=<jwt>`. The integrations page
 frames `{panel_url}/admin?context=<jwt>` for admins. The CRM remembers the chosen user in a cookie on
 its own origin: it is first-party to itself, unlike the panel inside the iframe.
@@ -15,9 +15,10 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from plugin.clock import Clock, SystemClock
-from plugin.democrm.records import ADMIN_ID, USERS, CrmUser, Directory, Record, user_by_id
-from plugin.paths import STATIC_DIR, TEMPLATES_DIR
+from devkit.clock import Clock, SystemClock
+from devkit.democrm.context import encode_context
+from devkit.democrm.records import ADMIN_ID, USERS, CrmUser, Directory, Record, user_by_id
+from devkit.paths import STATIC_DIR, TEMPLATES_DIR
 
 DEFAULT_ACCOUNT_ID = "demo-crm-account"
 USER_COOKIE = "acme_crm_user"
@@ -76,8 +77,6 @@ def current_user() -> CrmUser:
 
 def frame_url(page: str, record: Record | None = None) -> str:
     """`{panel_url}/{page}?context=<freshly signed context>` for the current user and record."""
-    from plugin.embed.context import encode_context
-
     state = _state()
     claims: dict[str, Any] = {
         "iss": state.issuer, "aud": state.audience,

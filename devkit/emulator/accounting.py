@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from plugin.emulator import responses, serialize
-from plugin.emulator.gate import Caller, guarded, state
-from plugin.emulator.query import (
+from devkit.emulator import responses, serialize
+from devkit.emulator.gate import Caller, guarded, state
+from devkit.emulator.query import (
     BOOL,
     DATE,
     GUID,
@@ -28,8 +28,8 @@ from plugin.emulator.query import (
     compile_where,
     sort_rows,
 )
-from plugin.emulator.records import Contact, Invoice, Payment
-from plugin.emulator.seed import OrgData
+from devkit.emulator.records import Contact, Invoice, Payment
+from devkit.emulator.seed import OrgData
 
 bp = Blueprint("emulator_accounting", __name__, url_prefix="/api.xro/2.0")
 
