@@ -11,7 +11,8 @@ from plugin import create_app
 from plugin.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS_DIR = ROOT.parent / "shared" / "xero-openapi"
+# Beside the clone in CI; XERO_OPENAPI_DIR points elsewhere (e.g. from a git worktree).
+SPECS_DIR = Path(os.environ.get("XERO_OPENAPI_DIR") or ROOT.parent / "shared" / "xero-openapi")
 
 TODAY = "2026-03-01T09:00:00+00:00"
 
