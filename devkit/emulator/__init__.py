@@ -5,7 +5,8 @@
     tokens = state.issue_token_set()  # a token set for demo@example.com without the browser
 
 Blueprints: identity.py (OAuth 2.0 / OpenID Connect, /connections), accounting.py (/api.xro/2.0),
-controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com).
+controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com). Paths ignore case, as
+Xero's do (routing.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ EXTENSION_KEY = "emulator"
 def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris: Iterable[str] = (),
                     webhook_url: str | None = None, webhook_key: str | None = None) -> Flask:
     from devkit.emulator import accounting, controls, deeplink, identity, responses
+    from devkit.emulator.routing import CaseInsensitivePaths
 
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
@@ -37,6 +39,7 @@ def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris:
     app.register_blueprint(controls.bp)
     app.register_blueprint(deeplink.bp)
     app.register_error_handler(404, lambda _error: responses.not_found())
+    app.wsgi_app = CaseInsensitivePaths(app.wsgi_app, app.url_map)  # Xero's paths ignore case
     return app
 
 

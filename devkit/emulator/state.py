@@ -316,8 +316,9 @@ class EmulatorState:
         self._notify("INVOICE", data.org.tenant_id, invoice_id)
 
     def create_invoice(self, tenant_id: str, contact_id: str, **fields: Any) -> str:
-        """A new invoice; fields (snake_case): type, status, date, due_date, reference, currency, amount
-        (ex tax; default 500.00), description, number."""
+        """A new invoice of one line; fields (snake_case): type, status, date, due_date, reference, currency,
+        amount (ex tax; default 500.00), description, number; or quantity and unit_amount instead of amount
+        (a unit amount may have four decimals, as Xero allows; the line amount is rounded to cents)."""
         with self.lock:
             data = self.orgs[tenant_id]
             if contact_id not in data.contacts:
@@ -332,14 +333,15 @@ class EmulatorState:
         today = self.clock.today()
         kind = fields.get("type", "ACCREC")
         issued = _as_date(fields.get("date")) or today
-        amount = money(fields.get("amount", "500.00"))
-        tax = money(amount * data.org.tax_rate)
+        quantity = Decimal(str(fields.get("quantity", 1)))
+        unit_amount = _unit_amount(fields.get("unit_amount", fields.get("amount", "500.00")))
+        tax = money(money(quantity * unit_amount) * data.org.tax_rate)
         number = fields.get("number")
         if not number:
             number = f"INV-{data.next_number:04d}"
             data.next_number += 1
-        line = LineItem(self.new_id(), fields.get("description", "Consulting services"), Decimal(1), amount, "200",
-                        "OUTPUT2", tax)
+        line = LineItem(self.new_id(), fields.get("description", "Consulting services"), quantity, unit_amount,
+                        "200", "OUTPUT2", tax)
         return Invoice(
             invoice_id=self.new_id(), tenant_id=data.org.tenant_id, type=kind, number=number,
             reference=fields.get("reference", ""), contact_id=contact_id, date=issued,
@@ -367,6 +369,11 @@ class EmulatorState:
     def contact(self, tenant_id: str, contact_id: str) -> Contact:
         with self.lock:
             return self.orgs[tenant_id].contacts[contact_id]
+
+
+def _unit_amount(value: Any) -> Decimal:
+    """A unit amount kept to four decimals, the most Xero stores."""
+    return Decimal(str(value)).quantize(Decimal("0.0001"))
 
 
 def _as_date(value: Any) -> date | None:

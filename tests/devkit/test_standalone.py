@@ -59,7 +59,7 @@ BLOCKED_PRODUCT = textwrap.dedent(
     served = serve_emulator(seed=1)
     try:
         import requests
-        assert requests.get(served.url + "/connections", timeout=5).status_code == 401
+        assert requests.get(served.url + "/Connections", timeout=5).status_code == 401
         state = served.state
         tenant = state.tenants[0]["tenant_id"]
         crm = create_demo_crm(panel_url="http://127.0.0.1:9", context_secret="s" * 32,
