@@ -21,6 +21,7 @@ from devkit.democrm.records import ADMIN_ID, USERS, CrmUser, Directory, Record, 
 from devkit.paths import STATIC_DIR, TEMPLATES_DIR
 
 DEFAULT_ACCOUNT_ID = "demo-crm-account"
+EXTENSION_KEY = "democrm"
 USER_COOKIE = "acme_crm_user"
 WORKSPACE_NAME = "Acme CRM workspace"
 ISSUER = "demo-crm"
@@ -48,7 +49,7 @@ def create_demo_crm(
     """
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
     app.config.update(PANEL_URL=panel_url.rstrip("/"), CRM_ACCOUNT_ID=account_id)
-    app.extensions["democrm"] = _CrmState(directory, context_secret, clock or SystemClock(), issuer, audience)
+    app.extensions[EXTENSION_KEY] = _CrmState(directory, context_secret, clock or SystemClock(), issuer, audience)
     _register_routes(app)
     return app
 
@@ -67,7 +68,12 @@ class _CrmState:
 
 
 def _state() -> _CrmState:
-    return current_app.extensions["democrm"]
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def crm_directory(app: Flask) -> Directory:
+    """The CRM's contacts, accounts and deals (drawn from the emulator on first use), for tests and tools."""
+    return app.extensions[EXTENSION_KEY].directory
 
 
 def current_user() -> CrmUser:

@@ -23,8 +23,8 @@ from typing import Any
 from flask import Flask
 
 from devkit.clock import Clock
-from devkit.democrm.app import DEFAULT_ACCOUNT_ID, create_demo_crm
-from devkit.democrm.records import build_directory
+from devkit.democrm.app import DEFAULT_ACCOUNT_ID, create_demo_crm, crm_directory
+from devkit.democrm.records import Directory, build_directory
 from devkit.emulator import EmulatorState, create_emulator, emulator_state
 from devkit.serving import RunningServer, serve_in_thread
 
@@ -59,6 +59,11 @@ class DemoHandle:
     crm_app: Flask
     _servers: list[RunningServer] = field(default_factory=list, repr=False)
     _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @property
+    def directory(self) -> Directory:
+        """The CRM's records (contacts, accounts, deals), as its pages list them."""
+        return crm_directory(self.crm_app)
 
     def stop(self) -> None:
         """Stop the three servers and remove the demo's temporary data (idempotent)."""

@@ -47,7 +47,7 @@ class Demo:
 
     @property
     def directory(self) -> Directory:
-        return self.handle.crm_app.extensions["democrm"].directory
+        return self.handle.directory
 
     def customer(self, index: int) -> dict[str, Any]:
         return self.emulator.customers(self.organisation["tenant_id"])[index]

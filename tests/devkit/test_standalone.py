@@ -52,7 +52,7 @@ BLOCKED_PRODUCT = textwrap.dedent(
     from click.testing import CliRunner
 
     from devkit import commands
-    from devkit.democrm.app import create_demo_crm
+    from devkit.democrm.app import create_demo_crm, crm_directory
     from devkit.democrm.records import build_directory
     from devkit.emulator.server import serve_emulator
 
@@ -66,7 +66,7 @@ BLOCKED_PRODUCT = textwrap.dedent(
                               directory=build_directory(state.customers(tenant)))
         contacts = crm.test_client().get("/contacts")
         assert contacts.status_code == 200, contacts.status_code
-        first = crm.extensions["democrm"].directory.contacts[0]
+        first = crm_directory(crm).contacts[0]
         page = crm.test_client().get(f"/contacts/{first.id}")
         assert page.status_code == 200 and "context=" in page.get_data(as_text=True)
         assert crm.test_client().get("/static/democrm.css").status_code == 200
