@@ -1,8 +1,10 @@
 """A local Xero: identity server and Accounting API on one origin, true to Xero's specs, with controls.
 
-    app = create_emulator(seed=1, clock=FixedClock.at("2026-03-01"))
-    state = emulator_state(app)       # Python control API (see state.py)
-    tokens = state.issue_token_set()  # a token set for demo@example.com without the browser
+    app = create_emulator(seed=1, clock=clock)  # clock: anything with now() and today() (devkit.clock.Clock)
+    state = emulator_state(app)                 # Python control API (see state.py)
+    tokens = state.issue_token_set()            # a token set for demo@example.com without the browser
+
+Served on a socket: `devkit.emulator.server.serve_emulator(...)` (`.url`, `.app`, `.state`, `.stop()`).
 
 Blueprints: identity.py (OAuth 2.0 / OpenID Connect, /connections), accounting.py (/api.xro/2.0),
 controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com). Paths ignore case, as
