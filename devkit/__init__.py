@@ -1,0 +1,8 @@
+"""The dev kit: a local Xero emulator (`devkit.emulator`) and a demo CRM (`devkit.democrm`).
+
+It stands apart from the product. The only product name it imports is the public factory
+`plugin.create_app`, and only in the demo launcher, to start the panel between the emulator and the CRM.
+Everything else it needs it keeps here: a clock protocol (`clock`), the demo client's settings
+(`settings`), a threaded loopback server (`serving`) and where the demo CRM's templates live (`paths`).
+The `xero-panel demo` and `xero-panel emulator` commands are in `commands` (click).
+"""
