@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
-ruff check plugin tests
+ruff check plugin devkit tests
 lint-imports
 python -m pytest -n 2 -m "not browser" "$@"
 python -m pytest -m browser "$@"

@@ -11,7 +11,8 @@ from plugin import create_app
 from plugin.domain.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS_DIR = ROOT.parent / "shared" / "xero-openapi"
+# Beside the clone in CI; XERO_OPENAPI_DIR points elsewhere (e.g. from a git worktree).
+SPECS_DIR = Path(os.environ.get("XERO_OPENAPI_DIR") or ROOT.parent / "shared" / "xero-openapi")
 
 TODAY = "2026-03-01T09:00:00+00:00"
 
@@ -45,33 +46,17 @@ def specs_dir() -> Path:
     return SPECS_DIR
 
 
-# --- the Xero emulator, served over real HTTP on 127.0.0.1 (owned by the emulator helper) ---------------------
-
-class ServedEmulator:
-    """The emulator behind a real socket: `.url` (base URL), `.app` (Flask app), `.state` (EmulatorState)."""
-
-    def __init__(self, app, server) -> None:
-        from plugin.emulator import emulator_state
-
-        self.app = app
-        self.server = server
-        self.url = server.url
-        self.state = emulator_state(app)
-
+# --- the Xero emulator, served over real HTTP on 127.0.0.1 (devkit.emulator.server.serve_emulator) ---------------
 
 @pytest.fixture(scope="session")
 def emulator_server():
-    """One emulator (seed 1, clock fixed at TODAY) for the whole session; use `emulator` in tests."""
-    from plugin.emulator import create_emulator
-    from plugin.web.serving import serve_in_thread
+    """One emulator (seed 1, clock fixed at TODAY) for the whole session, a devkit ServedEmulator (`.url`, `.app`,
+    `.state`); use `emulator` in tests."""
+    from devkit.emulator.server import serve_emulator
 
-    app = create_emulator(seed=1, clock=FixedClock.at(TODAY))
-    server = serve_in_thread(app)
-    served = ServedEmulator(app, server)
-    served.state.base_url = served.url
+    served = serve_emulator(seed=1, clock=FixedClock.at(TODAY))
     yield served
-    served.state.reset_faults()
-    server.stop()
+    served.stop()
 
 
 @pytest.fixture
@@ -81,4 +66,3 @@ def emulator(emulator_server):
     yield emulator_server
     state.reset()
     state.clock.current = FixedClock.at(TODAY).current
-

@@ -1,4 +1,5 @@
-"""A plain (non-editable) install carries templates/, static/ and manifest.json inside the package."""
+"""A plain (non-editable) install carries templates/, static/ and manifest.json inside the package, and the dev kit
+beside it: the demo CRM finds its templates in the installed plugin/_data, and its commands are entry points."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ CHECK_INSTALLED_COPY = textwrap.dedent(
     """
 )
 
+CHECK_INSTALLED_DEVKIT = textwrap.dedent(
+    """
+    import json
+    from importlib.metadata import entry_points
+    import devkit
+    from devkit import paths
+    from devkit.emulator import create_emulator
+    commands = {e.name: e.load() for e in entry_points(group="xero_panel.commands")}
+    client = create_emulator(seed=1).test_client()
+    print(json.dumps({
+        "package": devkit.__file__,
+        "templates": str(paths.TEMPLATES_DIR),
+        "crm_templates": (paths.TEMPLATES_DIR / "democrm" / "base.html").is_file(),
+        "crm_css": (paths.STATIC_DIR / "democrm.css").is_file(),
+        "commands": {name: type(command).__name__ for name, command in commands.items()},
+        "connections": client.get("/Connections").status_code,
+    }))
+    """
+)
+
 
 @pytest.mark.slow
 def test_wheel_installs_with_templates_static_and_manifest(tmp_path):
@@ -62,3 +83,12 @@ def test_wheel_installs_with_templates_static_and_manifest(tmp_path):
     assert str(env_dir) in facts["package"]
     assert facts["htmx"] and facts["manifest"] and facts["rendered"]
     assert facts["templates"], "templates folder is empty in the installed copy"
+
+    result = subprocess.run([python, "-I", "-c", CHECK_INSTALLED_DEVKIT], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    devkit = json.loads(result.stdout.strip().splitlines()[-1])
+    assert str(env_dir) in devkit["package"]
+    assert devkit["templates"].endswith("plugin/_data/templates") and str(env_dir) in devkit["templates"]
+    assert devkit["crm_templates"] and devkit["crm_css"]
+    assert devkit["commands"] == {"demo": "Command", "emulator": "Command", "bench": "Command"}
+    assert devkit["connections"] == 401, "the emulator answers /Connections (no token: 401), not 404"

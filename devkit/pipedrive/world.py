@@ -139,7 +139,7 @@ def start_pipedrive_world(
 
 
 def _start_emulator(port: int, seed: int, clock: Any, stops: list[Callable[[], None]]) -> tuple[str, Any]:
-    from plugin.emulator import create_emulator, emulator_state
+    from devkit.emulator import create_emulator, emulator_state
 
     server = _serve(port)
     stops.append(server.stop)
@@ -152,7 +152,7 @@ def _start_emulator(port: int, seed: int, clock: Any, stops: list[Callable[[], N
 
 def _directory(emulator_state: Any) -> Any:
     """The demo CRM's records, made from the first organisation's customers (the one Xero's consent ticks)."""
-    from plugin.democrm.records import build_directory
+    from devkit.democrm.records import build_directory
 
     return build_directory(emulator_state.customers(emulator_state.tenants[0]["tenant_id"]))
 

@@ -33,7 +33,7 @@ class XeroEndpoints:
 
     @classmethod
     def emulator(cls, base_url: str) -> XeroEndpoints:
-        """The same paths on one origin (see plugin/emulator). Deep links still go to go.xero.com
+        """The same paths on one origin (see devkit/emulator). Deep links still go to go.xero.com
         by default; the emulator also serves a stand-in for them under /go/ for the demo."""
         base = base_url.rstrip("/")
         return cls(

@@ -16,11 +16,11 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
+from devkit.serving import serve_in_thread
 from plugin import create_app
 from plugin.domain.clock import FixedClock
 from plugin.embed.context import encode_context
 from plugin.embed.session import SESSION_HEADER
-from plugin.web.serving import serve_in_thread
 from tests.conftest import TODAY
 
 CONTEXT_SECRET = "admin-tests-context-secret-0123456789"

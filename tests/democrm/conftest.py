@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from plugin.democrm.launcher import start_demo
+from devkit.democrm.launcher import start_demo
 from plugin.domain.clock import FixedClock
 
 TODAY = "2026-03-01T09:00:00+00:00"

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from plugin.democrm.app import IFRAME_SANDBOX
-from plugin.democrm.launcher import run
+from devkit.democrm.app import IFRAME_SANDBOX
+from devkit.democrm.launcher import run
 from plugin.embed.context import verify_context
 
 from .conftest import element
@@ -55,7 +55,7 @@ def test_crm_lists_contacts_accounts_and_deals_from_the_emulators_customers(demo
 
 
 def test_contact_page_frames_the_panel_origin_with_a_context_for_that_contact_and_user(demo, demo_clock, crm):
-    contact = demo.crm_app.extensions["democrm"].directory.contacts[0]
+    contact = demo.directory.contacts[0]
     page = crm.get(f"/contacts/{contact.id}?as=rep")
     origin, path, context = framed_context(demo, demo_clock, page.text)
     assert (origin, path) == (demo.panel_url, "/panel")
@@ -66,7 +66,7 @@ def test_contact_page_frames_the_panel_origin_with_a_context_for_that_contact_an
 
 
 def test_deal_context_carries_its_account_and_contact(demo, demo_clock, crm):
-    deal = demo.crm_app.extensions["democrm"].directory.deals[0]
+    deal = demo.directory.deals[0]
     _, _, context = framed_context(demo, demo_clock, crm.get(f"/deals/{deal.id}").text)
     assert context.record.type == "deal"
     assert context.record.account.id == deal.account.id
@@ -74,7 +74,7 @@ def test_deal_context_carries_its_account_and_contact(demo, demo_clock, crm):
 
 
 def test_account_context_names_the_company(demo, demo_clock, crm):
-    account = demo.crm_app.extensions["democrm"].directory.accounts[0]
+    account = demo.directory.accounts[0]
     _, _, context = framed_context(demo, demo_clock, crm.get(f"/accounts/{account.id}").text)
     assert (context.record.type, context.record.company) == ("account", account.name)
 

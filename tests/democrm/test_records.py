@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin.democrm.records import USERS, build_directory, user_by_id
+from devkit.democrm.records import USERS, build_directory, user_by_id
 from plugin.domain.models import Contact
 
 CUSTOMERS = [

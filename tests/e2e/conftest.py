@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.democrm.launcher import start_demo
+from devkit.democrm.launcher import start_demo
 from plugin.domain.clock import FixedClock
 from tests.conftest import TODAY
 from tests.e2e.driving import ARTIFACTS, CHROMIUM, Demo, connect_through_popup, forget_last_views

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from plugin.democrm.launcher import DemoHandle
-from plugin.democrm.records import ADMIN_ID, REP_ID, USERS, Directory
+from devkit.democrm.launcher import DemoHandle
+from devkit.democrm.records import ADMIN_ID, REP_ID, USERS, Directory
 from plugin.domain.clock import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ class Demo:
 
     @property
     def directory(self) -> Directory:
-        return self.handle.crm_app.extensions["democrm"].directory
+        return self.handle.directory
 
     def customer(self, index: int) -> dict[str, Any]:
         return self.emulator.customers(self.organisation["tenant_id"])[index]

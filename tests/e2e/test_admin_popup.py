@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.democrm.launcher import start_demo
+from devkit.democrm.launcher import start_demo
 from plugin.domain.clock import FixedClock
 from plugin.services import services
 from tests.conftest import TODAY

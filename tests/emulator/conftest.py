@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from plugin.emulator.seed import SECOND_EMAIL
+from devkit.emulator.seed import SECOND_EMAIL
 
 
 class Api:

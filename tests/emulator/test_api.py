@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from plugin.emulator.seed import BIG_CUSTOMER_INVOICES, BIG_CUSTOMER_NAME, HTML_REFERENCE, SHARED_EMAIL
+from devkit.emulator.seed import BIG_CUSTOMER_INVOICES, BIG_CUSTOMER_NAME, HTML_REFERENCE, SHARED_EMAIL
 from tests.emulator.conftest import Api
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin.emulator import DEMO_EMAIL, jwt
+from devkit.emulator import DEMO_EMAIL, jwt
 
 
 def test_issue_token_set_connects_the_demo_users_organisations(emulator):

@@ -13,7 +13,7 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from plugin.emulator.state import DEMO_REDIRECT_URI
+from devkit.emulator.state import DEMO_REDIRECT_URI
 from plugin.settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, GRANULAR_SCOPES
 
 AUTH = (EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)

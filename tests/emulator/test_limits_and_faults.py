@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from plugin.emulator.limits import DAY_LIMIT, MINUTE_LIMIT
+from devkit.emulator.limits import DAY_LIMIT, MINUTE_LIMIT
 
 
 def test_every_answer_carries_the_remaining_limits(api):

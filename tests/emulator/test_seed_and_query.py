@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from plugin.emulator.query import (
+from devkit.emulator.query import (
     BOOL,
     DATE,
     GUID,
@@ -19,7 +19,7 @@ from plugin.emulator.query import (
     compile_where,
     sort_rows,
 )
-from plugin.emulator.seed import (
+from devkit.emulator.seed import (
     BIG_CUSTOMER_INVOICES,
     DEMO_EMAIL,
     SCRIPT_CONTACT_NAME,

@@ -105,5 +105,5 @@ def assert_plain_state(response, words: str, *, stale_rows: bool) -> str:
 def assert_logged(caplog, *fragments: str) -> None:
     """Some record from the product (not the emulator's access log) mentions every fragment."""
     messages = [record.getMessage() for record in caplog.records if record.name.startswith("plugin.")
-                and not record.name.startswith("plugin.emulator")]
+                and not record.name.startswith("devkit.emulator")]
     assert any(all(fragment in message for fragment in fragments) for message in messages), messages

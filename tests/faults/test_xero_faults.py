@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from plugin.emulator import serialize
+from devkit.emulator import serialize
 from plugin.settings import EMULATOR_CLIENT_ID
 from plugin.storage import get_database
 from tests.faults.conftest import assert_logged, assert_plain_state, bounded, rows_in, text_of

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import requests
+from click.testing import CliRunner
 
+from devkit import commands
 from devkit.pipedrive.world import run_pipedrive_demo
+
+
+def test_demo_host_pipedrive_runs_the_pipedrive_world(monkeypatch):
+    calls = []
+    monkeypatch.setattr("devkit.pipedrive.world.run_pipedrive_demo",
+                        lambda ports, *, seed: calls.append((ports, seed)) or 0)
+    result = CliRunner().invoke(commands.demo, ["--host", "pipedrive", "--seed", "3"])
+    assert result.exit_code == 0 and calls == [((5001, 5002, 5005), 3)]
 
 
 def test_the_pipedrive_demo_serves_pipedrive_the_panel_and_xero(capsys):

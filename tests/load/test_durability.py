@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from plugin.bench import ACCOUNT, _free_port, _wait_until_up, context_url, session_of, start_world, unique_customers
+from devkit.bench import ACCOUNT, _free_port, _wait_until_up, context_url, session_of, start_world, unique_customers
 from plugin.storage import RecordKey, get_database
 
 pytestmark = pytest.mark.slow
@@ -99,13 +99,13 @@ def world(tmp_path):
     yield world
     world.stop()
     if redis_url:
-        from plugin.bench import _forget_redis_keys
+        from devkit.bench import _forget_redis_keys
 
         _forget_redis_keys(world.config)
 
 
 def record_of(customer: dict) -> RecordKey:
-    return RecordKey("contact", f"c-{customer['contact_id'][:8]}")  # as plugin.bench.context_url names it
+    return RecordKey("contact", f"c-{customer['contact_id'][:8]}")  # as devkit.bench.context_url names it
 
 
 def test_reps_pinning_through_faults_and_a_restart_lose_nothing(world, tmp_path):

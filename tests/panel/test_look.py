@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.web.serving import serve_in_thread
+from devkit.serving import serve_in_thread
 from tests.panel.conftest import contact_record
 
 CHROMIUM = Path("/usr/bin/chromium")

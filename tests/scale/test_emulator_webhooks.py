@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from devkit.emulator import create_emulator, emulator_state
+from devkit.serving import serve_in_thread
 from plugin import create_app
 from plugin.domain.clock import FixedClock
-from plugin.emulator import create_emulator, emulator_state
 from plugin.services import services
-from plugin.web.serving import serve_in_thread
 
 KEY = "emulator-webhook-key"
 TODAY = "2026-03-01T09:00:00+00:00"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from devkit.bench import _percentiles, format_table
 from plugin import create_app
-from plugin.bench import _percentiles, format_table
 from plugin.cli import main
 from plugin.web import serve
 from plugin.web.serve import PanelApplication, gunicorn_options

@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 from markupsafe import escape
 
-from plugin.emulator.seed import SCRIPT_CONTACT_NAME
+from devkit.emulator.seed import SCRIPT_CONTACT_NAME
 from tests.security.conftest import PanelActions, contact_record
 
 PAYLOADS = [

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from devkit.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
+from devkit.emulator.state import DEMO_REDIRECT_URI
 from plugin.domain.models import TokenSet
-from plugin.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
-from plugin.emulator.state import DEMO_REDIRECT_URI
 from plugin.settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, GRANULAR_SCOPES
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.oauth import XeroOAuth

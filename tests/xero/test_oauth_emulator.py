@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from plugin.emulator.seed import DEMO_EMAIL
+from devkit.emulator.seed import DEMO_EMAIL
 from plugin.xero.client import XeroClient
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import ConnectionRevoked, InvalidGrant, OAuthError

@@ -1,5 +1,5 @@
 """The fast reader of the common invoice shape agrees with the checked reader, and the trusted constructor builds
-ordinary frozen objects. (Speed itself is shown by `python -m plugin.bench_parse`, not asserted here.)"""
+ordinary frozen objects. (Speed itself is shown by `python -m devkit.bench_parse`, not asserted here.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugin.bench_parse import build_page
+from devkit.bench_parse import build_page
 from plugin.domain.models import Payment, trusted_constructor
 from plugin.domain.money import Money
 from plugin.xero import parse

@@ -2,7 +2,7 @@
 
 Both start from the same JSON text and both decode numbers as Decimal (xero-python's deserialize calls
 `json.loads(text, parse_float=Decimal)` itself), so the figure compares like with like: each timing covers JSON
-decoding, building the typed objects, and freeing what the run made. Run with `python -m plugin.bench_parse`;
+decoding, building the typed objects, and freeing what the run made. Run with `python -m devkit.bench_parse`;
 needs the `bench` extra (xero-python). The load average is printed beside the figures: on a busy machine both
 timings grow and the ratio usually shrinks, so read a low ratio with a high load accordingly.
 """
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from plugin.emulator import serialize
-from plugin.emulator.seed import build_large_organisation
+from devkit.emulator import serialize
+from devkit.emulator.seed import build_large_organisation
 from plugin.xero.parse import clear_caches, load_json, parse_invoice_page
 
 

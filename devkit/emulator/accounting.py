@@ -1,8 +1,9 @@
 """The Accounting API under /api.xro/2.0: Organisation, Contacts, Invoices, Payments (read-only, GET).
 
 Query parameters follow Xero's spec (operationIds getOrganisations, getContacts, getContact, getInvoices,
-getInvoice, getPayments). Without `page`, list calls return every match (invoices without line items, as
-Xero does); with `page`, `pageSize` items (default 100, at most 1000) and a `pagination` object.
+getInvoice, getPayments), including `unitdp=4` (four-decimal unit amounts) on the invoice calls. Without `page`,
+list calls return every match (invoices without line items, as Xero does); with `page`, `pageSize` items (default
+100, at most 1000) and a `pagination` object.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from plugin.emulator import responses, serialize
-from plugin.emulator.gate import Caller, guarded, state
-from plugin.emulator.query import (
+from devkit.emulator import responses, serialize
+from devkit.emulator.gate import Caller, guarded, state
+from devkit.emulator.query import (
     BOOL,
     DATE,
     GUID,
@@ -28,8 +29,8 @@ from plugin.emulator.query import (
     compile_where,
     sort_rows,
 )
-from plugin.emulator.records import Contact, Invoice, Payment
-from plugin.emulator.seed import OrgData
+from devkit.emulator.records import Contact, Invoice, Payment
+from devkit.emulator.seed import OrgData
 
 bp = Blueprint("emulator_accounting", __name__, url_prefix="/api.xro/2.0")
 
@@ -162,8 +163,9 @@ def invoices(caller: Caller) -> Response:
     rows = _filter_and_sort(rows, _invoice_fields(data), "Invoice", default_order=None, modified=lambda i: i.updated)
     summary = _flag("summaryOnly")
     page = _page()
+    unit_places = _unit_places()
     return _paged_answer("Invoices", rows, lambda i: serialize.invoice(
-        i, data.contacts[i.contact_id], lines=page is not None, summary=summary), page)
+        i, data.contacts[i.contact_id], lines=page is not None, summary=summary, unit_places=unit_places), page)
 
 
 def _invoice_candidates(data: OrgData) -> list[Invoice]:
@@ -182,7 +184,7 @@ def invoice(caller: Caller, invoice_ref: str) -> Response:
     if found is None:
         return responses.not_found()
     return _list_answer("Invoices", [serialize.invoice(found, data.contacts[found.contact_id], lines=True,
-                                                       full_contact=True)])
+                                                       full_contact=True, unit_places=_unit_places())])
 
 
 # --- Payments ----------------------------------------------------------------------------------------------
@@ -207,6 +209,11 @@ def _csv(name: str, *, lower: bool = False) -> set[str]:
 
 def _flag(name: str) -> bool:
     return request.args.get(name, "").strip().lower() == "true"
+
+
+def _unit_places() -> int:
+    """`unitdp=4` opts in to four decimals for unit amounts; anything else leaves Xero's default of two."""
+    return 4 if request.args.get("unitdp", "").strip() == "4" else 2
 
 
 def _page() -> tuple[int, int] | None:

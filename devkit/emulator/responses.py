@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, request
 
-from plugin.emulator.serialize import dumps, to_xml
+from devkit.emulator.serialize import dumps, to_xml
 
 JSON = "application/json; charset=utf-8"
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"

@@ -124,7 +124,8 @@ class Customer:
 
     @classmethod
     def of(cls, value: Any) -> Customer:
-        """Accept a plugin.domain.models.Contact, a Xero-shaped JSON dict or a snake_case dict."""
+        """Accept an object with contact attributes (e.g. the panel's Contact model), a Xero-shaped JSON dict or a
+        snake_case dict."""
         if isinstance(value, Customer):
             return value
         if isinstance(value, Mapping):

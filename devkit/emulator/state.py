@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from plugin.domain.clock import Clock
-from plugin.emulator import jwt
-from plugin.emulator.faults import Faults
-from plugin.emulator.limits import Limits
-from plugin.emulator.records import (
+from devkit.clock import Clock
+from devkit.emulator import jwt
+from devkit.emulator.faults import Faults
+from devkit.emulator.limits import Limits
+from devkit.emulator.records import (
     AuthorizationCode,
     Client,
     Connection,
@@ -30,8 +30,8 @@ from plugin.emulator.records import (
     User,
     money,
 )
-from plugin.emulator.seed import DEMO_EMAIL, OrgData, build_large_organisation, build_seed
-from plugin.settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, GRANULAR_SCOPES
+from devkit.emulator.seed import DEMO_EMAIL, OrgData, build_large_organisation, build_seed
+from devkit.settings import DEMO_CLIENT_ID, DEMO_CLIENT_NAME, DEMO_CLIENT_SECRET, DEMO_SCOPES
 
 DEMO_REDIRECT_URI = "http://127.0.0.1:5002/admin/oauth/callback"
 DEFAULT_BASE_URL = "http://127.0.0.1:5001"
@@ -68,8 +68,8 @@ class EmulatorState:
         self.faults = Faults()
         self.limits = Limits()
         self.calls: dict[str, int] = {}
-        self.clients = {EMULATOR_CLIENT_ID: Client(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET,
-                                                   {DEMO_REDIRECT_URI, *redirect_uris}, "Xero invoice panel (demo)")}
+        self.clients = {DEMO_CLIENT_ID: Client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+                                           {DEMO_REDIRECT_URI, *redirect_uris}, DEMO_CLIENT_NAME)}
         self.codes: dict[str, AuthorizationCode] = {}
         self.refresh_grants: dict[str, RefreshGrant] = {}
         self.connections: dict[str, Connection] = {}
@@ -169,12 +169,12 @@ class EmulatorState:
             user = self.user_by_email(email)
             if user is None:
                 raise ValueError(f"no seeded user {email!r}")
-            scope_list = tuple((scopes or GRANULAR_SCOPES).split() if isinstance(scopes, str | None) else scopes)
+            scope_list = tuple((scopes or DEMO_SCOPES).split() if isinstance(scopes, str | None) else scopes)
             auth_event_id = self.new_id()
-            self.connect(user=user, client_id=EMULATOR_CLIENT_ID,
+            self.connect(user=user, client_id=DEMO_CLIENT_ID,
                          tenant_ids=user.tenant_ids if tenant_ids is None else tuple(tenant_ids),
                          auth_event_id=auth_event_id)
-            return self.issue_tokens(client_id=EMULATOR_CLIENT_ID, user=user, scopes=scope_list,
+            return self.issue_tokens(client_id=DEMO_CLIENT_ID, user=user, scopes=scope_list,
                                      auth_event_id=auth_event_id)
 
     def authenticate_client(self, client_id: str, client_secret: str | None) -> Client:
@@ -253,7 +253,7 @@ class EmulatorState:
         with self.lock:
             self.calls.clear()
 
-    def register_redirect_uri(self, uri: str, client_id: str = EMULATOR_CLIENT_ID) -> None:
+    def register_redirect_uri(self, uri: str, client_id: str = DEMO_CLIENT_ID) -> None:
         with self.lock:
             self.clients[client_id].redirect_uris.add(uri)
 
@@ -316,8 +316,9 @@ class EmulatorState:
         self._notify("INVOICE", data.org.tenant_id, invoice_id)
 
     def create_invoice(self, tenant_id: str, contact_id: str, **fields: Any) -> str:
-        """A new invoice; fields (snake_case): type, status, date, due_date, reference, currency, amount
-        (ex tax; default 500.00), description, number."""
+        """A new invoice of one line; fields (snake_case): type, status, date, due_date, reference, currency,
+        amount (ex tax; default 500.00), description, number; or quantity and unit_amount instead of amount
+        (a unit amount may have four decimals, as Xero allows; the line amount is rounded to cents)."""
         with self.lock:
             data = self.orgs[tenant_id]
             if contact_id not in data.contacts:
@@ -332,14 +333,15 @@ class EmulatorState:
         today = self.clock.today()
         kind = fields.get("type", "ACCREC")
         issued = _as_date(fields.get("date")) or today
-        amount = money(fields.get("amount", "500.00"))
-        tax = money(amount * data.org.tax_rate)
+        quantity = Decimal(str(fields.get("quantity", 1)))
+        unit_amount = _unit_amount(fields.get("unit_amount", fields.get("amount", "500.00")))
+        tax = money(money(quantity * unit_amount) * data.org.tax_rate)
         number = fields.get("number")
         if not number:
             number = f"INV-{data.next_number:04d}"
             data.next_number += 1
-        line = LineItem(self.new_id(), fields.get("description", "Consulting services"), Decimal(1), amount, "200",
-                        "OUTPUT2", tax)
+        line = LineItem(self.new_id(), fields.get("description", "Consulting services"), quantity, unit_amount,
+                        "200", "OUTPUT2", tax)
         return Invoice(
             invoice_id=self.new_id(), tenant_id=data.org.tenant_id, type=kind, number=number,
             reference=fields.get("reference", ""), contact_id=contact_id, date=issued,
@@ -360,13 +362,18 @@ class EmulatorState:
 
     def _notify(self, category: str, tenant_id: str, resource_id: str, event_type: str = "UPDATE") -> None:
         if self.webhook is not None:
-            from plugin.emulator.webhooks import deliver_event
+            from devkit.emulator.webhooks import deliver_event
 
             self.webhook_deliveries.append(deliver_event(self, category, tenant_id, resource_id, event_type))
 
     def contact(self, tenant_id: str, contact_id: str) -> Contact:
         with self.lock:
             return self.orgs[tenant_id].contacts[contact_id]
+
+
+def _unit_amount(value: Any) -> Decimal:
+    """A unit amount kept to four decimals, the most Xero stores."""
+    return Decimal(str(value)).quantize(Decimal("0.0001"))
 
 
 def _as_date(value: Any) -> date | None:

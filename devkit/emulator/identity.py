@@ -15,11 +15,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, redirect, render_template_string, request
 
-from plugin.emulator import jwt, responses
-from plugin.emulator.gate import Caller, guarded, state
-from plugin.emulator.records import AuthorizationCode, Client, User
-from plugin.emulator.serialize import dumps
-from plugin.emulator.state import CODE_SECONDS, EmulatorState, OAuthFailure
+from devkit.emulator import jwt, responses
+from devkit.emulator.gate import Caller, guarded, state
+from devkit.emulator.records import AuthorizationCode, Client, User
+from devkit.emulator.serialize import dumps
+from devkit.emulator.state import CODE_SECONDS, EmulatorState, OAuthFailure
 
 bp = Blueprint("emulator_identity", __name__)
 

@@ -1,8 +1,8 @@
 """Records -> Xero's JSON (and a minimal XML for callers that don't ask for JSON).
 
-Xero's quirks kept on purpose: `/Date(ms+0000)/` beside DateString/DueDateString, money written with two
-decimals (`46.00`, a JSON number), the envelope Id/Status/ProviderName/DateTimeUTC, and `pagination` on
-paged calls only.
+Xero's quirks kept on purpose: `/Date(ms+0000)/` beside DateString/DueDateString, money written with two decimals
+(`46.00`, a JSON number; a line's UnitAmount with four when the caller asks with `unitdp=4`), the envelope
+Id/Status/ProviderName/DateTimeUTC, and `pagination` on paged calls only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
-from plugin.emulator.records import Contact, Credit, Invoice, Organisation, Payment
-from plugin.emulator.seed import OrgData
+from devkit.emulator.records import Contact, Credit, Invoice, Organisation, Payment
+from devkit.emulator.seed import OrgData
 
 PROVIDER_NAME = "Xero invoice panel (emulator)"
 _MONEY_MARK = "\u0000M"
@@ -142,9 +142,10 @@ def credit(item: Credit) -> dict[str, Any]:
 
 
 def invoice(invoice: Invoice, contact: Contact, *, lines: bool, full_contact: bool = False,
-            summary: bool = False) -> dict[str, Any]:
+            summary: bool = False, unit_places: int = 2) -> dict[str, Any]:
     """One invoice. `lines`: include LineItems (paged and single fetches). `summary`: summaryOnly=true, which
-    drops line items, payments and credits (totals and AmountDue/AmountPaid/AmountCredited stay)."""
+    drops line items, payments and credits (totals and AmountDue/AmountPaid/AmountCredited stay). `unit_places`:
+    decimals of the lines' UnitAmount (2, or 4 for `unitdp=4`)."""
     body: dict[str, Any] = {
         "Type": invoice.type, "InvoiceID": invoice.invoice_id, "InvoiceNumber": invoice.number,
         "Reference": invoice.reference,
@@ -168,7 +169,7 @@ def invoice(invoice: Invoice, contact: Contact, *, lines: bool, full_contact: bo
         "CurrencyCode": invoice.currency,
     })
     if lines and not summary:
-        body["LineItems"] = [line_item(item) for item in invoice.lines]
+        body["LineItems"] = [line_item(item, unit_places) for item in invoice.lines]
     elif not summary:
         body["LineItems"] = []
     paid_on = invoice.fully_paid_on
@@ -181,10 +182,12 @@ def contact_fields(item: Contact, full: bool) -> dict[str, Any]:
     return contact(item, summary=False) if full else contact_summary(item)
 
 
-def line_item(item: Any) -> dict[str, Any]:
+def line_item(item: Any, unit_places: int = 2) -> dict[str, Any]:
+    """A line item; UnitAmount is rounded to two decimals unless the caller asked for four (unitdp=4)."""
     return {"LineItemID": item.line_item_id, "Description": item.description, "Quantity": amount(item.quantity, 4),
-            "UnitAmount": amount(item.unit_amount), "AccountCode": item.account_code, "TaxType": item.tax_type,
-            "TaxAmount": amount(item.tax_amount), "LineAmount": amount(item.line_amount), "Tracking": []}
+            "UnitAmount": amount(item.unit_amount, unit_places), "AccountCode": item.account_code,
+            "TaxType": item.tax_type, "TaxAmount": amount(item.tax_amount), "LineAmount": amount(item.line_amount),
+            "Tracking": []}
 
 
 def payment(item: Payment, invoice: Invoice, contact: Contact) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from plugin.emulator.records import (
+from devkit.emulator.records import (
     Contact,
     Credit,
     Invoice,

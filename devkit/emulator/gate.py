@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from plugin.emulator import jwt, responses
-from plugin.emulator.faults import TIMEOUT_HOLD_SECONDS
-from plugin.emulator.state import EmulatorState
+from devkit.emulator import jwt, responses
+from devkit.emulator.faults import TIMEOUT_HOLD_SECONDS
+from devkit.emulator.state import EmulatorState
 
 # Which token scopes open which endpoints: granular scopes and the broad ones they replace.
 SCOPE_GROUPS: dict[str, frozenset[str]] = {

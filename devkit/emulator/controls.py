@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from plugin.emulator.gate import state
-from plugin.emulator.seed import DEMO_EMAIL
+from devkit.emulator.gate import state
+from devkit.emulator.seed import DEMO_EMAIL
 
 bp = Blueprint("emulator_controls", __name__, url_prefix="/_emulator")
 

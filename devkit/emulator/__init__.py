@@ -1,11 +1,14 @@
 """A local Xero: identity server and Accounting API on one origin, true to Xero's specs, with controls.
 
-    app = create_emulator(seed=1, clock=FixedClock.at("2026-03-01"))
-    state = emulator_state(app)       # Python control API (see state.py)
-    tokens = state.issue_token_set()  # a token set for demo@example.com without the browser
+    app = create_emulator(seed=1, clock=clock)  # clock: anything with now() and today() (devkit.clock.Clock)
+    state = emulator_state(app)                 # Python control API (see state.py)
+    tokens = state.issue_token_set()            # a token set for demo@example.com without the browser
+
+Served on a socket: `devkit.emulator.server.serve_emulator(...)` (`.url`, `.app`, `.state`, `.stop()`).
 
 Blueprints: identity.py (OAuth 2.0 / OpenID Connect, /connections), accounting.py (/api.xro/2.0),
-controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com).
+controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com). Paths ignore case, as
+Xero's do (routing.py).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from collections.abc import Iterable
 
 from flask import Flask
 
-from plugin.domain.clock import Clock, SystemClock
-from plugin.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
-from plugin.emulator.state import EmulatorState
+from devkit.clock import Clock, SystemClock
+from devkit.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
+from devkit.emulator.state import EmulatorState
 
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "EmulatorState", "create_emulator", "emulator_state"]
 
@@ -25,7 +28,8 @@ EXTENSION_KEY = "emulator"
 
 def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris: Iterable[str] = (),
                     webhook_url: str | None = None, webhook_key: str | None = None) -> Flask:
-    from plugin.emulator import accounting, controls, deeplink, identity, responses
+    from devkit.emulator import accounting, controls, deeplink, identity, responses
+    from devkit.emulator.routing import CaseInsensitivePaths
 
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
@@ -37,6 +41,7 @@ def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris:
     app.register_blueprint(controls.bp)
     app.register_blueprint(deeplink.bp)
     app.register_error_handler(404, lambda _error: responses.not_found())
+    app.wsgi_app = CaseInsensitivePaths(app.wsgi_app, app.url_map)  # Xero's paths ignore case
     return app
 
 

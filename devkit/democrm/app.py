@@ -1,6 +1,6 @@
 """Acme CRM: a small stand-in CRM that frames the panel from another origin, as a real CRM does.
 
-Every detail page signs a fresh embedding context (plugin.embed.context) for the record on screen and
+Every detail page signs a fresh embedding context (context.py, HS256) for the record on screen and
 the user picked in the header, and frames `{panel_url}/panel?context=<jwt>`. The integrations page
 frames `{panel_url}/admin?context=<jwt>` for admins. The CRM remembers the chosen user in a cookie on
 its own origin: it is first-party to itself, unlike the panel inside the iframe.
@@ -15,11 +15,13 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from plugin.democrm.records import ADMIN_ID, USERS, CrmUser, Directory, Record, user_by_id
-from plugin.domain.clock import Clock, SystemClock
-from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
+from devkit.clock import Clock, SystemClock
+from devkit.democrm.context import encode_context
+from devkit.democrm.records import ADMIN_ID, USERS, CrmUser, Directory, Record, user_by_id
+from devkit.paths import STATIC_DIR, TEMPLATES_DIR
 
 DEFAULT_ACCOUNT_ID = "demo-crm-account"
+EXTENSION_KEY = "democrm"
 USER_COOKIE = "acme_crm_user"
 WORKSPACE_NAME = "Acme CRM workspace"
 ISSUER = "demo-crm"
@@ -47,7 +49,7 @@ def create_demo_crm(
     """
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
     app.config.update(PANEL_URL=panel_url.rstrip("/"), CRM_ACCOUNT_ID=account_id)
-    app.extensions["democrm"] = _CrmState(directory, context_secret, clock or SystemClock(), issuer, audience)
+    app.extensions[EXTENSION_KEY] = _CrmState(directory, context_secret, clock or SystemClock(), issuer, audience)
     _register_routes(app)
     return app
 
@@ -66,7 +68,12 @@ class _CrmState:
 
 
 def _state() -> _CrmState:
-    return current_app.extensions["democrm"]
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def crm_directory(app: Flask) -> Directory:
+    """The CRM's contacts, accounts and deals (drawn from the emulator on first use), for tests and tools."""
+    return app.extensions[EXTENSION_KEY].directory
 
 
 def current_user() -> CrmUser:
@@ -76,8 +83,6 @@ def current_user() -> CrmUser:
 
 def frame_url(page: str, record: Record | None = None) -> str:
     """`{panel_url}/{page}?context=<freshly signed context>` for the current user and record."""
-    from plugin.embed.context import encode_context
-
     state = _state()
     claims: dict[str, Any] = {
         "iss": state.issuer, "aud": state.audience,

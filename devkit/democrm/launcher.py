@@ -20,16 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import Flask
 
-from plugin.democrm.app import DEFAULT_ACCOUNT_ID, create_demo_crm
-from plugin.democrm.records import build_directory
-from plugin.domain.clock import Clock
-from plugin.web.serving import RunningServer, serve_in_thread
+from devkit.clock import Clock
+from devkit.democrm.app import DEFAULT_ACCOUNT_ID, create_demo_crm, crm_directory
+from devkit.democrm.records import Directory, build_directory
+from devkit.emulator import EmulatorState, create_emulator, emulator_state
+from devkit.serving import RunningServer, serve_in_thread
 
 OAUTH_CALLBACK_PATH = "/admin/oauth/callback"
-WEBHOOK_PATH = "/webhooks/xero"  # plugin.webhooks.views
+WEBHOOK_PATH = "/webhooks/xero"  # where the panel takes Xero webhooks
+DEFAULT_PORTS = (5001, 5002, 5003)  # emulator, panel, CRM
 
 
 class _LateApp:
@@ -50,7 +51,7 @@ class DemoHandle:
     emulator_url: str
     panel_url: str
     crm_url: str
-    emulator_state: Any  # plugin.emulator's EmulatorState: the Python control API
+    emulator_state: EmulatorState  # the emulator's Python control API
     context_secret: str = field(repr=False)
     account_id: str
     emulator_app: Flask
@@ -58,6 +59,11 @@ class DemoHandle:
     crm_app: Flask
     _servers: list[RunningServer] = field(default_factory=list, repr=False)
     _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @property
+    def directory(self) -> Directory:
+        """The CRM's records (contacts, accounts, deals), as its pages list them."""
+        return crm_directory(self.crm_app)
 
     def stop(self) -> None:
         """Stop the three servers and remove the demo's temporary data (idempotent)."""
@@ -137,10 +143,8 @@ def _serve(port: int) -> RunningServer:
 
 
 def _emulator(seed: int, clock: Clock | None, emulator_url: str, panel_url: str,
-              webhook_key: str) -> tuple[Flask, Any]:
+              webhook_key: str) -> tuple[Flask, EmulatorState]:
     """The emulator, delivering signed webhooks to the panel when its data changes, as Xero would."""
-    from plugin.emulator import create_emulator, emulator_state
-
     app = create_emulator(seed=seed, clock=clock, redirect_uris=(panel_url + OAUTH_CALLBACK_PATH,),
                           webhook_url=panel_url + WEBHOOK_PATH, webhook_key=webhook_key)
     state = emulator_state(app)
@@ -148,7 +152,7 @@ def _emulator(seed: int, clock: Clock | None, emulator_url: str, panel_url: str,
     return app, state
 
 
-def _demo_organisation(state: Any) -> dict[str, str]:
+def _demo_organisation(state: EmulatorState) -> dict[str, str]:
     """The organisation the CRM's customers come from: the first one, which Xero's consent page ticks.
 
     Records from every organisation would leave half the CRM unmatched once one is connected."""
@@ -157,11 +161,11 @@ def _demo_organisation(state: Any) -> dict[str, str]:
 
 def _panel(panel_url: str, emulator_url: str, crm_url: str, context_secret: str, data_dir: Path,
            clock: Clock | None, webhook_key: str) -> Flask:
-    from plugin import create_app
+    from plugin import create_app  # the product's public factory: the one name the dev kit takes from it
 
     config: dict[str, Any] = {
-        "XERO_MODE": "emulator",
         "PUBLIC_URL": panel_url,
+        "XERO_MODE": "emulator",  # the panel talks to this emulator only because it is told to
         "XERO_EMULATOR_URL": emulator_url,
         "CRM_ORIGINS": crm_url,
         "CONTEXT_SECRET": context_secret,
@@ -202,11 +206,17 @@ def wait_for_interrupt(handle: DemoHandle) -> None:
 
 
 def run(args: argparse.Namespace, *, until: Callable[[DemoHandle], None] = wait_for_interrupt) -> int:
-    ports = (args.emulator_port, args.panel_port, args.crm_port)
+    """The argparse form (plugin/cli.py's COMMANDS table)."""
+    return run_demo((args.emulator_port, args.panel_port, args.crm_port), seed=args.seed, until=until)
+
+
+def run_demo(ports: tuple[int, int, int] = DEFAULT_PORTS, *, seed: int = 1,
+             until: Callable[[DemoHandle], None] = wait_for_interrupt) -> int:
+    """`xero-panel demo`: start the three apps, print how to use them, and stop them when `until` returns."""
     # Request lines would bury the welcome, and panel URLs carry signed contexts that logs must not keep.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
-        handle = start_demo(ports, seed=args.seed)
+        handle = start_demo(ports, seed=seed)
     except OSError as error:
         print(f"Could not start the demo on ports {ports}: {error}.\n"
               "Another program may be using one of them; pick others with "
@@ -219,13 +229,3 @@ def run(args: argparse.Namespace, *, until: Callable[[DemoHandle], None] = wait_
         handle.stop()
         print("Demo stopped.", flush=True)
     return 0
-
-
-@click.command("demo", help="Run the Xero emulator, the panel and the demo CRM on three loopback ports.")
-@click.option("--emulator-port", type=int, default=5001, show_default=True)
-@click.option("--panel-port", type=int, default=5002, show_default=True)
-@click.option("--crm-port", type=int, default=5003, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-def command(emulator_port: int, panel_port: int, crm_port: int, seed: int) -> None:
-    raise SystemExit(run(argparse.Namespace(emulator_port=emulator_port, panel_port=panel_port, crm_port=crm_port,
-                                            seed=seed)))

@@ -57,7 +57,7 @@ class World:
 
     @property
     def state(self):
-        from plugin.emulator import emulator_state
+        from devkit.emulator import emulator_state
 
         return emulator_state(self.emulator_app)
 
@@ -69,14 +69,14 @@ class World:
 def start_world(data_dir: Path, *, ttl: int = 60, redis_url: str = "") -> World:
     from cryptography.fernet import Fernet
 
-    from plugin.emulator import create_emulator
-    from plugin.web.serving import serve_in_thread
+    from devkit.emulator import create_emulator
+    from devkit.serving import serve_in_thread
 
     emulator_app = create_emulator(seed=1)
     statuses: Counter = Counter()
     emulator_app.wsgi_app = _counting(emulator_app.wsgi_app, statuses)
     emulator_server = serve_in_thread(emulator_app)
-    from plugin.emulator import emulator_state
+    from devkit.emulator import emulator_state
 
     emulator_state(emulator_app).base_url = emulator_server.url
     config = {
@@ -190,7 +190,7 @@ class Rep:
 
 
 def parse_speed(quick: bool) -> dict[str, Any]:
-    from plugin.bench_parse import compare_parse
+    from devkit.bench_parse import compare_parse
 
     return compare_parse(1000, repeats=3 if quick else 15)
 
@@ -282,9 +282,9 @@ def freshness(world: World, quick: bool, *, poll: float = 3.0) -> dict[str, Any]
     `poll` seconds, re-rendering when told. Without: the rep keeps clicking (a render a second) and sees
     the change once the cached data is past its TTL.
     """
-    from plugin.emulator.state import WebhookTarget
-    from plugin.web.serving import serve_in_thread
-    from plugin.webhooks.views import version_poll_url
+    from devkit.emulator.state import WebhookTarget
+    from devkit.serving import serve_in_thread
+    from plugin.panel.changes import version_poll_url
 
     server = serve_in_thread(world.app)
     world.servers.append(server)

@@ -3,9 +3,10 @@
 Supported (as Xero documents and clients use them): `== != = < > <= >=`, `AND OR && ||`, `NOT !`, brackets,
 `"strings"`, numbers, `true false null`, `Guid("…")`/`GUID("…")`, `DateTime(2026,1,1[,h,m,s])`,
 `DateTime.Parse("2026-01-01T00:00:00")`, dotted fields (`Contact.ContactID`), and the string methods
-`.StartsWith("…") .EndsWith("…") .Contains("…") .ToString() .ToLower() .ToUpper()`. String comparisons ignore
-case. Anything else raises `QueryParseError`, which the API answers with 400 QueryParseException (ErrorNumber 16),
-with messages in the style of Xero's (Dynamic LINQ's) own.
+`.StartsWith("…") .EndsWith("…") .Contains("…") .ToString() .ToLower() .ToUpper()`. String comparisons ignore case,
+and so do field names, method names and keywords (`isCustomer==TRUE`, `emailaddress.contains("x")`), as in Xero,
+whose parser (Dynamic LINQ) looks them up ignoring case. Anything else raises `QueryParseError`, which the API
+answers with 400 QueryParseException (ErrorNumber 16), with messages in the style of Xero's (Dynamic LINQ's) own.
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ _TOKEN = re.compile(r"""
 _WORD_OPS = {"AND": "&&", "OR": "||", "NOT": "!"}
 _COMPARE = {"==", "!=", "=", "<", ">", "<=", ">="}
 _METHODS = {"StartsWith", "EndsWith", "Contains"}
+_CONVERSIONS = {"ToString", "ToLower", "ToUpper"}
+_BY_LOWER = {name.lower(): name for name in _METHODS | _CONVERSIONS}
+
+
+def _method(token: str | None) -> str | None:
+    """The method `token` names (any case), spelled as Xero documents it; None when it names none."""
+    return _BY_LOWER.get(token.lower()) if token else None
+
+
+class _Fields:
+    """Fields by name, looked up ignoring case (Xero does)."""
+
+    def __init__(self, fields: Mapping[str, Field]) -> None:
+        self.by_lower = {name.lower(): field for name, field in fields.items()}
+
+    def get(self, name: str) -> Field | None:
+        return self.by_lower.get(name.lower())
 
 
 def tokenize(text: str) -> list[str]:
@@ -69,7 +87,7 @@ class _Parser:
     def __init__(self, text: str, fields: Mapping[str, Field], type_name: str) -> None:
         self.tokens = tokenize(text)
         self.pos = 0
-        self.fields = fields
+        self.fields = _Fields(fields)
         self.type_name = type_name
 
     def peek(self, offset: int = 0) -> str | None:
@@ -148,7 +166,7 @@ class _Parser:
             return None
         if lowered == "guid" and self.peek() == "(":
             return GuidLiteral(self.string_argument().lower())
-        if token == "DateTime":
+        if lowered == "datetime":
             return self.datetime_literal()
         if not re.fullmatch(r"[A-Za-z_]\w*", token):
             raise QueryParseError("Expression expected")
@@ -165,7 +183,7 @@ class _Parser:
     def datetime_literal(self) -> datetime:
         if self.peek() == ".":
             self.take()
-            if self.take() != "Parse":
+            if self.take().lower() != "parse":
                 raise QueryParseError("No applicable method exists in type 'DateTime'")
             try:
                 return _naive(datetime.fromisoformat(self.string_argument()))
@@ -184,7 +202,7 @@ class _Parser:
 
     def field_path(self, first: str) -> Any:
         path = first
-        while self.peek() == "." and self.peek(1) not in _METHODS | {"ToString", "ToLower", "ToUpper"}:
+        while self.peek() == "." and _method(self.peek(1)) is None:
             self.take()
             path += "." + self.take()
         field = self.fields.get(path)
@@ -192,8 +210,9 @@ class _Parser:
             raise QueryParseError(f"No property or field '{path.split('.')[-1]}' exists in type '{self.type_name}'")
         while self.peek() == ".":
             self.take()
-            method = self.take()
-            if method in ("ToString", "ToLower", "ToUpper"):
+            given = self.take()
+            method = _method(given) or given
+            if method in _CONVERSIONS:
                 self.take("(")
                 self.take(")")
                 field = Field(STRING, _as_text(field))
@@ -298,6 +317,7 @@ def compile_where(text: str, fields: Mapping[str, Field], type_name: str) -> Pre
 def compile_order(text: str, fields: Mapping[str, Field], type_name: str) -> list[tuple[Field, bool]]:
     """`"Date DESC, InvoiceNumber"` -> [(field, descending), ...]."""
     keys = []
+    by_name = _Fields(fields)
     for part in text.split(","):
         words = part.split()
         if not words or len(words) > 2:
@@ -305,7 +325,7 @@ def compile_order(text: str, fields: Mapping[str, Field], type_name: str) -> lis
         direction = words[1].upper() if len(words) == 2 else "ASC"
         if direction not in ("ASC", "DESC", "ASCENDING", "DESCENDING"):
             raise QueryParseError(f"Syntax error '{words[1]}'")
-        field = fields.get(words[0])
+        field = by_name.get(words[0])
         if field is None:
             raise QueryParseError(f"No property or field '{words[0]}' exists in type '{type_name}'")
         keys.append((field, direction.startswith("DESC")))

@@ -10,8 +10,8 @@ import re
 
 from flask import Blueprint, Response, render_template_string, request
 
-from plugin.emulator.gate import state
-from plugin.emulator.seed import OrgData
+from devkit.emulator.gate import state
+from devkit.emulator.seed import OrgData
 
 bp = Blueprint("emulator_deeplink", __name__, url_prefix="/go")
 
