@@ -1,14 +1,12 @@
-"""Headless Chromium on the dev kit's Pipedrive page: the panel initialises through the vendored SDK within
-Pipedrive's 10 s, sizes its frame through it, renews its session with GET_SIGNED_TOKEN, follows the theme and shows
-a person's, an organization's and a deal's invoices; an admin connects Xero from the settings surface, a rep can't;
-a frame that never initialises is hidden."""
+"""Headless Chromium (the package's one, tests/e2e/conftest.py) on the dev kit's Pipedrive page: the panel
+initialises through the vendored SDK within Pipedrive's 10 s, sizes its frame through it, renews its session with
+GET_SIGNED_TOKEN, follows the theme and shows a person's, an organization's and a deal's invoices; an admin connects
+Xero from the settings surface, a rep can't; a frame that never initialises is hidden."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,24 +18,8 @@ from tests.hosts.conftest import connect_xero, install
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 FRAME = "[data-app-frame] iframe"
 INITIALISED = '[data-app-frame][data-state="initialized"]'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
 
 
 def _world(tmp_path_factory, name: str):
