@@ -57,6 +57,11 @@ DEFAULTS: dict[str, Any] = {
     # Xero webhooks signing key; empty disables the webhook endpoint (404).
     "WEBHOOK_KEY": "",
     "SECRET_KEY": "",
+    # Observability: GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: off
+    # (404). LOG_FORMAT "json" writes the app's logs as JSON lines with the request id; "plain" leaves logging as
+    # Python's default (or whatever the host configured).
+    "METRICS_TOKEN": "",
+    "LOG_FORMAT": "plain",
     # Largest request body accepted (a Xero webhook batch is the largest; panel forms are tiny).
     "MAX_CONTENT_LENGTH": 256 * 1024,
 }

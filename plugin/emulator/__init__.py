@@ -10,9 +10,10 @@ controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
-from flask import Flask
+from flask import Flask, Response
 
 from plugin.domain.clock import Clock, SystemClock
 from plugin.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
@@ -37,7 +38,14 @@ def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris:
     app.register_blueprint(controls.bp)
     app.register_blueprint(deeplink.bp)
     app.register_error_handler(404, lambda _error: responses.not_found())
+    app.after_request(_correlation_id)
     return app
+
+
+def _correlation_id(response: Response) -> Response:
+    """Xero puts a Xero-Correlation-Id (a UUID) on its answers, the id its support asks for; so does the emulator."""
+    response.headers.setdefault("Xero-Correlation-Id", str(uuid.uuid4()))
+    return response
 
 
 def emulator_state(app: Flask) -> EmulatorState:
