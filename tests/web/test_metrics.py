@@ -4,11 +4,15 @@ reads and that move when the panel works (a cold view is one Xero call, a warm o
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from plugin import create_app
+from plugin.runtime import metrics
+from plugin.runtime.budget import Limits, LocalBudgetStore, RateBudget
+from plugin.xero.errors import RateLimited
 from plugin.xero.webhooks import sign
 from tests.panel.conftest import contact_record, text_of
 from tests.web.conftest import METRICS_TOKEN
@@ -152,3 +156,33 @@ def test_webhook_deliveries_and_events_are_counted(tmp_path, clock):
     assert grew("xero_panel_webhook_events_total", category="INVOICE", type="UPDATE") == 1
     assert grew("xero_panel_webhook_deliveries_total", result="applied") == 1
     assert grew("xero_panel_webhook_deliveries_total", result="bad_signature") == 1
+
+
+def test_budget_in_flight_waits_and_refusals_are_counted(clock):
+    tenant = f"tenant-{uuid.uuid4()}"
+    budget = RateBudget(LocalBudgetStore(), clock=clock, limits=Limits(concurrent=1, per_minute=2, per_day=100),
+                        wait_for_slot=0.2, poll=0.05)
+
+    def now() -> dict:
+        return {family.name: family for family in text_string_to_metric_families(metrics.exposition()[0].decode())}
+
+    before = now()
+    with budget.slot(tenant):
+        assert value(now(), "xero_panel_xero_in_flight", tenant=tenant) == 1
+        with pytest.raises(RateLimited), budget.slot(tenant):  # the one slot is taken: waits 0.2 s, then refused
+            pass
+    with budget.slot(tenant):  # the minute's second call
+        pass
+    with pytest.raises(RateLimited), budget.slot(tenant):  # the minute is spent
+        pass
+    after = now()
+
+    def grew(sample: str, **labels: str) -> float:
+        return value(after, sample, **labels) - value(before, sample, **labels)
+
+    assert value(after, "xero_panel_xero_in_flight", tenant=tenant) == 0
+    assert grew("xero_panel_budget_waits_total", outcome="refused") == 1
+    assert grew("xero_panel_budget_wait_seconds_total", outcome="refused") == pytest.approx(0.2)
+    assert grew("xero_panel_budget_refusals_total", problem="concurrent") == 1
+    assert grew("xero_panel_budget_refusals_total", problem="minute") == 1
+    assert value(after, "xero_panel_budget_remaining", tenant=tenant, window="minute") == 0
