@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -31,6 +31,7 @@ from plugin.domain.clock import Clock, SystemClock
 from plugin.domain.models import Contact, Invoice, InvoicePage, Organisation, Payment, RateLimitStatus
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
+    AnyXeroError,
     BadXeroData,
     ConnectionRevoked,
     MissingScope,
@@ -38,8 +39,8 @@ from plugin.xero.errors import (
     QueryRejected,
     RateLimited,
     TokenExpired,
-    XeroError,
     XeroUnavailable,
+    with_correlation_id,
 )
 from plugin.xero.parse import (
     items_of,
@@ -71,8 +72,6 @@ OnUnreadable = Callable[[Mapping[str, Any], BadXeroData], None]
 # on_call(operation, outcome, seconds): one HTTP request to Xero was answered (or failed) after `seconds`.
 # operation: the API path with ids replaced ("Invoices", "Contacts/{id}"); outcome: one of OUTCOMES.
 OnCall = Callable[[str, str, float], None]
-CORRELATION_HEADER = "Xero-Correlation-Id"
-AnyXeroError = TypeVar("AnyXeroError", bound=XeroError)
 
 _STATUS_OUTCOMES = {200: "ok", 400: "rejected", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                     429: "rate_limited"}
@@ -350,10 +349,7 @@ def _network_outcome(error: Exception) -> str:
 
 def _with_correlation(error: AnyXeroError, response: requests.Response) -> AnyXeroError:
     """`error`, carrying the answer's Xero-Correlation-Id (when it has one) for the log line that reports it."""
-    correlation_id = response.headers.get(CORRELATION_HEADER)
-    if correlation_id and not error.correlation_id:
-        error.correlation_id = correlation_id[:100]
-    return error
+    return with_correlation_id(error, response.headers)
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 
 class XeroError(Exception):
     """Base class. `user_message` is safe to show a rep; str(error) is for logs. `correlation_id`: the
@@ -92,6 +95,18 @@ class OAuthError(XeroError):
         self.error = error
         self.description = description
         super().__init__(f"{error}: {description}" if description else error)
+
+
+CORRELATION_HEADER = "Xero-Correlation-Id"
+AnyXeroError = TypeVar("AnyXeroError", bound=XeroError)
+
+
+def with_correlation_id(error: AnyXeroError, headers: Mapping[str, str]) -> AnyXeroError:
+    """`error`, carrying the Xero-Correlation-Id of the answer it came from (when that answer had one)."""
+    correlation_id = headers.get(CORRELATION_HEADER)
+    if correlation_id and not error.correlation_id:
+        error.correlation_id = str(correlation_id)[:100]
+    return error
 
 
 def correlation_note(error: BaseException) -> str:

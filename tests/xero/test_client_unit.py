@@ -414,3 +414,14 @@ def test_errors_without_an_answer_have_no_correlation_id(xero, make_client):
         make_client().organisation()
     assert raised.value.correlation_id is None
     assert correlation_note(raised.value) == "" and log_extra(raised.value) == {}
+
+
+def test_connections_errors_carry_the_xero_correlation_id_too(xero):
+    from plugin.xero.oauth import XeroOAuth
+
+    oauth = XeroOAuth(endpoints=ENDPOINTS, client_id="c", client_secret="s", scopes=["openid"],
+                      redirect_uri="http://panel.test/cb", session=xero.session())
+    xero.answers = [answer(403, text="", headers=CORRELATION)]
+    with pytest.raises(ConnectionRevoked) as raised:
+        oauth.connections("access-token")
+    assert raised.value.correlation_id == CORRELATION["Xero-Correlation-Id"]
