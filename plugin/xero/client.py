@@ -39,6 +39,7 @@ from plugin.xero.errors import (
     QueryRejected,
     RateLimited,
     TokenExpired,
+    XeroError,
     XeroUnavailable,
     with_correlation_id,
 )
@@ -378,7 +379,7 @@ def _problem_detail(response: requests.Response) -> str:
     return ""
 
 
-def _error_for(path: str, response: requests.Response) -> Exception:
+def _error_for(path: str, response: requests.Response) -> XeroError:
     status = response.status_code
     if status == 403:
         return ConnectionRevoked(f"GET {path}: {_problem_detail(response) or 'forbidden'}")
