@@ -20,7 +20,7 @@ from plugin.embed import headers as embed_headers
 from plugin.embed import session as embed_session
 from plugin.hosts import pipedrive_views
 from plugin.panel import views as panel_views
-from plugin.web import formatting, request_limits
+from plugin.web import formatting, logs, metrics_route, request_limits
 from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
 from plugin.webhooks import views as webhook_views
 
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     services.build(app)
 
+    logs.init_app(app)  # first: every request, even one a later hook refuses, gets its request id
     HTMX(app)
     formatting.init_app(app)
     embed_headers.init_app(app)
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(webhook_views.bp)
     pipedrive_views.init_app(app)
+    app.register_blueprint(metrics_route.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

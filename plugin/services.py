@@ -20,6 +20,7 @@ from flask_caching import Cache
 from plugin import settings
 from plugin.domain.clock import Clock, SystemClock
 from plugin.runtime import cache as shared_cache
+from plugin.runtime import metrics
 from plugin.runtime.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
 from plugin.runtime.changes import ChangeLog
 from plugin.runtime.invoices import CustomerDirectories, InvoiceStore, SharedInvoices, XeroReader, invoices_key
@@ -103,6 +104,7 @@ class Services:
             clock=self.clock,
             gate=self.budget.gate(chosen_tenant),
             on_limits=self.budget.on_limits(chosen_tenant),
+            on_call=metrics.xero_call,
         )
 
     def invoices(self, client: Any) -> SharedInvoices:

@@ -65,6 +65,11 @@ DEFAULTS: dict[str, Any] = {
     "PIPEDRIVE_OAUTH_URL": "https://oauth.pipedrive.com",
     "PIPEDRIVE_FRAME_ORIGINS": "https://*.pipedrive.com",  # who may frame the panel for Pipedrive (CSP)
     "PIPEDRIVE_TIMEOUT": 10.0,
+    # Observability: GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: off
+    # (404). LOG_FORMAT "json" writes the app's logs as JSON lines with the request id; "plain" leaves logging as
+    # Python's default (or whatever the host configured).
+    "METRICS_TOKEN": "",
+    "LOG_FORMAT": "plain",
     # Largest request body accepted (a Xero webhook batch is the largest; panel forms are tiny).
     "MAX_CONTENT_LENGTH": 256 * 1024,
 }

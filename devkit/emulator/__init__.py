@@ -13,9 +13,10 @@ Xero's do (routing.py).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
-from flask import Flask
+from flask import Flask, Response
 
 from devkit.clock import Clock, SystemClock
 from devkit.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD
@@ -42,7 +43,14 @@ def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris:
     app.register_blueprint(deeplink.bp)
     app.register_error_handler(404, lambda _error: responses.not_found())
     app.wsgi_app = CaseInsensitivePaths(app.wsgi_app, app.url_map)  # Xero's paths ignore case
+    app.after_request(_correlation_id)
     return app
+
+
+def _correlation_id(response: Response) -> Response:
+    """Xero puts a Xero-Correlation-Id (a UUID) on its answers, the id its support asks for; so does the emulator."""
+    response.headers.setdefault("Xero-Correlation-Id", str(uuid.uuid4()))
+    return response
 
 
 def emulator_state(app: Flask) -> EmulatorState:

@@ -22,7 +22,7 @@ from plugin.runtime.budget import BudgetUsage
 from plugin.runtime.lookups import CacheStats
 from plugin.services import services
 from plugin.storage import ConnectionInfo
-from plugin.xero.errors import ConnectionRevoked, NotFound, OAuthError, XeroError
+from plugin.xero.errors import ConnectionRevoked, NotFound, OAuthError, XeroError, correlation_note, log_extra
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,8 @@ def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
         identity = oauth.verify_id_token(tokens.id_token)
         consented = oauth.connections(tokens.access_token, oauth.auth_event_id_of(tokens.access_token) or None)
     except XeroError as failure:
-        log.warning("Xero sign-in for account %s failed: %s", pending.account_id, failure)
+        log.warning("Xero sign-in for account %s failed: %s%s", pending.account_id, failure, correlation_note(failure),
+                    extra=log_extra(failure))
         raise SignInRefused(_sign_in_failure(failure)) from failure
     if not consented:
         raise SignInRefused("Xero sign-in finished, but no organisation was allowed. Connect again and pick one.")
@@ -231,7 +232,8 @@ def _disconnect_at_xero(account_id: str, info: ConnectionInfo) -> bool:
     except (NotFound, ConnectionRevoked):
         return True
     except XeroError as error:
-        log.warning("Xero did not confirm the disconnect of account %s: %s", account_id, error)
+        log.warning("Xero did not confirm the disconnect of account %s: %s%s", account_id, error,
+                    correlation_note(error), extra=log_extra(error))
         return False
     return True
 
@@ -242,7 +244,8 @@ def _revoke(refresh_token: str) -> bool:
     except ConnectionRevoked:  # invalid_grant: the token was dead already
         return True
     except XeroError as error:
-        log.warning("Xero did not confirm the token revocation: %s", error)
+        log.warning("Xero did not confirm the token revocation: %s%s", error, correlation_note(error),
+                    extra=log_extra(error))
         return False
     return True
 

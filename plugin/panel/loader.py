@@ -15,12 +15,13 @@ from plugin.domain.invoices import View
 from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
+from plugin.runtime import metrics
 from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
 from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
 from plugin.storage import STATUS_PENDING, ConnectionInfo
 from plugin.web.formatting import user_timezone
-from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable
+from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable, correlation_note, log_extra
 from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
@@ -189,16 +190,18 @@ class PanelLoader:
         return built
 
     def _notice_for(self, error: XeroError) -> Notice:
-        # Error texts name the call and status, never a token; the rep sees only user_message.
+        # Error texts name the call and status, never a token; the rep sees only user_message. Xero's
+        # correlation id is in the line so support can quote it to Xero.
         record = self.embed.record
-        log.warning("panel for account %s, %s %s: %s: %s", self.account_id, record.type, record.id,
-                    type(error).__name__, error)
+        log.warning("panel for account %s, %s %s: %s: %s%s", self.account_id, record.type, record.id,
+                    type(error).__name__, error, correlation_note(error), extra=log_extra(error))
         if isinstance(error, NotConnected):
             return Notice(Problem.NOT_SET_UP, error.user_message)
         if isinstance(error, ConnectionRevoked):
             self.db.connections.mark_needs_reconnect(self.account_id, str(error)[:200])
             return Notice(Problem.NEEDS_RECONNECT, error.user_message)
         if isinstance(error, RateLimited):
+            metrics.refused_view(error.problem)
             return Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
         if isinstance(error, XeroUnavailable):
             return Notice(Problem.UNAVAILABLE, error.user_message)

@@ -9,6 +9,7 @@ htmx swaps them in; only a missing or expired session is a 401 (panel.js says so
 from __future__ import annotations
 
 import functools
+import time
 
 from flask import Blueprint, current_app, g, render_template, request
 from werkzeug.wrappers import Response
@@ -17,6 +18,7 @@ from plugin.embed.session import require_embed_context, require_panel_session
 from plugin.panel import changes, rows
 from plugin.panel.loader import PanelLoader
 from plugin.panel.model import PanelPage, PanelQuery
+from plugin.runtime import metrics
 from plugin.runtime.invoices import search_customers
 from plugin.services import services
 from plugin.settings import xero_endpoints
@@ -27,6 +29,23 @@ from plugin.xero.errors import XeroError
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 bp.add_app_template_global(rows.rendered_row)
 changes.register(bp)
+
+# The requests that answer with the panel (data and HTML): their time is the render time histogram.
+RENDERS = frozenset({"first_load", "invoices", "refresh", "toggle_pin", "link", "unlink"})
+
+
+@bp.before_request
+def _start_timer() -> None:
+    g.panel_started = time.perf_counter()
+
+
+@bp.after_request
+def _record_render_time(response: Response) -> Response:
+    view = (request.endpoint or "").rpartition(".")[2]
+    started = g.get("panel_started")
+    if view in RENDERS and started is not None:
+        metrics.render_took(view, time.perf_counter() - started)
+    return response
 
 
 def _loader() -> PanelLoader:

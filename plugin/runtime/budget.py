@@ -7,6 +7,9 @@ is entered around every HTTP call (the Xero client's `gate`): it takes a slot or
 X-MinLimit-Remaining / X-DayLimit-Remaining headers say, so calls made elsewhere (another app
 instance, a restart) are counted too.
 
+Metrics (plugin.runtime.metrics): what Xero says is left per organisation, waits for an in-flight slot,
+and refusals (the budget left is then 0 for the refused window).
+
 Two stores hold the counts behind one interface: `LocalBudgetStore` (threads of one process) and
 `RedisBudgetStore` (atomic Lua scripts; every key has a TTL). Both pass the same contract tests.
 Windows: the minute is sliding (a log of call times), because Xero's fixed window starts at an
@@ -26,6 +29,7 @@ from typing import Protocol
 
 from plugin.domain.clock import Clock
 from plugin.domain.models import RateLimitStatus
+from plugin.runtime import metrics
 from plugin.xero.errors import RateLimited
 
 MINUTE = 60.0
@@ -105,9 +109,11 @@ class RateBudget:
     def slot(self, tenant_id: str) -> Iterator[None]:
         lease = uuid.uuid4().hex
         self._acquire(tenant_id, lease)
+        metrics.in_flight(tenant_id, 1)
         try:
             yield
         finally:
+            metrics.in_flight(tenant_id, -1)
             self.store.release(tenant_id, lease)
 
     def gate(self, tenant_id: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
@@ -116,6 +122,10 @@ class RateBudget:
 
     def observe(self, tenant_id: str, status: RateLimitStatus) -> None:
         """XeroClient `on_limits`: Xero's remaining counts become a floor under ours."""
+        if status.minute_remaining is not None:
+            metrics.budget_remaining(tenant_id, "minute", status.minute_remaining)
+        if status.day_remaining is not None:
+            metrics.budget_remaining(tenant_id, "day", status.day_remaining)
         minute_used = None if status.minute_remaining is None else self.limits.per_minute - status.minute_remaining
         day_used = None if status.day_remaining is None else self.limits.per_day - status.day_remaining
         if minute_used is None and day_used is None:
@@ -137,9 +147,16 @@ class RateBudget:
             now = self.clock.now()
             refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now), limits=self.limits)
             if refusal is None:
+                if waited:
+                    metrics.budget_waited(waited, got_slot=True)
                 return
             # Only a full set of in-flight slots is worth waiting for; minute and day limits last too long.
             if refusal.problem != "concurrent" or waited >= self.wait_for_slot:
+                if waited:
+                    metrics.budget_waited(waited, got_slot=False)
+                metrics.budget_refused(refusal.problem)
+                if refusal.problem in ("minute", "day"):
+                    metrics.budget_remaining(tenant_id, refusal.problem, 0)
                 retry_after = refusal.retry_after if refusal.problem != "day" else _seconds_to_midnight(now)
                 raise RateLimited(max(1, round(retry_after)), refusal.problem,
                                   f"panel budget spent for this organisation ({refusal.problem})")

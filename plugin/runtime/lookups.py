@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plugin.domain.clock import Clock
+from plugin.runtime import metrics
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class LookupCounts:
         self._lock = threading.Lock()
 
     def record(self, tenant_id: str, *, hit: bool) -> None:
-        """Count one panel-cache lookup for this organisation."""
+        """Count one panel-cache lookup for this organisation (and in the app's metrics, for all of them)."""
+        metrics.cache_lookup(hit=hit)
         now = self.clock.monotonic()
         with self._lock:
             self._pending[(_HITS if hit else _MISSES) + tenant_id] += 1

@@ -3,19 +3,28 @@
 Workers share nothing in memory, so more than one needs REDIS_URL (cache, rate budget, locks and the
 single-use markers then live in Redis) and, for several hosts, DATABASE_URL on PostgreSQL; `run` refuses to
 start otherwise, and refuses demo secrets outside emulator mode (plugin.settings.production_problems).
+
+Metrics: each worker is a process of its own, so they are kept in prometheus-client's multiprocess mode, in
+PROMETHEUS_MULTIPROC_DIR when it is set (emptied of old metric files first) or else in a fresh temporary
+folder made for this run and removed when it stops. Whichever worker answers /metrics adds up every
+worker's figures; gunicorn's `child_exit` hook forgets the live gauges of a worker that died.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from plugin import settings
+from plugin.runtime import metrics
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +67,30 @@ def gunicorn_options(*, bind: str, workers: int, threads: int = 4, access_log: s
         "accesslog": access_log,
         # Path without the query string: a first load's query carries the CRM's signed context.
         "access_log_format": ACCESS_LOG_FORMAT,
+        "child_exit": child_exit,
     }
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn's hook, in the master, when a worker has exited (stopped, killed or crashed)."""
+    metrics.worker_exited(worker.pid)
+
+
+def prepare_metrics_dir() -> tuple[str, bool]:
+    """The workers' multiprocess metrics folder, in use from now on in this process and the workers it forks,
+    and whether it was made for this run (then `run` removes it when gunicorn stops). A configured one is
+    emptied of metric files from earlier runs, which prometheus-client would otherwise add up forever."""
+    configured = metrics.multiprocess_dir()
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        metrics.use_multiprocess_dir(str(folder))
+        return str(folder), False
+    made = tempfile.mkdtemp(prefix="xero-panel-metrics-")
+    metrics.use_multiprocess_dir(made)
+    return made, True
 
 
 def refusals(config: Mapping[str, Any], workers: int) -> list[str]:
@@ -79,5 +111,10 @@ def run(factory: AppFactory, options: Mapping[str, Any]) -> int:
         print("xero-panel serve refuses to start:\n" + "\n".join(f"- {problem}" for problem in problems),
               file=sys.stderr)
         return 2
-    PanelApplication(factory, options).run()
+    folder, made = prepare_metrics_dir()
+    try:
+        PanelApplication(factory, options).run()
+    finally:
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0

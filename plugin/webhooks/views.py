@@ -11,6 +11,7 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from plugin.runtime import metrics
 from plugin.services import services
 from plugin.xero.webhooks import SIGNATURE_HEADER, BadPayload, parse_events, signature_ok
 
@@ -30,17 +31,24 @@ def receive() -> Response:
     if not key:
         abort(404)
     if (request.content_length or 0) > MAX_BODY_BYTES:
+        metrics.webhook_delivery("too_large")
         return _plain(400, f"payload larger than {MAX_BODY_BYTES} bytes")
     body = request.get_data(cache=False)
     if len(body) > MAX_BODY_BYTES:
+        metrics.webhook_delivery("too_large")
         return _plain(400, f"payload larger than {MAX_BODY_BYTES} bytes")
     if not signature_ok(body, request.headers.get(SIGNATURE_HEADER), key):
+        metrics.webhook_delivery("bad_signature")
         return Response(status=401)
     try:
         events = parse_events(body)
     except BadPayload as error:
+        metrics.webhook_delivery("bad_payload")
         return _plain(400, str(error))
     services().changes.apply(events)
+    metrics.webhook_delivery("applied")
+    for event in events:
+        metrics.webhook_event(event.category[:32], event.event_type[:32])
     if events:
         log.info("xero webhook: %d events applied", len(events))
     return Response(status=200)

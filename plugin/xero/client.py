@@ -5,6 +5,10 @@ Failures Xero may recover from (connection errors, time-outs, 5xx, an unreadable
 jittered backoff; a 429 waits only when Retry-After fits in `max_wait`, otherwise it is raised at once; a 401
 TokenExpired makes the token source refresh once. A request never sleeps longer than `max_wait` in total.
 
+Observability without knowing who watches: every HTTP request sent is reported to `on_call(operation, outcome,
+seconds)` (plugin.services turns it into Prometheus metrics), and every XeroError raised from an answer carries
+that answer's `Xero-Correlation-Id` header as `correlation_id`, the id Xero's support asks for.
+
 An unreadable body (malformed JSON, an HTML error page) counts as XeroUnavailable and is retried: it is what a cut
 connection or a proxy looks like, and asking again is safe. BadXeroData is kept for well-formed answers with a
 field we cannot read, where asking again would not help.
@@ -13,6 +17,7 @@ field we cannot read, where asking again would not help.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -26,6 +31,7 @@ from plugin.domain.clock import Clock, SystemClock
 from plugin.domain.models import Contact, Invoice, InvoicePage, Organisation, Payment, RateLimitStatus
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
+    AnyXeroError,
     BadXeroData,
     ConnectionRevoked,
     MissingScope,
@@ -33,7 +39,9 @@ from plugin.xero.errors import (
     QueryRejected,
     RateLimited,
     TokenExpired,
+    XeroError,
     XeroUnavailable,
+    with_correlation_id,
 )
 from plugin.xero.parse import (
     items_of,
@@ -62,6 +70,13 @@ class TokenSource(Protocol):
 
 Gate = Callable[[], AbstractContextManager[Any]]
 OnUnreadable = Callable[[Mapping[str, Any], BadXeroData], None]
+# on_call(operation, outcome, seconds): one HTTP request to Xero was answered (or failed) after `seconds`.
+# operation: the API path with ids replaced ("Invoices", "Contacts/{id}"); outcome: one of OUTCOMES.
+OnCall = Callable[[str, str, float], None]
+
+_STATUS_OUTCOMES = {200: "ok", 400: "rejected", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                    429: "rate_limited"}
+OUTCOMES = (*_STATUS_OUTCOMES.values(), "server_error", "other_status", "malformed", "timeout", "connection_error")
 
 
 @dataclass
@@ -91,6 +106,7 @@ class XeroClient:
         jitter: Jitter | None = None,
         gate: Gate | None = None,
         on_limits: Callable[[RateLimitStatus], None] | None = None,
+        on_call: OnCall | None = None,
     ) -> None:
         self._endpoints = endpoints
         self._tenant_id = tenant_id
@@ -103,6 +119,7 @@ class XeroClient:
         self._jitter = jitter or equal_jitter
         self._gate = gate or contextlib.nullcontext
         self._on_limits = on_limits
+        self._on_call = on_call
         self.last_limits = RateLimitStatus()
 
     # -- what the product calls ----------------------------------------------------------------------------------
@@ -208,24 +225,32 @@ class XeroClient:
     def _get(self, path: str, params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None):
         """GET a path under the Accounting API and return its decoded JSON, retrying and refreshing as needed."""
         url = f"{self._endpoints.api_url}/{path}"
+        operation = operation_of(path)
         call = _Call(token=self._tokens.access_token())
         while True:
             try:
-                response = self._send(url, params, headers, call.token)
+                response, seconds = self._send(url, params, headers, call.token)
             except (requests.ConnectionError, requests.Timeout) as error:
+                self._report(operation, _network_outcome(error), getattr(error, "seconds", 0.0))
                 self._retry_or_raise(call, XeroUnavailable(f"GET {path}: {type(error).__name__}"))
                 continue
             self._note_limits(response)
             if response.status_code == 200:
                 try:
-                    return load_json(response.content)
+                    body = load_json(response.content)
                 except ValueError:
-                    self._retry_or_raise(call, XeroUnavailable(f"GET {path}: the answer was not JSON"))
+                    self._report(operation, "malformed", seconds)
+                    self._retry_or_raise(call, _with_correlation(
+                        XeroUnavailable(f"GET {path}: the answer was not JSON"), response))
                     continue
+                self._report(operation, "ok", seconds)
+                return body
+            self._report(operation, _status_outcome(response.status_code), seconds)
             self._handle_failure(path, response, call)
 
-    def _send(self, url: str, params, headers, token: str) -> requests.Response:
-        """The only place that touches the network, and it only ever GETs."""
+    def _send(self, url: str, params, headers, token: str) -> tuple[requests.Response, float]:
+        """The only place that touches the network, and it only ever GETs. Returns the answer and how long it took
+        (a network error carries the seconds it took as `seconds`); time spent waiting at the gate is not counted."""
         all_headers = {
             "Accept": "application/json",
             "xero-tenant-id": self._tenant_id,
@@ -233,7 +258,17 @@ class XeroClient:
             **(headers or {}),
         }
         with self._gate():
-            return self._session.get(url, params=params, headers=all_headers, timeout=self._timeout)
+            started = time.perf_counter()
+            try:
+                response = self._session.get(url, params=params, headers=all_headers, timeout=self._timeout)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                error.seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+                raise
+            return response, time.perf_counter() - started
+
+    def _report(self, operation: str, outcome: str, seconds: float) -> None:
+        if self._on_call is not None:
+            self._on_call(operation, outcome, seconds)
 
     def _handle_failure(self, path: str, response: requests.Response, call: _Call) -> None:
         """Prepare the next try (wait or refresh), or raise the error this answer means."""
@@ -243,9 +278,10 @@ class XeroClient:
         elif status == 429:
             self._wait_for_rate_limit_or_raise(response, call)
         elif status in RETRYABLE_STATUSES:
-            self._retry_or_raise(call, XeroUnavailable(f"GET {path}: HTTP {status}"), status)
+            self._retry_or_raise(call, _with_correlation(XeroUnavailable(f"GET {path}: HTTP {status}"), response),
+                                 status)
         else:
-            raise _error_for(path, response)
+            raise _with_correlation(_error_for(path, response), response)
 
     def _retry_or_raise(self, call: _Call, error: Exception, status: int | None = None) -> None:
         if not should_retry(status, call.retries, self._max_retries):
@@ -264,11 +300,11 @@ class XeroClient:
     def _refresh_or_raise(self, response: requests.Response, call: _Call) -> None:
         detail = _problem_detail(response)
         if "AuthorizationUnsuccessful" in detail:
-            raise MissingScope(detail)
+            raise _with_correlation(MissingScope(detail), response)
         if "AuthenticationUnsuccessful" in detail:
-            raise ConnectionRevoked(detail)
+            raise _with_correlation(ConnectionRevoked(detail), response)
         if call.refreshed:
-            raise TokenExpired(detail or "Xero rejected the refreshed token")
+            raise _with_correlation(TokenExpired(detail or "Xero rejected the refreshed token"), response)
         call.token = self._tokens.refresh_after_rejection(call.token)
         call.refreshed = True
 
@@ -296,6 +332,27 @@ def rate_limit_status(headers: Mapping[str, str]) -> RateLimitStatus:
     )
 
 
+def operation_of(path: str) -> str:
+    """A call's name for metrics: its path under the Accounting API with the id left out ("Invoices/{id}")."""
+    collection, _, rest = path.partition("/")
+    return f"{collection}/{{id}}" if rest else collection
+
+
+def _status_outcome(status: int) -> str:
+    if status in _STATUS_OUTCOMES:
+        return _STATUS_OUTCOMES[status]
+    return "server_error" if status >= 500 else "other_status"
+
+
+def _network_outcome(error: Exception) -> str:
+    return "timeout" if isinstance(error, requests.Timeout) else "connection_error"
+
+
+def _with_correlation(error: AnyXeroError, response: requests.Response) -> AnyXeroError:
+    """`error`, carrying the answer's Xero-Correlation-Id (when it has one) for the log line that reports it."""
+    return with_correlation_id(error, response.headers)
+
+
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     try:
         return int(headers[name])
@@ -307,7 +364,8 @@ def rate_limited_from(response: requests.Response) -> RateLimited:
     """A 429 as an error: Retry-After seconds (a default when absent) and which limit (X-Rate-Limit-Problem)."""
     retry_after = _header_int(response.headers, "Retry-After")
     problem = response.headers.get("X-Rate-Limit-Problem", "")
-    return RateLimited(DEFAULT_RETRY_AFTER if retry_after is None else retry_after, problem)
+    error = RateLimited(DEFAULT_RETRY_AFTER if retry_after is None else retry_after, problem)
+    return _with_correlation(error, response)
 
 
 def _problem_detail(response: requests.Response) -> str:
@@ -321,7 +379,7 @@ def _problem_detail(response: requests.Response) -> str:
     return ""
 
 
-def _error_for(path: str, response: requests.Response) -> Exception:
+def _error_for(path: str, response: requests.Response) -> XeroError:
     status = response.status_code
     if status == 403:
         return ConnectionRevoked(f"GET {path}: {_problem_detail(response) or 'forbidden'}")

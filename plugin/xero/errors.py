@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 
 class XeroError(Exception):
-    """Base class. `user_message` is safe to show a rep; str(error) is for logs."""
+    """Base class. `user_message` is safe to show a rep; str(error) is for logs. `correlation_id`: the
+    Xero-Correlation-Id of the answer that caused it (None when no answer did), for Xero's support."""
 
     user_message = "Something went wrong while talking to Xero."
+    correlation_id: str | None = None
 
 
 class XeroUnavailable(XeroError):
@@ -90,3 +95,27 @@ class OAuthError(XeroError):
         self.error = error
         self.description = description
         super().__init__(f"{error}: {description}" if description else error)
+
+
+CORRELATION_HEADER = "Xero-Correlation-Id"
+AnyXeroError = TypeVar("AnyXeroError", bound=XeroError)
+
+
+def with_correlation_id(error: AnyXeroError, headers: Mapping[str, str]) -> AnyXeroError:
+    """`error`, carrying the Xero-Correlation-Id of the answer it came from (when that answer had one)."""
+    correlation_id = headers.get(CORRELATION_HEADER)
+    if correlation_id and not error.correlation_id:
+        error.correlation_id = str(correlation_id)[:100]
+    return error
+
+
+def correlation_note(error: BaseException) -> str:
+    """Text to append to a log line about `error`: the Xero-Correlation-Id in brackets, or "" without one."""
+    correlation_id = getattr(error, "correlation_id", None)
+    return f" (Xero-Correlation-Id {correlation_id})" if correlation_id else ""
+
+
+def log_extra(error: BaseException) -> dict[str, str]:
+    """Fields for a log line about `error` (`extra=`): the correlation id, which JSON logs carry as its own key."""
+    correlation_id = getattr(error, "correlation_id", None)
+    return {"xero_correlation_id": correlation_id} if correlation_id else {}

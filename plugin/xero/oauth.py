@@ -36,7 +36,9 @@ from plugin.xero.errors import (
     NotFound,
     OAuthError,
     TokenExpired,
+    XeroError,
     XeroUnavailable,
+    with_correlation_id,
 )
 from plugin.xero.parse import load_json, parse_connection, parse_token_set
 
@@ -210,7 +212,7 @@ class XeroOAuth:
         except (requests.ConnectionError, requests.Timeout) as error:
             raise XeroUnavailable(f"{method} /connections: {type(error).__name__}") from error
         if response.status_code >= 400:
-            raise _connections_error(method, response)
+            raise with_correlation_id(_connections_error(method, response), response.headers)
         return response
 
     def _verified_claims(self, id_token: str) -> dict[str, Any]:
@@ -268,10 +270,11 @@ def _oauth_error_from(response: requests.Response) -> OAuthError:
     except ValueError:
         body = {}
     body = body if isinstance(body, Mapping) else {}
-    return _oauth_error(str(body.get("error", f"http_{response.status_code}")), str(body.get("error_description", "")))
+    error = _oauth_error(str(body.get("error", f"http_{response.status_code}")), str(body.get("error_description", "")))
+    return with_correlation_id(error, response.headers)
 
 
-def _connections_error(method: str, response: requests.Response) -> Exception:
+def _connections_error(method: str, response: requests.Response) -> XeroError:
     status = response.status_code
     where = f"{method} /connections"
     if status == 401:

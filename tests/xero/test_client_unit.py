@@ -20,6 +20,8 @@ from plugin.xero.errors import (
     RateLimited,
     TokenExpired,
     XeroUnavailable,
+    correlation_note,
+    log_extra,
 )
 from tests.xero.conftest import invoice_json
 from tests.xero.fakes import ENDPOINTS, ScriptedXero, StaticTokens, answer, problem
@@ -329,3 +331,97 @@ def test_every_method_only_gets(xero, make_client):
 def test_page_size_is_bounded(make_client):
     with pytest.raises(ValueError, match="page_size"):
         next(make_client().invoices(page_size=1001))
+
+
+# --- what the client reports: every HTTP request to on_call, Xero's correlation id on every error -------------
+
+
+def test_on_call_hears_every_http_request_with_its_operation_outcome_and_time(xero, make_client):
+    heard: list[tuple[str, str, float]] = []
+    xero.answers = [
+        answer(503, text=""), requests.Timeout("slow"), answer(body=invoices_body(1)),  # one call, three requests
+        answer(body={"Contacts": [{"ContactID": "c-1", "Name": "A", "ContactStatus": "ACTIVE"}]}),
+        answer(404, text="The resource you're looking for cannot be found"),
+    ]
+    client = make_client(on_call=lambda *call: heard.append(call))
+    list(client.invoices())
+    client.contact("c-1")
+    with pytest.raises(NotFound):
+        client.invoice("INV-1")
+    assert [(operation, outcome) for operation, outcome, _ in heard] == [
+        ("Invoices", "server_error"), ("Invoices", "timeout"), ("Invoices", "ok"),
+        ("Contacts/{id}", "ok"), ("Invoices/{id}", "not_found"),
+    ]
+    assert all(isinstance(seconds, float) and seconds >= 0 for _, _, seconds in heard)
+
+
+def test_on_call_outcomes_for_limits_tokens_and_unreadable_answers(xero, make_client, tokens):
+    heard: list[str] = []
+    xero.answers = [
+        answer(429, text="", headers={"Retry-After": "37", "X-Rate-Limit-Problem": "minute"}),
+        problem(401, "TokenExpired"), answer(text="<html>proxy</html>"), requests.ConnectionError("reset"),
+        answer(body={"Organisations": [{"OrganisationID": "o-1", "Name": "Org", "ShortCode": "!x",
+                                         "BaseCurrency": "NZD"}]}),
+    ]
+    client = make_client(on_call=lambda _operation, outcome, _seconds: heard.append(outcome))
+    with pytest.raises(RateLimited):
+        client.organisation()
+    client.organisation()
+    assert heard == ["rate_limited", "unauthorized", "malformed", "connection_error", "ok"]
+
+
+def test_a_refused_gate_is_not_a_call_to_xero(xero, make_client):
+    heard: list[tuple] = []
+
+    def refusing_gate():
+        raise RateLimited(5, "minute")
+
+    with pytest.raises(RateLimited):
+        make_client(gate=refusing_gate, on_call=lambda *call: heard.append(call)).organisation()
+    assert heard == []
+
+
+CORRELATION = {"Xero-Correlation-Id": "9d6b6b2e-6f0c-4c39-a8de-8c1bd4e2c5a1"}
+
+
+@pytest.mark.parametrize(
+    ("replies", "error"),
+    [
+        ([answer(404, text="not found", headers=CORRELATION)], NotFound),
+        ([answer(400, {"Message": "Expression expected"}, headers=CORRELATION)], QueryRejected),
+        ([problem(401, "AuthorizationUnsuccessful")], MissingScope),
+        ([answer(403, {"Detail": "AuthenticationUnsuccessful"}, headers=CORRELATION)], ConnectionRevoked),
+        ([answer(429, text="", headers={"Retry-After": "37", "X-Rate-Limit-Problem": "minute", **CORRELATION})],
+         RateLimited),
+        ([answer(503, text="", headers=CORRELATION)] * 3, XeroUnavailable),
+        ([answer(text="<html>", headers=CORRELATION)] * 3, XeroUnavailable),
+    ],
+)
+def test_errors_from_an_answer_carry_its_xero_correlation_id(xero, make_client, replies, error):
+    for reply in replies:
+        reply.headers.update(CORRELATION)
+    xero.answers = list(replies)
+    with pytest.raises(error) as raised:
+        make_client().organisation()
+    assert raised.value.correlation_id == CORRELATION["Xero-Correlation-Id"]
+    assert correlation_note(raised.value) == f" (Xero-Correlation-Id {CORRELATION['Xero-Correlation-Id']})"
+    assert log_extra(raised.value) == {"xero_correlation_id": CORRELATION["Xero-Correlation-Id"]}
+
+
+def test_errors_without_an_answer_have_no_correlation_id(xero, make_client):
+    xero.answers = [requests.Timeout("slow")] * 3
+    with pytest.raises(XeroUnavailable) as raised:
+        make_client().organisation()
+    assert raised.value.correlation_id is None
+    assert correlation_note(raised.value) == "" and log_extra(raised.value) == {}
+
+
+def test_connections_errors_carry_the_xero_correlation_id_too(xero):
+    from plugin.xero.oauth import XeroOAuth
+
+    oauth = XeroOAuth(endpoints=ENDPOINTS, client_id="c", client_secret="s", scopes=["openid"],
+                      redirect_uri="http://panel.test/cb", session=xero.session())
+    xero.answers = [answer(403, text="", headers=CORRELATION)]
+    with pytest.raises(ConnectionRevoked) as raised:
+        oauth.connections("access-token")
+    assert raised.value.correlation_id == CORRELATION["Xero-Correlation-Id"]
