@@ -77,5 +77,13 @@ def db(action: str) -> None:
     click.echo(storage_cli.upgrade(app) if action == "upgrade" else storage_cli.current(app))
 
 
+@main.group(help="Write a CRM host's installable package (its app definition, with our URLs filled in).")
+def package() -> None:
+    pass
+
+
+# Each host that ships a package adds its command here: package.add_command(<host module>.package_command)
+
+
 if __name__ == "__main__":
     main()
