@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -302,7 +303,5 @@ def _sign_in_failure(failure: Exception) -> str:
 
 def public_origin() -> str:
     """The origin the admin page and the sign-in window share (targetOrigin for postMessage)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(current_app.config["PUBLIC_URL"])
     return f"{parts.scheme}://{parts.netloc}"

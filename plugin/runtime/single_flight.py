@@ -15,11 +15,16 @@ meeting, not about the business date the app's clock may be fixed at in tests.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
+
+from cachetools import TTLCache
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from plugin.domain.clock import Clock, SystemClock
 from plugin.xero.errors import XeroError, XeroUnavailable
@@ -81,28 +86,35 @@ class LocalLocks:
             flight.done.wait(timeout)
 
 
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 class RedisLocks:
-    """Locks shared by every worker and host on one Redis. Waiting polls (cheap GET of the lock key)."""
+    """Locks shared by every worker and host on one Redis: redis-py's own `Lock` (SET NX PX, and a release that
+    deletes the key only while it still holds our token), instead of a hand-written script. Waiting polls."""
 
     def __init__(self, redis, prefix: str = "xero-panel:", *, clock: Clock | None = None, poll: float = 0.02) -> None:
         self.redis = redis
         self.prefix = f"{prefix}lock:"
         self.clock = clock or SystemClock()
         self.poll = poll
-        self._release = redis.register_script(_RELEASE)
+        self._held: dict[str, Lock] = {}  # token -> the lock it holds, until released
+        self._guard = threading.Lock()
 
     def try_acquire(self, key: str, ttl: float) -> str | None:
         token = uuid.uuid4().hex
-        return token if self.redis.set(self.prefix + key, token, nx=True, px=int(ttl * 1000)) else None
+        # thread_local=False: the token lives on the Lock object, so whichever thread ends the fetch releases it.
+        lock = Lock(self.redis, self.prefix + key, timeout=ttl, thread_local=False)
+        if not lock.acquire(blocking=False, token=token):
+            return None
+        with self._guard:
+            self._held[token] = lock
+        return token
 
     def release(self, key: str, token: str) -> None:
-        self._release(keys=[self.prefix + key], args=[token])
+        with self._guard:
+            lock = self._held.pop(token, None)
+        if lock is None:
+            return
+        with contextlib.suppress(LockError):  # expired and perhaps taken by another holder: not ours to delete
+            lock.release()
 
     def wait(self, key: str, timeout: float) -> None:
         self.clock.sleep(min(self.poll, timeout))
@@ -113,7 +125,10 @@ class SingleFlight:
         self.locks = locks
         self.clock = clock or SystemClock()
         self.max_wait = max_wait
-        self._failures: dict[str, tuple[float, XeroError]] = {}
+        # A failed fetch's error, per key, for the callers that were waiting for it; kept no longer than any of
+        # them can wait, and bounded (cachetools) so a burst of failing keys can't grow it without end.
+        self._failures: TTLCache[str, tuple[float, XeroError]] = TTLCache(maxsize=4096, ttl=max_wait + 1,
+                                                                          timer=self.clock.monotonic)
         self._failures_lock = threading.Lock()
 
     def run(self, key: str, fetch: Callable[[], T], peek: Callable[[], T | None]) -> T:
