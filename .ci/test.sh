@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 ruff check plugin devkit tests
 lint-imports
-python -m pytest -n 2 -m "not browser" "$@"
+python -m pytest -n 2 --dist loadfile -m "not browser" "$@"  # a module stays on one worker (some check their own coverage last)
 python -m pytest -m browser "$@"

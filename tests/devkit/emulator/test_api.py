@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from devkit.emulator.seed import BIG_CUSTOMER_INVOICES, BIG_CUSTOMER_NAME, HTML_REFERENCE, SHARED_EMAIL
-from tests.emulator.conftest import Api
+from tests.devkit.emulator.conftest import Api
 
 
 def _big_customer(api):

@@ -22,7 +22,7 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from tests.emulator.conftest import Api
+from tests.devkit.emulator.conftest import Api
 
 # openapi-core cannot check OAuth2 security schemes and warns; bearer tokens are tested in test_identity/test_api.
 pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")

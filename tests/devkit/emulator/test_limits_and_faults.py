@@ -43,7 +43,7 @@ def test_an_exhausted_limit_says_which_and_when(emulator, api, studio_id, which)
 
 
 def test_limits_are_per_organisation(emulator, api, tokens, joinery_id, studio_id):
-    from tests.emulator.conftest import Api
+    from tests.devkit.emulator.conftest import Api
 
     emulator.state.exhaust_limit(studio_id, "day")
 
