@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from flask import current_app
 
-from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
+from plugin.admin.oauth_state import PendingSignIn, SignInStoreUnavailable, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import ConnectTicket
 from plugin.domain.models import Connection, TokenSet, XeroIdentity
 from plugin.runtime.budget import BudgetUsage
@@ -104,18 +104,27 @@ def organisations(account_id: str) -> list[Connection]:
 # -- signing in -----------------------------------------------------------------------------------------------------
 
 
-def begin_sign_in(ticket: ConnectTicket) -> str:
-    """Start Xero's sign-in for the ticket's account; returns the authorize URL to send the window to."""
+_STORE_DOWN = "The sign-in can't be checked right now, so nothing was connected. Try again in a minute."
+
+
+def begin_sign_in(ticket: ConnectTicket, browser_hash: str = "") -> str:
+    """Start Xero's sign-in for the ticket's account; returns the authorize URL to send the window to.
+    `browser_hash` (the hash of the cookie set in the window that pressed Continue) is checked at the callback."""
     request = services().oauth().authorization_request()
-    remember_sign_in(
-        PendingSignIn(
-            state=request.state,
-            code_verifier=request.code_verifier,
-            account_id=ticket.account_id,
-            user_id=ticket.user_id,
-            user_email=ticket.user_email,
+    try:
+        remember_sign_in(
+            PendingSignIn(
+                state=request.state,
+                code_verifier=request.code_verifier,
+                account_id=ticket.account_id,
+                user_id=ticket.user_id,
+                user_email=ticket.user_email,
+                browser_hash=browser_hash,
+            )
         )
-    )
+    except SignInStoreUnavailable as error:
+        log.error("could not remember a sign-in for account %s: %s", ticket.account_id, error)
+        raise SignInRefused(_STORE_DOWN) from error
     return request.url
 
 
@@ -125,7 +134,11 @@ def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
 
     Raises SignInRefused with plain words; nothing is stored then.
     """
-    pending = claim_sign_in(state)
+    try:
+        pending = claim_sign_in(state)
+    except SignInStoreUnavailable as error:
+        log.error("could not read a pending sign-in: %s", error)
+        raise SignInRefused(_STORE_DOWN) from error
     if pending is None:
         raise SignInRefused(
             "This sign-in is unknown, has expired or was already finished. "

@@ -189,7 +189,11 @@ def connect_continue() -> Response:
         )
     except TicketRefused as refused:
         return _sign_in_window_page(ok=False, message=str(refused), status=400)
-    return redirect(service.begin_sign_in(ticket), code=303)
+    try:
+        authorize_url = service.begin_sign_in(ticket)
+    except SignInRefused as refused:
+        return _sign_in_window_page(ok=False, message=str(refused), status=503)
+    return redirect(authorize_url, code=303)
 
 
 _OTHER_SITE = ("This sign-in was started from another website, so it was stopped. "

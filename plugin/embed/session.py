@@ -34,6 +34,7 @@ from plugin.embed.context import (
     encode_context,
     verify_context,
 )
+from plugin.runtime.markers import MarkersUnavailable
 from plugin.services import services
 from plugin.settings import instance_secret
 
@@ -50,13 +51,17 @@ ADMIN_ONLY_MESSAGE = "Only admins can configure the Xero integration"
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-class CacheReplayGuard:
-    """Used context ids, kept in the shared cache (Redis when configured) until the context expires."""
+class MarkerReplayGuard:
+    """Used context ids (hashed), kept in the single-use markers store until the context expires (+ leeway).
+    A store that can't answer refuses the context (503) rather than accept it a second time."""
 
     def first_use(self, jti: str, expires_at: datetime) -> bool:
         remaining = int((expires_at - services().clock.now()).total_seconds()) + 60  # + leeway
         key = "embed-jti:" + hashlib.sha256(jti.encode()).hexdigest()
-        return bool(services().cache.add(key, 1, timeout=max(remaining, 60)))
+        try:
+            return services().markers.claim(key, ttl=max(remaining, 60))
+        except MarkersUnavailable:
+            raise ContextError(503, "The panel can't check this CRM link right now. Try again in a minute.") from None
 
 
 def context_secrets(app: Flask | None = None) -> list[str]:
@@ -81,7 +86,7 @@ def verify_crm_context(token: str) -> EmbedContext:
         issuer=config["CONTEXT_ISSUER"],
         audience=config["CONTEXT_AUDIENCE"],
         clock=services().clock,
-        replay_guard=CacheReplayGuard(),
+        replay_guard=MarkerReplayGuard(),
     )
 
 

@@ -114,3 +114,17 @@ class ContactLink(Base):
     def __repr__(self) -> str:
         target = f"{self.record_type}:{self.record_id} -> {self.contact_id}"
         return f"ContactLink({target}, installation={self.installation_id!r})"
+
+
+class SingleUseMarker(Base):
+    """A one-time thing already used (a CRM context's jti, a sign-in ticket, an applied webhook delivery) or a
+    sign-in waiting to be finished, kept until `expires_at`. Nothing evicts a row before then (unlike a cache)."""
+
+    __tablename__ = "single_use_markers"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    def __repr__(self) -> str:
+        return f"SingleUseMarker(key={self.key!r}, expires_at={self.expires_at!r})"
