@@ -7,6 +7,7 @@ Call inside an app context: the database, cache, clock and Xero configuration co
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,8 +129,9 @@ def begin_sign_in(ticket: ConnectTicket, browser_hash: str = "") -> str:
     return request.url
 
 
-def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
-    """The OAuth callback: claim the state once, exchange the code once, verify who signed in, store the
+def finish_sign_in(*, state: str, code: str, error: str = "", browser_hash: str = "") -> SignInResult:
+    """The OAuth callback: claim the state once, check it comes back to the browser that pressed Continue
+    (`browser_hash`, of its sign-in cookie), exchange the code once, verify who signed in, store the
     tokens (encrypted, status pending) and choose the default organisation.
 
     Raises SignInRefused with plain words; nothing is stored then.
@@ -143,6 +145,12 @@ def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
         raise SignInRefused(
             "This sign-in is unknown, has expired or was already finished. "
             "Go back to the Xero settings page in the CRM and press Connect again."
+        )
+    if not pending.browser_hash or not hmac.compare_digest(pending.browser_hash, browser_hash):
+        log.warning("Xero sign-in for account %s finished in another browser; refused", pending.account_id)
+        raise SignInRefused(
+            "This Xero sign-in was started in another browser, so nothing was connected. If you want to connect "
+            "Xero, go to the Xero settings page in the CRM and press Connect in this browser."
         )
     if error or not code:
         raise SignInRefused("Xero sign-in was cancelled, so nothing was connected.")
