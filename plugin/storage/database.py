@@ -8,6 +8,7 @@ database-wide write lock that other processes wait for. PostgreSQL uses row lock
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,9 +48,18 @@ def build_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
+    if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith("file:"):
+        _create_private(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     _use_explicit_sqlite_transactions(engine, in_memory=parsed.database in (None, "", ":memory:"))
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use 0644); its -wal and -shm files copy the mode."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _use_explicit_sqlite_transactions(engine: Engine, *, in_memory: bool) -> None:
