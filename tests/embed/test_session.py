@@ -157,11 +157,21 @@ def test_renewals_stop_twelve_hours_after_the_panel_was_opened(web, clock):
     assert clock.now() - opened_at > timedelta(hours=12)
 
 
+def swapped_payload(token: str, donor: str) -> str:
+    """`token`'s timestamp and signature on `donor`'s payload (itsdangerous: payload.timestamp.signature)."""
+    _payload, timestamp, signature = token.rsplit(".", 2)
+    return f"{donor.rsplit('.', 2)[0]}.{timestamp}.{signature}"
+
+
 def test_a_tampered_session_is_refused(web, clock):
-    header, _payload, signature = open_session(web, clock).split(".")
-    other = open_session(web, clock, account="acct-B").split(".")[1]
-    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: f"{header}.{other}.{signature}"})
+    token = open_session(web, clock)
+    other = open_session(web, clock, account="acct-B")
+    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: swapped_payload(token, other)})
     assert answer.status_code == 401
+    _payload, timestamp, signature = token.rsplit(".", 2)
+    for forged in (f"{_payload}.{timestamp}.{signature[:-2]}AA", f"{_payload}.{timestamp}x.{signature}",
+                   token + ".", "." + token, token.upper()):
+        assert web.get("/panel/probe/data", headers={SESSION_HEADER: forged}).status_code == 401
 
 
 def test_a_session_from_another_app_secret_is_refused(web, clock, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 
 import pytest
 
@@ -92,11 +93,14 @@ def test_a_members_panel_session_is_refused_on_every_admin_route(rep):
 
 
 def tampered_session(token: str, **claims) -> str:
-    header, payload, signature = token.split(".")
-    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    """The session's payload edited, its timestamp and signature kept (itsdangerous: payload.timestamp.signature;
+    a payload starting with "." is zlib-compressed)."""
+    payload, timestamp, signature = token.rsplit(".", 2)
+    raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+    decoded = json.loads(zlib.decompress(raw) if payload.startswith(".") else raw)
     decoded.update(claims)
     edited = base64.urlsafe_b64encode(json.dumps(decoded).encode()).rstrip(b"=").decode()
-    return f"{header}.{edited}.{signature}"
+    return f"{edited}.{timestamp}.{signature}"
 
 
 def test_a_session_edited_to_name_another_account_is_refused(rep, other_account):
