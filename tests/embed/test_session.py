@@ -258,3 +258,18 @@ def test_while_the_context_secret_rotates_contexts_signed_with_either_secret_are
     assert refused.status_code == 401 and "signature" in refused.text
     with app.app_context():
         assert context_secret() == new, "new contexts (e.g. xero-panel context) are signed with the newest"
+
+
+def test_admin_sessions_renew_for_at_most_an_hour_after_their_context(web, clock):
+    """A demoted admin keeps the admin page open for an hour at most, not twelve."""
+    token, opened_at, last_success = open_session(web, clock, role="admin"), clock.now(), None
+    while True:
+        clock.advance(11 * 60)
+        answer = web.get("/admin/probe", headers={SESSION_HEADER: token})
+        if answer.status_code != 200:
+            break
+        last_success = clock.now()
+        token = answer.headers.get(RENEWED_HEADER, token)
+    assert answer.status_code == 401 and "Reload the page" in answer.text and "an hour" in answer.text
+    assert timedelta(minutes=45) <= last_success - opened_at <= timedelta(hours=1)
+    assert clock.now() - opened_at <= timedelta(hours=1, minutes=11)
