@@ -24,6 +24,12 @@ MAX_BODY_BYTES = 256 * 1024  # Xero batches small events; anything larger is not
 # --- routes -----------------------------------------------------------------------------------
 
 
+@bp.errorhandler(413)
+def too_large(_error: Exception) -> Response:
+    """plugin.web.request_limits refuses any body over the limit before the view; Xero gets a 400 and why."""
+    return _plain(400, f"payload larger than {MAX_BODY_BYTES} bytes")
+
+
 @bp.post("/webhooks/xero")
 def receive() -> Response:
     key = current_app.config.get("WEBHOOK_KEY")
