@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
+MAX_PINS = 200  # per record: far more than anyone reads, few enough that the table can't be filled at will
+NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices, so it can't be pinned here."
+
+
+class PinRefused(Exception):
+    """A pin that can't be made; `str(error)` is plain words for the rep."""
 
 
 def match_input(embed: EmbedContext) -> MatchInput:
@@ -208,15 +214,30 @@ class PanelLoader:
     # --- Small things the views need ----------------------------------------------------------
 
     def toggle_pin(self, invoice_id: str, *, pinned: bool | None = None) -> bool:
-        """Set the pin to `pinned` (idempotent), or flip it when no state is given; returns whether it is pinned."""
+        """Set the pin to `pinned` (idempotent), or flip it when no state is given; returns whether it is pinned.
+
+        Only invoices of this record's customer can be pinned (the ids in the cached snapshot of its matched
+        contact: what the rep is looking at), and at most MAX_PINS per record; PinRefused otherwise.
+        Unpinning is always allowed."""
         connection = self.connection()
         if connection is None or not connection.tenant_id:
             return False
         pins, record, tenant_id = self.db.pins, self.embed.record, connection.tenant_id
-        if pinned is None:
-            return pins.toggle(self.account_id, record, tenant_id, invoice_id, pinned_by=self.embed.user.id)
-        pins.set_pinned(self.account_id, record, tenant_id, invoice_id, pinned, pinned_by=self.embed.user.id)
-        return pinned
+        current = pins.invoice_ids(self.account_id, record, tenant_id)
+        wanted = invoice_id not in current if pinned is None else pinned
+        if wanted and invoice_id not in current:
+            self._check_pinnable(tenant_id, invoice_id, already=len(current))
+        pins.set_pinned(self.account_id, record, tenant_id, invoice_id, wanted, pinned_by=self.embed.user.id)
+        return wanted
+
+    def _check_pinnable(self, tenant_id: str, invoice_id: str, *, already: int) -> None:
+        if already >= MAX_PINS:
+            raise PinRefused(f"This record has {MAX_PINS} pinned invoices, the most a record can hold. "
+                             "Unpin one to pin another.")
+        found = self.cache.get(self._match_key(tenant_id))
+        snapshot = self.store.peek(tenant_id, found.contact_id) if found is not None and found.found else None
+        if snapshot is None or all(invoice.invoice_id != invoice_id for invoice in snapshot.invoices):
+            raise PinRefused(NOT_THIS_CUSTOMERS)
 
     def link(self, contact_id: str, contact_name: str) -> None:
         connection = self.connection()
