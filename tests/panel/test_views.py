@@ -16,7 +16,8 @@ from plugin.web import formatting
 from plugin.xero.parse import parse_token_set
 from tests.panel.conftest import contact_record, text_of
 
-ROW = re.compile(r'class="invoice__number">\s*<a href="([^"]+)" target="_blank" rel="noopener noreferrer">([^<]+)<')
+ROW = re.compile(r'class="invoice__number">\s*<a href="([^"]+)" target="_blank" rel="noopener noreferrer"[^>]*>'
+                 r'(?:<span class="invoice__number-text">)?([^<]+)<')
 
 
 def rows_of(response) -> list[str]:
