@@ -12,7 +12,7 @@ from datetime import date
 
 from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
-from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
+from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
@@ -20,7 +20,7 @@ from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
 from plugin.storage import STATUS_PENDING, ConnectionInfo
 from plugin.web.formatting import user_timezone
-from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable
+from plugin.xero.errors import ConnectionRevoked, NotFound, RateLimited, XeroError, XeroUnavailable
 from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,10 @@ NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
 MAX_PINS = 200  # per record: far more than anyone reads, few enough that the table can't be filled at will
 NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices, so it can't be pinned here."
+
+
+class ContactGone(Exception):
+    """Xero answered 404 for the matched contact's invoices."""
 
 
 class PinRefused(Exception):
@@ -146,10 +150,45 @@ class PanelLoader:
             found = self.match(tenant_id)
         except XeroError as error:
             return problem_only(query, self._notice_for(error))
+        if found.found and self._gone_from_directory(tenant_id, found, cold=self._cold(tenant_id, found, force,
+                                                                                          stale_ok)):
+            found = self._match_again(tenant_id)
         if not found.found:
-            message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
-            return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
-        return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok)
+            return self._no_match_page(query, found)
+        try:
+            return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok)
+        except ContactGone:
+            found = self._match_again(tenant_id)
+        if not found.found:
+            return self._no_match_page(query, found)
+        return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok, retried=True)
+
+    def _no_match_page(self, query: PanelQuery, found: ContactMatch) -> PanelPage:
+        message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
+        return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
+
+    def _cold(self, tenant_id: str, found: ContactMatch, force: bool, stale_ok: bool) -> bool:
+        """Whether this view will fetch the contact's invoices from Xero."""
+        if force:
+            return True
+        cached = self.store.peek(tenant_id, found.contact_id)
+        return cached is None or (not stale_ok and not self.store.is_current(cached))
+
+    def _gone_from_directory(self, tenant_id: str, found: ContactMatch, *, cold: bool) -> bool:
+        """The contact this record was matched to is no longer an active customer in the organisation's directory
+        (refreshed every 15 minutes, at once on a CONTACT webhook): archived or deleted since. A link made by hand
+        stays until someone unlinks it. A warm view reads only the cached directory; a view that fetches invoices
+        anyway (cold) also fetches a missing directory (one call per organisation, shared by every record)."""
+        if found.method is MatchMethod.LINKED:
+            return False
+        directory = self._directory(tenant_id) if cold else self.directories.peek(tenant_id)
+        return directory is not None and directory.no_longer_lists(found.contact_id)
+
+    def _match_again(self, tenant_id: str) -> ContactMatch:
+        log.info("account %s, %s %s: the matched Xero contact is gone; matching again", self.account_id,
+                 self.embed.record.type, self.embed.record.id)
+        self.forget_match(tenant_id)
+        return self.match(tenant_id)
 
     def _no_connection_notice(self) -> Notice:
         """Never connected: not set up yet. Connected once and then removed by an admin: ask an admin."""
@@ -163,14 +202,18 @@ class PanelLoader:
         if cached is not None and not cached.found:
             self.forget_match(tenant_id)
 
-    def _invoices_page(
-        self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool, stale_ok: bool = False
-    ) -> PanelPage:
+    def _invoices_page(self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool,
+                       stale_ok: bool = False, retried: bool = False) -> PanelPage:
         tenant_id = connection.tenant_id
         notice: Notice | None = None
         try:
             snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force,
                                                                         stale_ok=stale_ok)
+        except NotFound as error:  # Xero says the contact is gone: match again on this view (once)
+            if not retried and found.method is not MatchMethod.LINKED:
+                raise ContactGone(found.contact_id) from error
+            notice = self._notice_for(error)
+            snapshot = self.store.peek(tenant_id, found.contact_id)
         except XeroError as error:
             notice = self._notice_for(error)
             snapshot = self.store.peek(tenant_id, found.contact_id)
