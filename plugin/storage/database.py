@@ -95,22 +95,23 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[Session]:
+    def session(self, *, write: bool = False, changes_reads: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         Pass `write=True` when the block writes: on SQLite (WAL) a read transaction that later writes
         fails at once with "database is locked" if another writer committed meanwhile, so writers take
-        the write lock up front and queue for it instead (busy time-out).
+        the write lock up front and queue for it instead (busy time-out). `changes_reads=False` for a write no
+        remembered answer depends on (single-use markers): it leaves `write_generation` alone.
         """
         if write:
-            with self.write_locked_session() as session:
+            with self.write_locked_session(changes_reads=changes_reads) as session:
                 yield session
             return
         with self._sessions.begin() as session:
             yield session
 
     @contextmanager
-    def write_locked_session(self) -> Iterator[Session]:
+    def write_locked_session(self, *, changes_reads: bool = True) -> Iterator[Session]:
         """A transaction that holds the write lock from its first statement on SQLite (BEGIN IMMEDIATE).
 
         On PostgreSQL this is an ordinary transaction; callers lock their row with `with_for_update()`.
@@ -122,7 +123,8 @@ class Database:
                 with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                     yield session
         finally:
-            _count_write()  # after the commit, so a reader that started before it can't keep the old answer
+            if changes_reads:
+                _count_write()  # after the commit, so a reader that started before it can't keep the old answer
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -27,7 +27,7 @@ class DatabaseMarkers:
         """True for the first caller while the marker lives; False after (until it expires)."""
         now = self._db.clock.now()
         expires_at = now + timedelta(seconds=max(float(ttl), 1.0))
-        with self._db.session(write=True) as session:
+        with self._db.session(write=True, changes_reads=False) as session:
             if next(self._claims) % SWEEP_EVERY == 0:
                 session.execute(delete(SingleUseMarker).where(SingleUseMarker.expires_at <= now))
             try:
@@ -52,7 +52,7 @@ class DatabaseMarkers:
     def take(self, key: str) -> str | None:
         """The marker's value, deleted so that only one caller ever gets it; None if absent or expired."""
         now = self._db.clock.now()
-        with self._db.session(write=True) as session:
+        with self._db.session(write=True, changes_reads=False) as session:
             value = session.scalar(select(SingleUseMarker.value).where(SingleUseMarker.key == key,
                                                                        SingleUseMarker.expires_at > now))
             if value is None:

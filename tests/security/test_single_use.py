@@ -124,3 +124,14 @@ def test_with_redis_the_app_keeps_markers_in_redis(tmp_path, clock, redis_client
         assert isinstance(services().markers, RedisMarkers)
         assert services().markers.claim("x", ttl=30)
     assert redis_client.exists(redis_prefix + "once:x")
+
+
+def test_marking_a_context_used_does_not_make_the_panel_read_its_connection_again(app):
+    """A marker row is a write no remembered answer depends on (Connections.recent keeps its answer)."""
+    from plugin.storage.database import write_generation
+
+    with app.app_context():
+        before = write_generation()
+        assert services().markers.claim("jti-x", ttl=60)
+        assert services().markers.take("nothing") is None
+        assert write_generation() == before
