@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(STATIC_DIR),
     )
     settings.load_config(app, config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # keys and the SQLite file: ours only
     services.build(app)
 
     logs.init_app(app)  # first: every request, even one a later hook refuses, gets its request id

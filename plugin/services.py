@@ -2,7 +2,9 @@
 
 Redis or in-process is decided here, once: with REDIS_URL the cache, rate budget, single-flight locks and
 change log are shared by every worker and host (each falling back to this worker's own while Redis is
-unreachable); without it they live in this process. Views and lower layers that need a service reach it
+unreachable); without it they live in this process. The single-use markers are Redis keys with their own TTL
+with REDIS_URL and database rows without it, never the evicting cache, and never fall back: when their store
+can't answer, what they guard is refused. Views and lower layers that need a service reach it
 through `services()`, the one accessor; nothing else builds one.
 """
 
@@ -25,10 +27,12 @@ from plugin.runtime.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
 from plugin.runtime.changes import ChangeLog
 from plugin.runtime.invoices import CustomerDirectories, InvoiceStore, SharedInvoices, XeroReader, invoices_key
 from plugin.runtime.lookups import LookupCounts
+from plugin.runtime.markers import CheckedDatabaseMarkers, RedisMarkers, SingleUseMarkers
 from plugin.runtime.redis_link import Failover
 from plugin.runtime.single_flight import LocalLocks, RedisLocks, SingleFlight
 from plugin.runtime.tokens import NotConnected, StoredTokens
 from plugin.storage import PanelStore, open_store
+from plugin.storage.markers import DatabaseMarkers
 from plugin.xero.client import XeroClient
 from plugin.xero.errors import ConnectionRevoked
 from plugin.xero.oauth import XeroOAuth
@@ -51,6 +55,7 @@ class Services:
     changes: ChangeLog
     directories: CustomerDirectories
     lookups: LookupCounts
+    markers: SingleUseMarkers  # used contexts, tickets, sign-ins, webhook deliveries: Redis keys or database rows
     xero_http: requests.Session  # one keep-alive pool to Xero, shared by the app's threads
     crm_http: requests.Session  # one keep-alive pool to the CRM hosts' APIs and OAuth servers (plugin/hosts)
     _oauth: tuple[dict[str, Any], XeroOAuth] | None = None
@@ -129,13 +134,16 @@ def build(app: Flask) -> Services:
 
     cache = shared_cache.build(app, redis_url=app.config.get("REDIS_URL") or "", prefix=prefix)
     flight = SingleFlight(shared_or_local(LocalLocks(), RedisLocks, "single-flight locks", ("release",)))
-    directories = CustomerDirectories(cache, flight)
+    directories = CustomerDirectories(cache if redis_client is not None else shared_cache.local_directories(), flight)
+    database = open_store(app, clock)
+    markers = (RedisMarkers(redis_client, prefix) if redis_client is not None
+               else CheckedDatabaseMarkers(DatabaseMarkers(database)))
     built = Services(
         app=app,
         clock=clock,
         redis=redis_client,
         cache=cache,
-        database=open_store(app, clock),
+        database=database,
         budget=RateBudget(shared_or_local(LocalBudgetStore(), RedisBudgetStore, "rate budget", ("release",)),
                           clock=clock),
         flight=flight,
@@ -143,6 +151,7 @@ def build(app: Flask) -> Services:
                           drop_directory=directories.drop),
         directories=directories,
         lookups=LookupCounts(cache, clock),
+        markers=markers,
         xero_http=requests.Session(),
         crm_http=requests.Session(),
     )

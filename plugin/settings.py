@@ -146,7 +146,7 @@ def instance_secret(app: Flask, name: str) -> str:
     """A random secret kept in the instance folder (mode 0600), made on first use."""
     path = Path(app.instance_path) / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()

@@ -7,6 +7,7 @@ Call inside an app context: the database, cache, clock and Xero configuration co
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
+from plugin.admin.oauth_state import PendingSignIn, SignInStoreUnavailable, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import ConnectTicket
 from plugin.domain.models import Connection, TokenSet, XeroIdentity
 from plugin.runtime.budget import BudgetUsage
@@ -105,32 +106,52 @@ def organisations(account_id: str) -> list[Connection]:
 # -- signing in -----------------------------------------------------------------------------------------------------
 
 
-def begin_sign_in(ticket: ConnectTicket) -> str:
-    """Start Xero's sign-in for the ticket's account; returns the authorize URL to send the window to."""
+_STORE_DOWN = "The sign-in can't be checked right now, so nothing was connected. Try again in a minute."
+
+
+def begin_sign_in(ticket: ConnectTicket, browser_hash: str = "") -> str:
+    """Start Xero's sign-in for the ticket's account; returns the authorize URL to send the window to.
+    `browser_hash` (the hash of the cookie set in the window that pressed Continue) is checked at the callback."""
     request = services().oauth().authorization_request()
-    remember_sign_in(
-        PendingSignIn(
-            state=request.state,
-            code_verifier=request.code_verifier,
-            account_id=ticket.account_id,
-            user_id=ticket.user_id,
-            user_email=ticket.user_email,
+    try:
+        remember_sign_in(
+            PendingSignIn(
+                state=request.state,
+                code_verifier=request.code_verifier,
+                account_id=ticket.account_id,
+                user_id=ticket.user_id,
+                user_email=ticket.user_email,
+                browser_hash=browser_hash,
+            )
         )
-    )
+    except SignInStoreUnavailable as error:
+        log.error("could not remember a sign-in for account %s: %s", ticket.account_id, error)
+        raise SignInRefused(_STORE_DOWN) from error
     return request.url
 
 
-def finish_sign_in(*, state: str, code: str, error: str = "") -> SignInResult:
-    """The OAuth callback: claim the state once, exchange the code once, verify who signed in, store the
+def finish_sign_in(*, state: str, code: str, error: str = "", browser_hash: str = "") -> SignInResult:
+    """The OAuth callback: claim the state once, check it comes back to the browser that pressed Continue
+    (`browser_hash`, of its sign-in cookie), exchange the code once, verify who signed in, store the
     tokens (encrypted, status pending) and choose the default organisation.
 
     Raises SignInRefused with plain words; nothing is stored then.
     """
-    pending = claim_sign_in(state)
+    try:
+        pending = claim_sign_in(state)
+    except SignInStoreUnavailable as error:
+        log.error("could not read a pending sign-in: %s", error)
+        raise SignInRefused(_STORE_DOWN) from error
     if pending is None:
         raise SignInRefused(
             "This sign-in is unknown, has expired or was already finished. "
             "Go back to the Xero settings page in the CRM and press Connect again."
+        )
+    if not pending.browser_hash or not hmac.compare_digest(pending.browser_hash, browser_hash):
+        log.warning("Xero sign-in for account %s finished in another browser; refused", pending.account_id)
+        raise SignInRefused(
+            "This Xero sign-in was started in another browser, so nothing was connected. If you want to connect "
+            "Xero, go to the Xero settings page in the CRM and press Connect in this browser."
         )
     if error or not code:
         raise SignInRefused("Xero sign-in was cancelled, so nothing was connected.")

@@ -15,7 +15,8 @@ What keeps the ticket safe in a URL:
 - signed with the app's SECRET_KEY under its own salt (it cannot be forged or reused as anything else);
 - bound to the CRM account and the admin user who asked for it;
 - short-lived (TICKET_TTL seconds, measured on the injected clock);
-- redeemable once (a nonce claimed atomically in the shared cache);
+- redeemable once (a nonce claimed atomically in the single-use markers store, which never evicts it early;
+  a store that can't answer refuses the ticket);
 - it only *starts* a sign-in. What the sign-in produces is stored as "pending" and goes live only when
   an admin presses Save inside the iframe, so a leaked ticket cannot silently switch the organisation.
 The start page answers with Referrer-Policy: no-referrer, so the ticket does not leak onward.
@@ -29,12 +30,14 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from plugin.domain.clock import Clock
+from plugin.runtime.markers import MarkersUnavailable
 from plugin.services import services
 
 TICKET_TTL = 120
 _SALT = "xero-panel/admin-connect-ticket"
 _USED_PREFIX = "admin:ticket-used:"
 _START_AGAIN = "Go back to the Xero settings page in the CRM and press Connect again."
+_CANT_CHECK = "This sign-in link can't be checked right now. Try again in a minute."
 
 
 class TicketRefused(Exception):
@@ -67,7 +70,11 @@ def issue_ticket(*, account_id: str, user_id: str, user_email: str, secret: str,
 def check_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
     """Everything `redeem_ticket` checks, without using the ticket up (for the page that asks to continue)."""
     ticket = _unexpired(token, secret, clock)
-    if services().cache.get(_USED_PREFIX + ticket.nonce):
+    try:
+        used = services().markers.is_claimed(_USED_PREFIX + ticket.nonce)
+    except MarkersUnavailable:
+        raise TicketRefused(_CANT_CHECK) from None
+    if used:
         raise _already_used()
     return ticket
 
@@ -76,8 +83,12 @@ def redeem_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
     """Check signature and expiry, then claim the nonce; a second redemption is refused."""
     ticket = _unexpired(token, secret, clock)
     remaining = ticket.expires_at - clock.now().timestamp()
-    # add() only succeeds for the first caller (SETNX on Redis), which makes the ticket one-time.
-    if not services().cache.add(_USED_PREFIX + ticket.nonce, True, timeout=int(remaining) + 1):
+    # claim() only succeeds for the first caller (SET NX on Redis, the primary key in the database).
+    try:
+        first = services().markers.claim(_USED_PREFIX + ticket.nonce, ttl=int(remaining) + 1)
+    except MarkersUnavailable:
+        raise TicketRefused(_CANT_CHECK) from None
+    if not first:
         raise _already_used()
     return ticket
 

@@ -7,7 +7,9 @@ Two kinds of routes:
   neither header nor usable cookies. It is identified by a one-time ticket (see tickets.py), and
   the callback by the OAuth state it gets back (see oauth_state.py). Opening the start link only shows
   which CRM account and admin it connects; the window goes to Xero when the admin presses Continue (a POST
-  that uses the ticket up), so a link passed to someone else does not land them on Xero's consent. It only ever
+  that uses the ticket up), so a link passed to someone else does not land them on Xero's consent. Continue also
+  sets a first-party cookie on the window (its hash is kept with the pending sign-in) that the callback
+  requires, so Xero's authorize URL forwarded to someone else connects nothing. It only ever
   redirects to the
   configured Xero authorize URL, never to a URL taken from the request. plugin.embed.headers gives these
   pages, like every /admin page, Referrer-Policy: no-referrer and Cache-Control: no-store, and, being
@@ -16,6 +18,8 @@ Two kinds of routes:
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -33,6 +37,9 @@ from plugin.services import services
 from plugin.web import formatting
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SIGN_IN_COOKIE = "xero_panel_sign_in"
+OAUTH_COOKIE_PATH = "/admin/oauth"
 
 WAITING_POLL_SECONDS = 3
 
@@ -189,7 +196,18 @@ def connect_continue() -> Response:
         )
     except TicketRefused as refused:
         return _sign_in_window_page(ok=False, message=str(refused), status=400)
-    return redirect(service.begin_sign_in(ticket), code=303)
+    browser_secret = secrets.token_urlsafe(32)
+    try:
+        authorize_url = service.begin_sign_in(ticket, browser_hash=_hashed(browser_secret))
+    except SignInRefused as refused:
+        return _sign_in_window_page(ok=False, message=str(refused), status=503)
+    response = redirect(authorize_url, code=303)
+    # Binds the sign-in to this window's browser: the callback is refused without it, so an authorize link
+    # forwarded to someone else connects nothing. First-party (the window is a top-level page of ours), so no
+    # browser blocks it; Lax so it comes back on Xero's top-level redirect; HttpOnly; Secure on https.
+    response.set_cookie(SIGN_IN_COOKIE, browser_secret, max_age=SIGN_IN_TTL, path=OAUTH_COOKIE_PATH, httponly=True,
+                        secure=service.public_origin().startswith("https:"), samesite="Lax")
+    return response
 
 
 _OTHER_SITE = ("This sign-in was started from another website, so it was stopped. "
@@ -211,15 +229,25 @@ def _posted_from_another_site() -> bool:
 @top_level_only
 def oauth_callback() -> Response:
     """Xero sends the window back here. Refused unless the state is one we issued and have not seen back."""
+    browser_secret = request.cookies.get(SIGN_IN_COOKIE, "")
     try:
         result = service.finish_sign_in(
             state=request.args.get("state", ""),
             code=request.args.get("code", ""),
             error=request.args.get("error", ""),
+            browser_hash=_hashed(browser_secret) if browser_secret else "",
         )
+        response = _sign_in_window_page(ok=True, result=result, status=200)
     except SignInRefused as refused:
-        return _sign_in_window_page(ok=False, message=str(refused), status=400)
-    return _sign_in_window_page(ok=True, result=result, status=200)
+        response = _sign_in_window_page(ok=False, message=str(refused), status=400)
+    if browser_secret:
+        response.delete_cookie(SIGN_IN_COOKIE, path=OAUTH_COOKIE_PATH, httponly=True,
+                               secure=service.public_origin().startswith("https:"), samesite="Lax")
+    return response
+
+
+def _hashed(browser_secret: str) -> str:
+    return hashlib.sha256(browser_secret.encode()).hexdigest()
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------

@@ -94,19 +94,28 @@ class CustomerDirectory:
     complete: bool
     by_email: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
     by_name: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
+    contact_ids: frozenset[str] = frozenset()  # every active customer listed (empty: not known)
 
     @classmethod
     def of(cls, tenant_id: str, contacts: Iterable[Contact]) -> CustomerDirectory:
         by_email: dict[str, list[Contact]] = {}
         by_name: dict[str, list[Contact]] = {}
+        ids: set[str] = set()
         for contact in contacts:
             if not contact.is_customer or contact.status is not ContactStatus.ACTIVE:
                 continue
+            ids.add(contact.contact_id.lower())
             if contact.email.strip():
                 by_email.setdefault(comparable(contact.email), []).append(contact)
             by_name.setdefault(comparable(contact.name), []).append(contact)
         return cls(tenant_id, True, {key: tuple(found) for key, found in by_email.items()},
-                   {key: tuple(found) for key, found in by_name.items()})
+                   {key: tuple(found) for key, found in by_name.items()}, frozenset(ids))
+
+    def no_longer_lists(self, contact_id: str) -> bool:
+        """True when this complete directory is known not to list `contact_id` as an active customer (archived,
+        deleted or no longer a customer since it was matched)."""
+        ids = getattr(self, "contact_ids", None)  # a directory cached before the field existed has none
+        return bool(self.complete and ids and contact_id.lower() not in ids)
 
     def find(self, method: MatchMethod, value: str) -> tuple[Contact, ...]:
         index = self.by_email if method is MatchMethod.EMAIL else self.by_name

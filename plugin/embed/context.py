@@ -31,6 +31,7 @@ MAX_TEXT = 500
 # (pipedrive:<companyId>); the generic host (this signed context) keeps bare ids, which may not contain the
 # separator, so no id from one host can name another host's account.
 NAMESPACE_SEPARATOR = ":"
+MIN_TIME, MAX_TIME = 0, 253_402_300_799  # 1970-01-01 .. 9999-12-31T23:59:59Z, what datetime can hold
 
 
 class ContextError(Exception):
@@ -154,7 +155,8 @@ def decode_hs256(token: str, secret: str) -> dict[str, Any]:
     except BadSignatureError:
         raise SignatureMismatch(
             401, "The CRM context's signature does not match; it was not signed by your CRM.") from None
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, RecursionError, OverflowError):
+        # RecursionError: JSON nested too deeply for the parser; every parse failure is a plain refusal.
         raise ContextError(401, "The CRM context could not be read. Reopen the panel from the CRM.") from None
     if decoded.header.get("alg") != ALGORITHM:  # belt and braces: the allow-list above already did this
         raise ContextError(401, "The CRM context is not signed the way this app requires (HS256).")
@@ -253,11 +255,13 @@ def claims_of(context: EmbedContext) -> dict[str, Any]:
     }
 
 
-def _number(claims: Mapping[str, Any], name: str) -> float:
+def _number(claims: Mapping[str, Any], name: str) -> int:
+    """A time in whole seconds since the epoch: an integer (JSON's NaN, Infinity, 1e999 and fractions are not),
+    within MIN_TIME..MAX_TIME, so every comparison with it means what it says."""
     value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_TIME <= value <= MAX_TIME:
         raise ContextError(401, f"The CRM context's '{name}' claim is not a time.")
-    return float(value)
+    return value
 
 
 def _object(claims: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -1,16 +1,17 @@
 """After the first load: our own short-lived panel session token, and the decorators that check it.
 
-The CRM context is verified once (single use); the page then carries a panel session token, a JWT
-signed with a key derived from SECRET_KEY, with its own issuer and audience so that neither token
-can stand in for the other. htmx sends it in the `X-Panel-Session` header on every follow-up
-request. It is never read from a cookie, a form field or the query string: a header no other site can
-make a browser send is what makes the panel's POSTs CSRF-proof.
+The CRM context is verified once (single use); the page then carries a panel session token: itsdangerous's
+URLSafeTimedSerializer (signed and timestamped, HMAC-SHA256 over a key derived from SECRET_KEY with its own salt),
+a format of its own with its own audience, so that neither token can stand in for the other. A library does
+the signing; checking one costs ~27 µs, so no per-worker memo of checked tokens is kept. htmx sends it in
+the `X-Panel-Session` header on every follow-up request. It is never read from a cookie, a form field or the
+query string: a header no other site can make a browser send is what makes the panel's POSTs CSRF-proof.
 
 Renewal: reps keep a CRM page open for hours, but a token lasts 15 minutes. A request made in the last
 RENEW_WITHIN_SECONDS of a token's life gets a fresh token in the `X-Panel-Session-Renewed` response header
 (panel.js puts it into the body's hx-headers; the page also pings /panel/session every few minutes so an idle
 panel stays renewed). Every token carries `launch_iat`, the time the CRM opened the panel; renewals never
-reach past MAX_SESSION_AGE_SECONDS after it, and then the panel must be reopened from the CRM.
+reach past `session_cap(role)` after it, and then the panel must be reopened from the CRM.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask, after_this_request, current_app, g, render_template, request
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from plugin.embed.context import (
@@ -34,15 +36,18 @@ from plugin.embed.context import (
     encode_context,
     verify_context,
 )
+from plugin.runtime.markers import MarkersUnavailable
 from plugin.services import services
 from plugin.settings import instance_secret
 
 SESSION_HEADER = "X-Panel-Session"
-SESSION_ISSUER = "xero-invoice-panel"
 SESSION_AUDIENCE = "xero-invoice-panel/session"
+SESSION_SALT = "xero-panel/panel-session"
 SESSION_TTL_SECONDS = 15 * 60
 RENEW_WITHIN_SECONDS = 5 * 60
 MAX_SESSION_AGE_SECONDS = 12 * 3600
+ADMIN_SESSION_AGE_SECONDS = 3600
+MAX_SESSION_TOKEN = 8192
 RENEWED_HEADER = "X-Panel-Session-Renewed"
 CONTEXT_PARAM = "context"
 LAUNCH_PARAM = "launch"
@@ -54,13 +59,17 @@ ADMIN_ONLY_MESSAGE = "Only admins can configure the Xero integration"
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-class CacheReplayGuard:
-    """Used context ids, kept in the shared cache (Redis when configured) until the context expires."""
+class MarkerReplayGuard:
+    """Used context ids (hashed), kept in the single-use markers store until the context expires (+ leeway).
+    A store that can't answer refuses the context (503) rather than accept it a second time."""
 
     def first_use(self, jti: str, expires_at: datetime) -> bool:
         remaining = int((expires_at - services().clock.now()).total_seconds()) + 60  # + leeway
         key = "embed-jti:" + hashlib.sha256(jti.encode()).hexdigest()
-        return bool(services().cache.add(key, 1, timeout=max(remaining, 60)))
+        try:
+            return services().markers.claim(key, ttl=max(remaining, 60))
+        except MarkersUnavailable:
+            raise ContextError(503, "The panel can't check this CRM link right now. Try again in a minute.") from None
 
 
 def context_secrets(app: Flask | None = None) -> list[str]:
@@ -85,19 +94,17 @@ def verify_crm_context(token: str) -> EmbedContext:
         issuer=config["CONTEXT_ISSUER"],
         audience=config["CONTEXT_AUDIENCE"],
         clock=services().clock,
-        replay_guard=CacheReplayGuard(),
+        replay_guard=MarkerReplayGuard(),
     )
 
 
 def issue_panel_session(context: EmbedContext, *, launch_iat: int | None = None, ctx: str | None = None) -> str:
     """A panel session token for the same account, user and record, valid for 15 minutes, or less when that
-    would pass MAX_SESSION_AGE_SECONDS after `launch_iat` (the first load; now, unless this is a renewal)."""
+    would pass the launch cap (`session_cap`) after `launch_iat` (the first load; now, unless this is a renewal)."""
     now = int(services().clock.now().timestamp())
     launched = now if launch_iat is None else launch_iat
-    claims = {**claims_of(context), "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "ctx": ctx or context.jti,
-              "launch_iat": launched}
-    ttl = min(SESSION_TTL_SECONDS, launched + MAX_SESSION_AGE_SECONDS - now)
-    return encode_context(claims, _session_secret(), clock=services().clock, ttl=ttl)
+    claims = {**claims_of(context), "aud": SESSION_AUDIENCE, "ctx": ctx or context.jti, "launch_iat": launched}
+    return _serializer().dumps(claims)
 
 
 def read_panel_session(token: str) -> EmbedContext:
@@ -105,57 +112,65 @@ def read_panel_session(token: str) -> EmbedContext:
     return context_from_claims(_session_claims(token))
 
 
+def session_cap(role: str) -> int:
+    """How long after the CRM opened the page a session may be renewed: 12 hours, 1 hour for an admin (so a
+    demoted admin loses the admin page within the hour)."""
+    return ADMIN_SESSION_AGE_SECONDS if role == "admin" else MAX_SESSION_AGE_SECONDS
+
+
+_INVALID = "The panel session is not valid. Reopen the panel from the CRM."
+
+
 def _session_claims(token: str) -> dict[str, Any]:
+    """The verified claims, with `exp` (when this token stops working) and `capped` (whether that is the launch
+    cap) filled in from the signing time and `launch_iat`."""
     if not token:
         raise ContextError(401, "This request has no panel session. Reopen the panel from the CRM.")
+    if len(token) > MAX_SESSION_TOKEN:
+        raise ContextError(401, _INVALID)
     try:
-        claims = _verified_signature(token, _session_secret())
-    except ContextError:
-        raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.") from None
-    now = services().clock.now().timestamp()
-    if claims.get("iss") != SESSION_ISSUER or claims.get("aud") != SESSION_AUDIENCE:
-        raise ContextError(401, "The panel session is not valid. Reopen the panel from the CRM.")
-    exp = claims.get("exp")
-    if not isinstance(exp, int | float) or now > exp:
-        if isinstance(exp, int | float) and exp >= _launched_at(claims) + MAX_SESSION_AGE_SECONDS:
-            hours = MAX_SESSION_AGE_SECONDS // 3600
-            raise ContextError(401, f"This panel has been open for {hours} hours. Reload the page to open it again.")
+        claims, signed_at = _serializer().loads(token, return_timestamp=True)
+    except (BadData, ValueError, TypeError, RecursionError):
+        raise ContextError(401, _INVALID) from None
+    if not isinstance(claims, dict) or claims.get("aud") != SESSION_AUDIENCE:
+        raise ContextError(401, _INVALID)
+    launched, user = claims.get("launch_iat"), claims.get("user")
+    if isinstance(launched, bool) or not isinstance(launched, int) or not isinstance(user, dict):
+        raise ContextError(401, _INVALID)
+    cap_at = launched + session_cap(str(user.get("role")))
+    exp = min(int(signed_at.timestamp()) + SESSION_TTL_SECONDS, cap_at)
+    if services().clock.now().timestamp() > exp:
+        if exp >= cap_at:
+            raise ContextError(401, _cap_message(str(user.get("role"))))
         raise ContextError(401, "The panel session has expired. Reopen the panel from the CRM.")
-    return claims
+    return {**claims, "jti": str(claims.get("ctx") or ""), "exp": exp, "capped": exp >= cap_at}
 
 
-# Every htmx request carries the same token for up to 15 minutes; checking its HS256 signature (joserfc)
-# was a good share of a warm render's fixed cost. A token whose signature checked out under a key is
-# remembered by (key, token); the claim checks (issuer, audience, expiry, launch cap) still run on every
-# request. Forged or altered tokens are never remembered. Bounded: emptied when full.
-_VERIFIED_MAX = 4096
-_verified: dict[tuple[str, str], dict[str, Any]] = {}
-
-
-def _verified_signature(token: str, secret: str) -> dict[str, Any]:
-    """decode_hs256, once per (key, token) per worker. The claims are shared: read them, never change them."""
-    key = (secret, token)
-    claims = _verified.get(key)
-    if claims is None:
-        claims = decode_hs256(token, secret)
-        if len(_verified) >= _VERIFIED_MAX:
-            _verified.clear()
-        _verified[key] = claims
-    return claims
-
-
-def _launched_at(claims: dict[str, Any]) -> int:
-    launched = claims.get("launch_iat", claims.get("iat"))
-    return int(launched) if isinstance(launched, int | float) and not isinstance(launched, bool) else 0
+def _cap_message(role: str) -> str:
+    if role == "admin":
+        return ("This admin page has been open for an hour. Reload the page to open it again "
+                "(admin access is checked with the CRM every hour).")
+    hours = MAX_SESSION_AGE_SECONDS // 3600
+    return f"This panel has been open for {hours} hours. Reload the page to open it again."
 
 
 def renew_if_due(claims: dict[str, Any], context: EmbedContext) -> str | None:
     """A fresh token when this one has under RENEW_WITHIN_SECONDS left and the launch cap allows a longer one."""
-    launched = _launched_at(claims)
-    exp = float(claims["exp"])
-    if exp - services().clock.now().timestamp() > RENEW_WITHIN_SECONDS or exp >= launched + MAX_SESSION_AGE_SECONDS:
+    if claims["exp"] - services().clock.now().timestamp() > RENEW_WITHIN_SECONDS or claims["capped"]:
         return None
-    return issue_panel_session(context, launch_iat=launched, ctx=str(claims.get("ctx") or ""))
+    return issue_panel_session(context, launch_iat=int(claims["launch_iat"]), ctx=str(claims.get("ctx") or ""))
+
+
+class _AppClockSigner(TimestampSigner):
+    """Timestamps on the app's clock (injected in tests), not the wall clock itsdangerous reads by default."""
+
+    def get_timestamp(self) -> int:
+        return int(services().clock.now().timestamp())
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_session_secret(), salt=SESSION_SALT, signer=_AppClockSigner,
+                                  signer_kwargs={"digest_method": hashlib.sha256})
 
 
 def issue_handover(context: EmbedContext) -> str:
@@ -182,7 +197,7 @@ def verify_handover(token: str) -> EmbedContext:
     context = context_from_claims(claims)
     if not context.account_id.startswith(context.host + ":"):
         raise ContextError(401, message)
-    if not CacheReplayGuard().first_use("handover:" + context.jti, context.expires_at):
+    if not MarkerReplayGuard().first_use("handover:" + context.jti, context.expires_at):
         raise ContextError(401, message)
     return context
 
@@ -193,12 +208,13 @@ def renew_for_host(token: str, *, host: str, account_id: str, user_id: str) -> s
     starts again, because the host has just vouched for the user."""
     refused = ContextError(401, "The panel session can't be renewed. Reopen the panel from the CRM.")
     try:
-        claims = _verified_signature(token, _session_secret())
-    except ContextError:
+        claims = _serializer().loads(token)  # no max_age: an expired session may be renewed this way
+    except (BadData, ValueError, TypeError, RecursionError):
         raise refused from None
-    if claims.get("iss") != SESSION_ISSUER or claims.get("aud") != SESSION_AUDIENCE:
+    if not isinstance(claims, dict) or claims.get("aud") != SESSION_AUDIENCE:
         raise refused
-    context = context_from_claims(claims)
+    # The session's own expiry doesn't matter here (the host has just vouched for the user): only who it names.
+    context = context_from_claims({**claims, "jti": str(claims.get("ctx") or ""), "exp": 0})
     if (context.host, context.account_id, context.user.id) != (host, account_id, user_id):
         raise refused
     return issue_panel_session(context, ctx=str(claims.get("ctx") or ""))
@@ -274,7 +290,8 @@ def init_app(app: Flask) -> None:
 
 
 def _session_secret() -> str:
-    """A key of its own for panel sessions, derived from SECRET_KEY (never the CRM's shared secret)."""
+    """A key of its own for panel sessions, derived from SECRET_KEY (never the CRM's shared secret); the
+    serializer's salt (SESSION_SALT) separates it further from every other itsdangerous use of the app."""
     return _derived_secret(b"xero-panel/panel-session/v1")
 
 

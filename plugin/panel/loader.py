@@ -12,7 +12,7 @@ from datetime import date
 
 from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
-from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
+from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
@@ -21,13 +21,31 @@ from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
 from plugin.storage import STATUS_PENDING, ConnectionInfo
 from plugin.web.formatting import user_timezone
-from plugin.xero.errors import ConnectionRevoked, RateLimited, XeroError, XeroUnavailable, correlation_note, log_extra
+from plugin.xero.errors import (
+    ConnectionRevoked,
+    NotFound,
+    RateLimited,
+    XeroError,
+    XeroUnavailable,
+    correlation_note,
+    log_extra,
+)
 from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
 
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
+MAX_PINS = 200  # per record: far more than anyone reads, few enough that the table can't be filled at will
+NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices, so it can't be pinned here."
+
+
+class ContactGone(Exception):
+    """Xero answered 404 for the matched contact's invoices."""
+
+
+class PinRefused(Exception):
+    """A pin that can't be made; `str(error)` is plain words for the rep."""
 
 
 def match_input(embed: EmbedContext) -> MatchInput:
@@ -141,10 +159,45 @@ class PanelLoader:
             found = self.match(tenant_id)
         except XeroError as error:
             return problem_only(query, self._notice_for(error))
+        if found.found and self._gone_from_directory(tenant_id, found, cold=self._cold(tenant_id, found, force,
+                                                                                          stale_ok)):
+            found = self._match_again(tenant_id)
         if not found.found:
-            message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
-            return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
-        return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok)
+            return self._no_match_page(query, found)
+        try:
+            return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok)
+        except ContactGone:
+            found = self._match_again(tenant_id)
+        if not found.found:
+            return self._no_match_page(query, found)
+        return self._invoices_page(query, connection, found, force=force, stale_ok=stale_ok, retried=True)
+
+    def _no_match_page(self, query: PanelQuery, found: ContactMatch) -> PanelPage:
+        message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
+        return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
+
+    def _cold(self, tenant_id: str, found: ContactMatch, force: bool, stale_ok: bool) -> bool:
+        """Whether this view will fetch the contact's invoices from Xero."""
+        if force:
+            return True
+        cached = self.store.peek(tenant_id, found.contact_id)
+        return cached is None or (not stale_ok and not self.store.is_current(cached))
+
+    def _gone_from_directory(self, tenant_id: str, found: ContactMatch, *, cold: bool) -> bool:
+        """The contact this record was matched to is no longer an active customer in the organisation's directory
+        (refreshed every 15 minutes, at once on a CONTACT webhook): archived or deleted since. A link made by hand
+        stays until someone unlinks it. A warm view reads only the cached directory; a view that fetches invoices
+        anyway (cold) also fetches a missing directory (one call per organisation, shared by every record)."""
+        if found.method is MatchMethod.LINKED:
+            return False
+        directory = self._directory(tenant_id) if cold else self.directories.peek(tenant_id)
+        return directory is not None and directory.no_longer_lists(found.contact_id)
+
+    def _match_again(self, tenant_id: str) -> ContactMatch:
+        log.info("account %s, %s %s: the matched Xero contact is gone; matching again", self.account_id,
+                 self.embed.record.type, self.embed.record.id)
+        self.forget_match(tenant_id)
+        return self.match(tenant_id)
 
     def _no_connection_notice(self) -> Notice:
         """Never connected: not set up yet. Connected once and then removed by an admin: ask an admin."""
@@ -158,14 +211,18 @@ class PanelLoader:
         if cached is not None and not cached.found:
             self.forget_match(tenant_id)
 
-    def _invoices_page(
-        self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool, stale_ok: bool = False
-    ) -> PanelPage:
+    def _invoices_page(self, query: PanelQuery, connection: ConnectionInfo, found: ContactMatch, *, force: bool,
+                       stale_ok: bool = False, retried: bool = False) -> PanelPage:
         tenant_id = connection.tenant_id
         notice: Notice | None = None
         try:
             snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force,
                                                                         stale_ok=stale_ok)
+        except NotFound as error:  # Xero says the contact is gone: match again on this view (once)
+            if not retried and found.method is not MatchMethod.LINKED:
+                raise ContactGone(found.contact_id) from error
+            notice = self._notice_for(error)
+            snapshot = self.store.peek(tenant_id, found.contact_id)
         except XeroError as error:
             notice = self._notice_for(error)
             snapshot = self.store.peek(tenant_id, found.contact_id)
@@ -211,15 +268,30 @@ class PanelLoader:
     # --- Small things the views need ----------------------------------------------------------
 
     def toggle_pin(self, invoice_id: str, *, pinned: bool | None = None) -> bool:
-        """Set the pin to `pinned` (idempotent), or flip it when no state is given; returns whether it is pinned."""
+        """Set the pin to `pinned` (idempotent), or flip it when no state is given; returns whether it is pinned.
+
+        Only invoices of this record's customer can be pinned (the ids in the cached snapshot of its matched
+        contact: what the rep is looking at), and at most MAX_PINS per record; PinRefused otherwise.
+        Unpinning is always allowed."""
         connection = self.connection()
         if connection is None or not connection.tenant_id:
             return False
         pins, record, tenant_id = self.db.pins, self.embed.record, connection.tenant_id
-        if pinned is None:
-            return pins.toggle(self.account_id, record, tenant_id, invoice_id, pinned_by=self.embed.user.id)
-        pins.set_pinned(self.account_id, record, tenant_id, invoice_id, pinned, pinned_by=self.embed.user.id)
-        return pinned
+        current = pins.invoice_ids(self.account_id, record, tenant_id)
+        wanted = invoice_id not in current if pinned is None else pinned
+        if wanted and invoice_id not in current:
+            self._check_pinnable(tenant_id, invoice_id, already=len(current))
+        pins.set_pinned(self.account_id, record, tenant_id, invoice_id, wanted, pinned_by=self.embed.user.id)
+        return wanted
+
+    def _check_pinnable(self, tenant_id: str, invoice_id: str, *, already: int) -> None:
+        if already >= MAX_PINS:
+            raise PinRefused(f"This record has {MAX_PINS} pinned invoices, the most a record can hold. "
+                             "Unpin one to pin another.")
+        found = self.cache.get(self._match_key(tenant_id))
+        snapshot = self.store.peek(tenant_id, found.contact_id) if found is not None and found.found else None
+        if snapshot is None or all(invoice.invoice_id != invoice_id for invoice in snapshot.invoices):
+            raise PinRefused(NOT_THIS_CUSTOMERS)
 
     def link(self, contact_id: str, contact_name: str) -> None:
         connection = self.connection()

@@ -108,6 +108,7 @@ class PanelPage:
     date_message: str = ""
     has_data: bool = False
     search_results: tuple[Contact, ...] = ()
+    pin_message: str = ""  # a pin that was refused, and why
 
     @property
     def unpaid_totals(self) -> tuple[Money, ...]:

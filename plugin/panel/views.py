@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 
 from flask import Blueprint, current_app, g, render_template, request
 from werkzeug.wrappers import Response
 
 from plugin.embed.session import require_embed_context, require_panel_session
 from plugin.panel import changes, rows
-from plugin.panel.loader import PanelLoader
+from plugin.panel.loader import PanelLoader, PinRefused
 from plugin.panel.model import PanelPage, PanelQuery
 from plugin.runtime import metrics
 from plugin.runtime.invoices import search_customers
@@ -110,7 +111,10 @@ def toggle_pin(invoice_id: str) -> Response:
     request, leave the pin as they meant; without it the pin flips."""
     loader = _loader()
     wanted = request.form.get("pinned")
-    loader.toggle_pin(invoice_id[:64], pinned=None if wanted is None else wanted == "true")
+    try:
+        loader.toggle_pin(invoice_id[:64], pinned=None if wanted is None else wanted == "true")
+    except PinRefused as refused:
+        return _render(replace(loader.page(_query(loader)), pin_message=str(refused)))
     return _render(loader.page(_query(loader)))
 
 

@@ -15,6 +15,7 @@ from plugin.runtime.redis_link import Failover
 
 KEEP_SECONDS = 24 * 3600  # entries outlive their freshness: freshness is judged from stored fetch times
 LOCAL_ENTRIES = 10_000
+LOCAL_DIRECTORIES = 1_000  # organisations one worker serves; directories have their own in-process store
 
 
 def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
@@ -35,3 +36,14 @@ def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
         memoise_decoding(fallback)
         backends[cache] = Failover(backends[cache], fallback, what="cache")
     return cache
+
+
+def local_directories() -> SimpleCache:
+    """The in-process store of customer directories (without REDIS_URL), apart from the per-contact entries.
+
+    SimpleCache prunes by dropping expired entries and then the oldest ones; in the main cache thousands of
+    per-contact entries pushed the directory (written once per 15 minutes, so one of the oldest) out first,
+    and every view refetched it. Here only directories compete, one per organisation."""
+    store = SimpleCache(threshold=LOCAL_DIRECTORIES, default_timeout=KEEP_SECONDS)
+    memoise_decoding(store)
+    return store

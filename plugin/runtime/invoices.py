@@ -189,8 +189,12 @@ def fetch_directory(client: XeroReader, tenant_id: str) -> CustomerDirectory:
 
 
 class CustomerDirectories:
-    """Each organisation's directory, fetched once per DIRECTORY_TTL through the shared cache (and the flight, so
-    many reps opening records at once cause one fetch)."""
+    """Each organisation's directory, fetched once per DIRECTORY_TTL through `cache` (and the flight, so
+    many reps opening records at once cause one fetch).
+
+    `cache` is the shared Redis cache with REDIS_URL, and otherwise an in-process store of its own
+    (plugin.services): the per-contact entries of a busy worker fill the main in-process cache, whose pruning
+    drops the oldest entries first, and a directory written once per 15 minutes is always among the oldest."""
 
     def __init__(self, cache: CacheBackend, flight: SingleFlight | None = None) -> None:
         self._cache = cache
@@ -198,6 +202,13 @@ class CustomerDirectories:
 
     def drop(self, tenant_id: str) -> None:
         self._cache.delete(directory_key(tenant_id))
+
+    def peek(self, tenant_id: str) -> CustomerDirectory | None:
+        """The cached directory, if any; never calls Xero."""
+        return self._cache.get(directory_key(tenant_id))
+
+    def put(self, tenant_id: str, directory: CustomerDirectory) -> None:
+        self._cache.set(directory_key(tenant_id), directory, timeout=DIRECTORY_TTL)
 
     def get(self, tenant_id: str, client: Callable[[], XeroReader]) -> CustomerDirectory:
         key = directory_key(tenant_id)

@@ -8,6 +8,7 @@ database-wide write lock that other processes wait for. PostgreSQL uses row lock
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,9 +48,18 @@ def build_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
+    if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith("file:"):
+        _create_private(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
     _use_explicit_sqlite_transactions(engine, in_memory=parsed.database in (None, "", ":memory:"))
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use 0644); its -wal and -shm files copy the mode."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _use_explicit_sqlite_transactions(engine: Engine, *, in_memory: bool) -> None:
@@ -85,22 +95,23 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[Session]:
+    def session(self, *, write: bool = False, changes_reads: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         Pass `write=True` when the block writes: on SQLite (WAL) a read transaction that later writes
         fails at once with "database is locked" if another writer committed meanwhile, so writers take
-        the write lock up front and queue for it instead (busy time-out).
+        the write lock up front and queue for it instead (busy time-out). `changes_reads=False` for a write no
+        remembered answer depends on (single-use markers): it leaves `write_generation` alone.
         """
         if write:
-            with self.write_locked_session() as session:
+            with self.write_locked_session(changes_reads=changes_reads) as session:
                 yield session
             return
         with self._sessions.begin() as session:
             yield session
 
     @contextmanager
-    def write_locked_session(self) -> Iterator[Session]:
+    def write_locked_session(self, *, changes_reads: bool = True) -> Iterator[Session]:
         """A transaction that holds the write lock from its first statement on SQLite (BEGIN IMMEDIATE).
 
         On PostgreSQL this is an ordinary transaction; callers lock their row with `with_for_update()`.
@@ -112,7 +123,8 @@ class Database:
                 with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                     yield session
         finally:
-            _count_write()  # after the commit, so a reader that started before it can't keep the old answer
+            if changes_reads:
+                _count_write()  # after the commit, so a reader that started before it can't keep the old answer
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -138,3 +138,17 @@ class HostInstallation(Base):
     def __repr__(self) -> str:
         return (f"HostInstallation(id={self.id!r}, installation_id={self.installation_id!r}, host={self.host!r}, "
                 f"token_version={self.token_version!r}, tokens=<hidden>)")
+
+
+class SingleUseMarker(Base):
+    """A one-time thing already used (a CRM context's jti, a sign-in ticket, an applied webhook delivery) or a
+    sign-in waiting to be finished, kept until `expires_at`. Nothing evicts a row before then (unlike a cache)."""
+
+    __tablename__ = "single_use_markers"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    def __repr__(self) -> str:
+        return f"SingleUseMarker(key={self.key!r}, expires_at={self.expires_at!r})"

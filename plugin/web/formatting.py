@@ -20,6 +20,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from plugin.domain.money import Money
+from plugin.domain.text import clean_text
 
 DEFAULT_LOCALE = "en"
 DEFAULT_TIMEZONE = "UTC"
@@ -100,8 +101,18 @@ def _time_filter(context: Context, instant: datetime) -> str:
     return clock_time(instant, context.get("timezone"), context.get("locale"))
 
 
+def _printable(value: object) -> object:
+    """Every `{{ ... }}` a template prints passes here (Jinja's finalize): plain text, which is where Xero's (and
+    the CRM's) text ends up, loses any bidi control characters (plugin.domain.text.clean_text), so no value can
+    disguise itself or what is printed after it. Markup (already rendered HTML, e.g. a cached row) is left as it is:
+    its text was cleaned when it was rendered."""
+    return clean_text(value) if type(value) is str else value
+
+
 def init_app(app: Flask) -> None:
-    """Register the `money`, `day` and `clock_time` filters. Templates set `locale` and `timezone`."""
+    """Register the `money`, `day` and `clock_time` filters (templates set `locale` and `timezone`), and strip bidi
+    controls from everything printed."""
+    app.jinja_env.finalize = _printable
     app.jinja_env.filters["money"] = _money_filter
     app.jinja_env.filters["day"] = _date_filter
     app.jinja_env.filters["clock_time"] = _time_filter

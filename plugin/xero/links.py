@@ -1,6 +1,12 @@
-"""Links that open a record in Xero's web app."""
+"""Links that open a record in Xero's web app.
+
+Every part taken from Xero (the ShortCode, the invoice id) is URL-encoded, and the target screen is encoded
+as one query value, so nothing Xero sends can add, change or cut off a parameter of the link.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import quote, urlencode
 
 from plugin.domain.models import Invoice
 
@@ -8,8 +14,9 @@ from plugin.domain.models import Invoice
 def deep_link(deep_link_base: str, short_code: str | None, invoice: Invoice) -> str:
     """Opens the invoice in Xero, in the right organisation when its ShortCode is known."""
     ledger = "AccountsPayable" if invoice.is_bill else "AccountsReceivable"
-    target = f"/{ledger}/View.aspx?InvoiceID={invoice.invoice_id}"
+    target = f"/{ledger}/View.aspx?{urlencode({'InvoiceID': invoice.invoice_id}, quote_via=quote)}"
     base = deep_link_base.rstrip("/")
     if not short_code:
         return f"{base}{target}"
-    return f"{base}/organisationlogin/default.aspx?shortcode={short_code}&redirecturl={target}"
+    query = urlencode({"shortcode": short_code, "redirecturl": target}, quote_via=quote, safe="!/")
+    return f"{base}/organisationlogin/default.aspx?{query}"

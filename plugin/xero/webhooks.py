@@ -49,6 +49,8 @@ def parse_events(body: bytes) -> list[XeroEvent]:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadPayload("body is not JSON") from error
+    except RecursionError as error:  # nested deeper than the parser goes: not a Xero payload
+        raise BadPayload("body is nested too deeply") from error
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
         raise BadPayload("expected an object with an 'events' list")

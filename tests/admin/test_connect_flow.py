@@ -113,7 +113,10 @@ def test_the_sign_in_window_pages_do_not_leak_their_url_or_stay_in_caches(admin)
     for page in (question, start, done):
         assert page.headers["Referrer-Policy"] == "no-referrer"
         assert page.headers["Cache-Control"] == "no-store"
-        assert "Set-Cookie" not in page.headers
+    # The only cookie: the sign-in binding, set at Continue and cleared at the callback (test_sign_in_binding.py).
+    assert "Set-Cookie" not in question.headers
+    assert start.headers["Set-Cookie"].startswith("xero_panel_sign_in=")
+    assert done.headers["Set-Cookie"].startswith("xero_panel_sign_in=;")
 
 
 def test_the_sign_in_window_pages_refuse_to_be_framed_while_the_settings_page_allows_the_crm(admin):

@@ -200,12 +200,12 @@ def test_an_invoice_number_opens_the_invoice_in_its_organisation_in_a_new_tab(ri
     href = link.get_attribute("href")
     assert href.startswith(f"{connected_demo.handle.emulator_url}/go/organisationlogin/default.aspx"
                            f"?shortcode={organisation['short_code']}&redirecturl=/AccountsReceivable/View.aspx"
-                           "?InvoiceID=")
+                           "%3FInvoiceID%3D")
     with page.expect_popup() as opened:
         link.click()
     tab = opened.value
     tab.wait_for_load_state()
-    assert "shortcode=" in tab.url and tab.url.endswith(href.rsplit("InvoiceID=", 1)[1])
+    assert "shortcode=" in tab.url and tab.url.endswith(href.rsplit("InvoiceID%3D", 1)[1])
     tab.close()
 
 

@@ -157,11 +157,21 @@ def test_renewals_stop_twelve_hours_after_the_panel_was_opened(web, clock):
     assert clock.now() - opened_at > timedelta(hours=12)
 
 
+def swapped_payload(token: str, donor: str) -> str:
+    """`token`'s timestamp and signature on `donor`'s payload (itsdangerous: payload.timestamp.signature)."""
+    _payload, timestamp, signature = token.rsplit(".", 2)
+    return f"{donor.rsplit('.', 2)[0]}.{timestamp}.{signature}"
+
+
 def test_a_tampered_session_is_refused(web, clock):
-    header, _payload, signature = open_session(web, clock).split(".")
-    other = open_session(web, clock, account="acct-B").split(".")[1]
-    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: f"{header}.{other}.{signature}"})
+    token = open_session(web, clock)
+    other = open_session(web, clock, account="acct-B")
+    answer = web.get("/panel/probe/data", headers={SESSION_HEADER: swapped_payload(token, other)})
     assert answer.status_code == 401
+    _payload, timestamp, signature = token.rsplit(".", 2)
+    for forged in (f"{_payload}.{timestamp}.{signature[:-2]}AA", f"{_payload}.{timestamp}x.{signature}",
+                   token + ".", "." + token, token.upper()):
+        assert web.get("/panel/probe/data", headers={SESSION_HEADER: forged}).status_code == 401
 
 
 def test_a_session_from_another_app_secret_is_refused(web, clock, tmp_path):
@@ -248,3 +258,18 @@ def test_while_the_context_secret_rotates_contexts_signed_with_either_secret_are
     assert refused.status_code == 401 and "signature" in refused.text
     with app.app_context():
         assert context_secret() == new, "new contexts (e.g. xero-panel context) are signed with the newest"
+
+
+def test_admin_sessions_renew_for_at_most_an_hour_after_their_context(web, clock):
+    """A demoted admin keeps the admin page open for an hour at most, not twelve."""
+    token, opened_at, last_success = open_session(web, clock, role="admin"), clock.now(), None
+    while True:
+        clock.advance(11 * 60)
+        answer = web.get("/admin/probe", headers={SESSION_HEADER: token})
+        if answer.status_code != 200:
+            break
+        last_success = clock.now()
+        token = answer.headers.get(RENEWED_HEADER, token)
+    assert answer.status_code == 401 and "Reload the page" in answer.text and "an hour" in answer.text
+    assert timedelta(minutes=45) <= last_success - opened_at <= timedelta(hours=1)
+    assert clock.now() - opened_at <= timedelta(hours=1, minutes=11)

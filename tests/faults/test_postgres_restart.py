@@ -9,6 +9,8 @@ import secrets
 import pytest
 
 from plugin import create_app
+from plugin.runtime.invoices import invoices_key
+from plugin.services import services
 from plugin.storage import get_database
 from tests.faults.conftest import bounded, fault_app_config, rows_in, text_of
 from tests.panel.conftest import contact_record
@@ -37,11 +39,15 @@ def terminate_this_apps_connections(postgres_url: str) -> int:  # noqa: F811
         ).fetchone()[0]
 
 
-def test_killed_connections_are_replaced_unseen(panel, opened, customer, postgres_url):  # noqa: F811
+def test_killed_connections_are_replaced_unseen(panel, opened, customer, connected, postgres_url):  # noqa: F811
     assert terminate_this_apps_connections(postgres_url) >= 1, "the app's pooled connection was terminated"
     for view in ("paid", "unpaid"):
         response = bounded(lambda view=view: panel.get("/panel/invoices", view=view))
         assert response.status_code == 200 and rows_in(text_of(response)) > 0
-    assert bounded(lambda: panel.post("/panel/pins/inv-after-restart")).status_code == 200
+    with panel.app.app_context():
+        snapshot = services(panel.app).cache.get(invoices_key(connected["tenant_id"], customer["contact_id"]))
+    invoice_id = snapshot.invoices[0].invoice_id  # a write: only this customer's invoices can be pinned
+    assert bounded(lambda: panel.post(f"/panel/pins/{invoice_id}", pinned="true")).status_code == 200
+    assert 'aria-pressed="true"' in text_of(panel.get("/panel/invoices", view="pinned"))
     assert terminate_this_apps_connections(postgres_url) >= 1
     assert rows_in(text_of(bounded(lambda: panel.open(contact_record(customer))))) > 0

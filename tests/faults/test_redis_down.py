@@ -1,5 +1,6 @@
 """REDIS_URL is configured but nothing listens there: each worker falls back to its own cache, rate budget
-and locks, keeps calling Xero within that budget, says so in the log, and goes back to Redis when it answers."""
+and locks, keeps calling Xero within that budget, says so in the log, and goes back to Redis when it answers.
+The single-use markers have no fallback: a CRM context that can't be marked used is refused (503)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 import redis
 
 from plugin import create_app
+from plugin.runtime.markers import CheckedDatabaseMarkers
 from plugin.runtime.redis_link import Failover
 from plugin.services import services
+from plugin.storage.markers import DatabaseMarkers
 from tests.faults.conftest import assert_logged, bounded, fault_app_config, rows_in, text_of
 from tests.panel.conftest import contact_record
 
@@ -27,7 +30,22 @@ def panel_app(tmp_path, clock, emulator):
     return create_app(fault_app_config(tmp_path, clock, emulator, REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0"))
 
 
-def test_without_redis_the_panel_calls_xero_within_this_workers_budget(panel, customer, connected, log):
+@pytest.fixture
+def markers_answer(panel_app, monkeypatch):
+    """Single-use markers that answer (as if the context had been checked just before Redis went away): the
+    cache, budget and locks below still find Redis down. Without this, a first load is refused (next test)."""
+    shared = services(panel_app)
+    monkeypatch.setattr(shared, "markers", CheckedDatabaseMarkers(DatabaseMarkers(shared.database)))
+
+
+def test_without_redis_a_first_load_is_refused_rather_than_accepted_unchecked(panel, customer, connected):
+    response = bounded(lambda: panel.open(contact_record(customer)))
+    assert response.status_code == 503
+    assert "Try again" in text_of(response) and panel.session == ""
+
+
+def test_without_redis_the_panel_calls_xero_within_this_workers_budget(markers_answer, panel, customer, connected,
+                                                                      log):
     body = text_of(bounded(lambda: panel.open(contact_record(customer))))
     assert rows_in(body) > 0
     tenant_id = connected["tenant_id"]
@@ -36,6 +54,14 @@ def test_without_redis_the_panel_calls_xero_within_this_workers_budget(panel, cu
     assert usage.minute_used == panel.emulator.state.api_calls(tenant_id) > 0, "every Xero call was budgeted"
     assert_logged(log, "Redis unreachable", "cache")
     assert_logged(log, "Redis unreachable", "rate budget")
+
+
+@pytest.fixture
+def opened(markers_answer, panel, customer):
+    response = panel.open(contact_record(customer))
+    assert response.status_code == 200
+    panel.emulator.state.reset_call_counts()
+    return response
 
 
 def test_without_redis_views_are_served_from_this_workers_cache(panel, opened):

@@ -11,7 +11,7 @@ import pytest
 from plugin.domain.matching import MatchInput, MatchMethod, RecordKey, find_contact
 from plugin.domain.models import Contact, ContactStatus
 from plugin.runtime import invoices as service
-from plugin.runtime.invoices import CustomerDirectories, directory_key
+from plugin.runtime.invoices import CustomerDirectories
 from plugin.xero.errors import XeroUnavailable
 from plugin.xero.webhooks import sign
 from tests.panel.conftest import PanelActions, contact_record, text_of
@@ -63,14 +63,14 @@ def test_a_contact_webhook_drops_the_directory(panel, customers, connected):
     with panel.app.app_context():
         from plugin.services import services
 
-        assert services().cache.get(directory_key(connected["tenant_id"])) is not None
+        assert services().directories.peek(connected["tenant_id"]) is not None
         body = json.dumps({"events": [{"resourceUrl": "x", "resourceId": customers[7]["contact_id"],
                                        "eventDateUtc": "2026-03-01T09:00:00.000", "eventType": "CREATE",
                                        "eventCategory": "CONTACT", "tenantId": connected["tenant_id"],
                                        "tenantType": "ORGANISATION"}]}).encode()
         answer = panel.client.post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, WEBHOOK_KEY)})
         assert answer.status_code == 200
-        assert services().cache.get(directory_key(connected["tenant_id"])) is None
+        assert services().directories.peek(connected["tenant_id"]) is None
 
 
 # --- The fallback to a per-record search, without Flask ---------------------------------------------

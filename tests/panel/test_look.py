@@ -103,3 +103,29 @@ def test_no_row_text_runs_into_the_amounts_at_the_narrowest_frame(browser, serve
         assert page.evaluate(ROW_COLLISIONS) == [], f"{view} view at {width}px"
     page.screenshot(path=str(SHOTS / f"panel-unpaid-{width}.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.parametrize("width", [320, 720, 800])
+def test_a_huge_invoice_number_is_cut_short_and_shown_whole_on_focus(browser, served_panel, panel, connected,
+                                                                     emulator, width):
+    """A 100,000-character number used to widen the list to 860,000 px."""
+    customer = rich_customer(emulator, connected["tenant_id"])
+    huge = "N" * 100_000
+    emulator.state.create_invoice(connected["tenant_id"], customer["contact_id"], number=huge)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{served_panel.url}/panel?context={panel.context(contact_record(customer))}")
+    page.wait_for_selector("#panel")
+    page.click("#tab-unpaid")
+    page.wait_for_selector('#tab-unpaid[aria-selected="true"]')
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    link = page.locator(".invoice__number a", has_text="NNNN").first
+    assert link.get_attribute("title") == huge
+    text = link.locator(".invoice__number-text")
+    assert text.bounding_box()["width"] < 400
+    link.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # keyboard focus (focus-visible): the whole number wraps inside the column
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate("getComputedStyle(document.activeElement.querySelector('.invoice__number-text'))"
+                         ".whiteSpace") == "normal"
+    page.close()

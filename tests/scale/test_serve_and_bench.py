@@ -55,3 +55,18 @@ def test_bench_table_shows_every_figure():
 
 def test_percentiles_of_samples():
     assert _percentiles([0.001 * n for n in range(1, 101)]) == {"p50_ms": 50.5, "p95_ms": 96.0}
+
+
+def test_serve_refuses_several_workers_without_a_shared_store(tmp_path, monkeypatch, capsys):
+    """Without REDIS_URL each worker would keep its own single-use markers (and budget): refuse to start."""
+    config = {"XERO_MODE": "emulator", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite"}
+    [problem] = serve.refusals(config, workers=2)
+    assert "XERO_PANEL_REDIS_URL" in problem and "--workers 1" in problem
+    assert serve.refusals(config, workers=1) == []
+    assert serve.refusals({**config, "REDIS_URL": "redis://127.0.0.1:6379/0"}, workers=4) == []
+
+    started = []
+    monkeypatch.setattr(PanelApplication, "run", lambda self: started.append(self))
+    app = create_app({"TESTING": True, **config})
+    assert serve.run(lambda _config: app, gunicorn_options(bind="127.0.0.1:0", workers=3)) == 2
+    assert started == [] and "refuses to start" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 
 import pytest
 
@@ -92,11 +93,14 @@ def test_a_members_panel_session_is_refused_on_every_admin_route(rep):
 
 
 def tampered_session(token: str, **claims) -> str:
-    header, payload, signature = token.split(".")
-    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    """The session's payload edited, its timestamp and signature kept (itsdangerous: payload.timestamp.signature;
+    a payload starting with "." is zlib-compressed)."""
+    payload, timestamp, signature = token.rsplit(".", 2)
+    raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+    decoded = json.loads(zlib.decompress(raw) if payload.startswith(".") else raw)
     decoded.update(claims)
     edited = base64.urlsafe_b64encode(json.dumps(decoded).encode()).rstrip(b"=").decode()
-    return f"{header}.{edited}.{signature}"
+    return f"{edited}.{timestamp}.{signature}"
 
 
 def test_a_session_edited_to_name_another_account_is_refused(rep, other_account):
@@ -117,13 +121,15 @@ def test_parameters_naming_another_account_are_ignored(rep, other_account, emula
 def test_pins_of_another_account_on_the_same_record_id_are_neither_seen_nor_touched(
         panel_app, clock, emulator, rep, customer, connected, other_account):
     record = contact_record(customer)
-    other = PanelActions(panel_app, clock, emulator)
-    other.open(record, account="acct-2")
-    assert other.post("/panel/pins/inv-of-b").status_code == 200
-    rep.post("/panel/pins/inv-of-b", account="acct-2")  # pins in acct-1, whatever the form says
-    rep.post("/panel/pins/inv-of-b", account="acct-2")  # and unpins there
     key = RecordKey(record["type"], record["id"])
     db = get_database(panel_app)
+    db.pins.pin("acct-2", key, other_account["tenant_id"], "inv-of-b")  # acct-2's pin on the same record id
+    other = PanelActions(panel_app, clock, emulator)
+    other.open(record, account="acct-2")
+    assert "inv-of-b" not in other.get("/panel/invoices", view="pinned").get_data(as_text=True)
+    mine = rep.post("/panel/pins/inv-of-b", account="acct-2")  # acct-1, whatever the form says: not its invoice
+    assert mine.status_code == 200 and "isn't one of this customer's invoices" in text_of(mine)
+    rep.post("/panel/pins/inv-of-b", pinned="false", account="acct-2")  # unpinning touches acct-1 only
     assert [p.invoice_id for p in db.pins.for_record("acct-2", key, other_account["tenant_id"])] == ["inv-of-b"]
     assert db.pins.for_record("acct-1", key, connected["tenant_id"]) == []
 
