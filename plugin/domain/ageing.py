@@ -18,9 +18,9 @@ from plugin.domain.money import Money
 # (key, label, most days past due): current is not yet due (or due today); the last bucket is open-ended.
 BUCKETS: tuple[tuple[str, str, int | None], ...] = (
     ("current", "Current", 0),
-    ("1-30", "1–30 days past due", 30),
-    ("31-60", "31–60 days past due", 60),
-    ("61-90", "61–90 days past due", 90),
+    ("1-30", "1-30 days past due", 30),
+    ("31-60", "31-60 days past due", 60),
+    ("61-90", "61-90 days past due", 90),
     ("over-90", "Over 90 days past due", None),
 )
 URGENT_LIMIT = 5
@@ -69,8 +69,8 @@ def ageing(invoices: Iterable[Invoice], today: date) -> tuple[CurrencyAgeing, ..
 
 
 def most_urgent(invoices: Iterable[Invoice], today: date, limit: int = URGENT_LIMIT) -> list[Invoice]:
-    """The owed invoices that need chasing first: longest past due first, then the soonest due, larger amounts
-    first on the same day (compared within a currency only by their numbers, never converted)."""
+    """The owed invoices that need chasing first: longest past due (or soonest due) first; on the same due date the
+    larger amount first (a tie-break by number only: nothing is converted or added across currencies)."""
     def key(invoice: Invoice) -> tuple[date, int, str]:
         due = invoice.due_date or invoice.date
         return due, -int(invoice.balance.amount * 100), invoice.invoice_number
