@@ -105,3 +105,18 @@ def test_the_card_renders_with_hubspots_testing_utilities(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_the_manifest_describes_the_hubspot_host():
+    from plugin import settings as configuration
+
+    hubspot = json.loads((ROOT / "manifest.json").read_text())["hosts"]["hubspot"]
+    assert hubspot["card"]["data_url"] == "/hosts/hubspot/card" and hubspot["account"] == "hubspot:<portalId>"
+    app = json.loads((PROJECT / "src/app/app-hsmeta.json").read_text())
+    assert hubspot["oauth"]["scopes"] == app["config"]["auth"]["requiredScopes"]
+    assert " ".join(hubspot["oauth"]["scopes"]) == configuration.DEFAULTS["HUBSPOT_SCOPES"]
+    assert tuple(hubspot["frame_ancestors"]) == tuple(configuration.DEFAULTS["HUBSPOT_FRAME_ORIGINS"].split())
+    card = json.loads((PROJECT / "src/app/cards/XeroInvoicesCard-hsmeta.json").read_text())
+    assert list(hubspot["card"]["object_types"]) == card["config"]["objectTypes"]
+    assert hubspot["project"]["sdk"]["version"] == json.loads(
+        (PROJECT / "src/app/cards/package.json").read_text())["dependencies"]["@hubspot/ui-extensions"]
