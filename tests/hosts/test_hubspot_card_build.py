@@ -92,8 +92,8 @@ def test_the_card_builds_with_esbuild(tmp_path):
 def test_the_card_renders_with_hubspots_testing_utilities(tmp_path):
     node = tooling()
     today = date(2026, 3, 1)
-    invoices = [make_invoice(total="500.00", due_date="2025-11-01"), make_invoice(total="120.00", due_date="2026-02-20"),
-                make_invoice(total="80.00", due_date="2026-03-20"),
+    invoices = [make_invoice(total="500.00", due_date="2025-11-01"),
+                make_invoice(total="120.00", due_date="2026-02-20"), make_invoice(total="80.00", due_date="2026-03-20"),
                 make_invoice(total="300.00", currency="AUD", due_date="2026-01-15")]
     customer = ContactMatch(MatchMethod.EMAIL, "contact-1", "Wellington Harbour Events Trust")
     card = {**summary(invoices, today=today, locale="en-NZ", customer=customer,
