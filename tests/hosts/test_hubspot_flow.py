@@ -162,3 +162,15 @@ def test_the_dev_kit_hubspot_signs_like_hubspot(hs_world):
     answer = browser.post(hs_world.hubspot_url + "/_card/fetch", json={
         "path": "/hosts/hubspot/card", "objectId": found["contact"]["id"], "objectTypeId": "0-1"}).json()
     assert answer["status"] == 200 and answer["body"]["customer"]["name"] == found["customer"]["name"]
+
+
+def test_an_expired_hubspot_token_is_refreshed_once_and_hubspot_down_is_a_plain_message(hs_world):
+    ready(hs_world)
+    body = card_body(matched_contact(hs_world)["contact"]["id"])
+    hs_world.hubspot.expire_access_tokens()
+    assert signed_post(hs_world, "/hosts/hubspot/card", body).json()["state"] == "ok"
+    assert hs_world.hubspot.calls.count("token:refresh_token") == 1
+    hs_world.hubspot.fail_next.extend([503] * 3)
+    other = card_body(next(iter(hs_world.hubspot.portal(ACME_ID).companies)), type_id="0-2")
+    response = signed_post(hs_world, "/hosts/hubspot/card", other)
+    assert response.status_code == 503 and "HubSpot isn't answering" in response.json()["message"]
