@@ -82,6 +82,10 @@ BLOCKED_PRODUCT = textwrap.dedent(
     pipedrive = PipedriveState()
     pipedrive.seed(build_directory(state.customers(tenant)))
     assert create_pipedrive(pipedrive).test_client().get("/").status_code == 200
+    from devkit.hubspot import HubSpotState, create_hubspot
+    hubspot = HubSpotState()
+    hubspot.seed(build_directory(state.customers(tenant)))
+    assert create_hubspot(hubspot).test_client().get("/").status_code == 200
     assert not [name for name in sys.modules if name == "plugin" or name.startswith("plugin.")]
     print("standalone")
     """
