@@ -25,6 +25,13 @@ if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; 
     || echo "warning: could not install axe-core; accessibility tests will skip" >&2
 fi
 
+# The HubSpot app card's build and render test (tests/hosts/test_hubspot_card_build.py): @hubspot/ui-extensions,
+# react and esbuild from the npm registry, pinned in .ci/hubspot-card (lockfile), into its ignored node_modules.
+if [ ! -f .ci/hubspot-card/node_modules/@hubspot/ui-extensions/package.json ] && command -v npm >/dev/null 2>&1; then
+  (cd .ci/hubspot-card && npm ci --no-audit --no-fund --silent) >/dev/null 2>&1 \
+    || echo "warning: could not install the HubSpot card's npm packages; its build and render tests will skip" >&2
+fi
+
 # PostgreSQL and Redis: start them if they are installed but not running.
 if command -v pg_ctlcluster >/dev/null 2>&1 && ! (echo > /dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true

@@ -65,6 +65,17 @@ DEFAULTS: dict[str, Any] = {
     "PIPEDRIVE_OAUTH_URL": "https://oauth.pipedrive.com",
     "PIPEDRIVE_FRAME_ORIGINS": "https://*.pipedrive.com",  # who may frame the panel for Pipedrive (CSP)
     "PIPEDRIVE_TIMEOUT": 10.0,
+    # HubSpot (plugin/hosts/hubspot*.py): an app card calling POST /hosts/hubspot/card through hubspot.fetch, verified
+    # with the app's client secret (v3 signature). Empty client id: the HubSpot host is off (its routes answer 404).
+    "HUBSPOT_CLIENT_ID": "",
+    "HUBSPOT_CLIENT_SECRET": "",
+    "HUBSPOT_APP_ID": "",  # when set, a request naming another appId is refused
+    "HUBSPOT_API_URL": "https://api.hubapi.com",
+    "HUBSPOT_AUTHORIZE_URL": "https://app.hubspot.com/oauth/authorize",
+    "HUBSPOT_SCOPES": "oauth crm.objects.contacts.read crm.objects.companies.read crm.objects.deals.read "
+                      "settings.users.read",
+    "HUBSPOT_FRAME_ORIGINS": "https://app.hubspot.com https://app-eu1.hubspot.com",  # who frames the modal (CSP)
+    "HUBSPOT_TIMEOUT": 10.0,
     # Observability: GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: off
     # (404). LOG_FORMAT "json" writes the app's logs as JSON lines with the request id; "plain" leaves logging as
     # Python's default (or whatever the host configured).
