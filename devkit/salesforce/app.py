@@ -10,7 +10,8 @@ connected app's canvas exactly as Canvas does (a form POSTing `signed_request` i
   the canvas component, as our Lightning wrapper places it: `parameters.recordId` and `sObjectName`; add
   `?location=visualforce` for `environment.record` instead), `/lightning/n/Xero_Invoices_Settings` (the admins'
   app page: `parameters.view = settings`).
-- Controls (JSON, not Salesforce): `POST /_salesforce/end-sessions`, `POST /_salesforce/fail-next {"n","status"}`,
+- Controls (JSON, not Salesforce): `POST /_salesforce/end-sessions`, `POST /_salesforce/fail-next {"n","status"}`
+  (the next n API answers; a status of 0 in `state.fail_next` lets that call through),
   `POST /_salesforce/delete {"org_id","object","id"}`, `GET /_salesforce/state`.
 """
 
