@@ -174,7 +174,7 @@ def read_canvas_request(envelope: Mapping[str, Any]) -> CanvasRequest:
         raise SalesforceRefused(400, f"Salesforce did not say which organization this is. {RELOAD}")
     user = _user(_object(context, "user"))
     top_user = envelope.get("userId")
-    if top_user is not None and str(top_user) != user.id:
+    if top_user is not None and str(top_user)[:15] != user.id[:15]:  # an 18-character id extends the 15-character one
         raise SalesforceRefused(400, f"The signed request names two different users. {RELOAD}")
     client = _client(_object(envelope, "client"))
     environment = _object(context, "environment")
