@@ -191,6 +191,10 @@ def test_bad_ids_and_missing_parts_are_explained():
     assert _read_refused(envelope(parameters={"view": "everything"})).status == 400
 
 
+def test_a_15_character_top_level_user_id_names_the_same_user():
+    assert _read(envelope(userId=USER[:15])).user.id == USER
+
+
 def test_the_settings_view_needs_no_record():
     request = _read(envelope(parameters={"view": "settings"}))
     assert request.view == "settings" and request.record_id == ""
