@@ -98,6 +98,7 @@ def test_a_rep_can_not_connect_xero_and_an_admin_can(browser, fresh_world):
         admin.locator('#xero-connection[data-state="pending"]').wait_for()
         admin.get_by_role("radio", name=organisation).check()
         admin.get_by_role("button", name="Use this organisation").click()
+        admin.locator(f'[data-field="organisation"]:text-is("{organisation}")').wait_for()  # swapped in before Save
         admin.get_by_role("button", name="Save").click()
         admin.locator('#xero-connection[data-state="active"]').wait_for()
     finally:
