@@ -11,6 +11,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugin.hosts import salesforce
 from plugin.hosts.salesforce import SalesforceRefused
@@ -214,3 +216,23 @@ def test_only_the_configured_salesforce_api_origins_are_called():
 
 def test_salesforce_locales_become_bcp47():
     assert salesforce.bcp47("de_DE") == "de-DE" and salesforce.bcp47("") == "en" and salesforce.bcp47("x y") == "en"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300) | st.builds(lambda a, b: f"{a}.{b}", st.text(max_size=80), st.text(max_size=200)))
+def test_any_string_is_refused_with_a_reason_never_an_error(value):
+    with pytest.raises(SalesforceRefused) as caught:
+        salesforce.verify_signed_request(value, secret=SECRET)
+    assert caught.value.status in (400, 401) and caught.value.message
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                  max_size=4), max_leaves=12))
+def test_any_signed_json_maps_or_is_refused_with_a_reason(body):
+    value = signed({"algorithm": "HMACSHA256", "context": body} if isinstance(body, dict) else body)
+    try:
+        salesforce.read_canvas_request(salesforce.verify_signed_request(value, secret=SECRET))
+    except SalesforceRefused as refused_:
+        assert refused_.status in (400, 401) and refused_.message
