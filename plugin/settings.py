@@ -76,6 +76,13 @@ DEFAULTS: dict[str, Any] = {
                       "settings.users.read",
     "HUBSPOT_FRAME_ORIGINS": "https://app.hubspot.com https://app-eu1.hubspot.com",  # who frames the modal (CSP)
     "HUBSPOT_TIMEOUT": 10.0,
+    # Salesforce Canvas (plugin/hosts/salesforce*.py). Empty consumer secret: the Salesforce host is off (404).
+    "SALESFORCE_CONSUMER_SECRET": "",  # the connected app's consumer secret: it signs Canvas's signed_request
+    "SALESFORCE_ADMIN_PERMISSION_SET": "Xero_Invoices_Admin",  # API name; users holding it may connect Xero
+    "SALESFORCE_FRAME_ORIGINS": "https://*.force.com https://*.salesforce.com",  # who may frame the panel (CSP)
+    "SALESFORCE_API_ORIGINS": "https://*.salesforce.com",  # where an envelope's instanceUrl may point
+    "SALESFORCE_API_VERSION": "62.0",
+    "SALESFORCE_TIMEOUT": 10.0,
     # Observability: GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: off
     # (404). LOG_FORMAT "json" writes the app's logs as JSON lines with the request id; "plain" leaves logging as
     # Python's default (or whatever the host configured).

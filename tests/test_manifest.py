@@ -132,3 +132,16 @@ def test_each_host_lists_where_the_panel_appears_and_the_urls_to_register(manife
         assert pipedrive["token"][key] in configuration.DEFAULTS
     assert tuple(pipedrive["frame_ancestors"]) == tuple(
         configuration.DEFAULTS[pipedrive["frame_ancestors_config_key"]].split())
+
+
+def test_salesforce_lists_its_canvas_url_settings_and_origins(manifest, app):
+    salesforce = manifest["hosts"]["salesforce"]
+    assert salesforce["panel"]["url"] == salesforce["settings"]["url"] == "/hosts/salesforce/canvas"
+    assert _is_served(app, salesforce["panel"]["url"])
+    assert set(salesforce["panel"]["record_types"].values()) == set(PLACEMENTS)
+    for key in (salesforce["signed_request"]["secret_config_key"], salesforce["admin"]["permission_set_config_key"],
+                salesforce["api"]["origins_config_key"], salesforce["api"]["version_config_key"]):
+        assert key in configuration.DEFAULTS
+    assert salesforce["admin"]["permission_set"] == configuration.DEFAULTS["SALESFORCE_ADMIN_PERMISSION_SET"]
+    assert tuple(salesforce["frame_ancestors"]) == tuple(
+        configuration.DEFAULTS[salesforce["frame_ancestors_config_key"]].split())

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEVKIT = ROOT / "devkit"
 ALLOWED = {("devkit/democrm/launcher.py", "plugin", "create_app"),
            ("devkit/pipedrive/world.py", "plugin", "create_app"),
-           ("devkit/hubspot/world.py", "plugin", "create_app")}
+           ("devkit/hubspot/world.py", "plugin", "create_app"),
+           ("devkit/salesforce/world.py", "plugin", "create_app")}
 
 
 def _product_imports() -> set[tuple[str, str, str]]:
@@ -86,6 +87,10 @@ BLOCKED_PRODUCT = textwrap.dedent(
     hubspot = HubSpotState()
     hubspot.seed(build_directory(state.customers(tenant)))
     assert create_hubspot(hubspot).test_client().get("/").status_code == 200
+    from devkit.salesforce import SalesforceState, create_salesforce
+    salesforce = SalesforceState()
+    salesforce.seed(build_directory(state.customers(tenant)))
+    assert create_salesforce(salesforce).test_client().get("/").status_code == 200
     assert not [name for name in sys.modules if name == "plugin" or name.startswith("plugin.")]
     print("standalone")
     """
