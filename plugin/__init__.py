@@ -18,7 +18,7 @@ from plugin import services, settings
 from plugin.admin import views as admin_views
 from plugin.embed import headers as embed_headers
 from plugin.embed import session as embed_session
-from plugin.hosts import pipedrive_views
+from plugin.hosts import freshworks_views, pipedrive_views
 from plugin.panel import views as panel_views
 from plugin.web import formatting, logs, metrics_route, request_limits
 from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(webhook_views.bp)
     pipedrive_views.init_app(app)
+    freshworks_views.init_app(app)
     app.register_blueprint(metrics_route.bp)
 
     @app.get("/healthz")

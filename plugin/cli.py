@@ -14,6 +14,7 @@ import click
 
 from plugin import create_app
 from plugin.embed import cli as embed_cli
+from plugin.hosts import freshworks_package
 from plugin.storage import cli as storage_cli
 from plugin.web import serve as web_serve
 
@@ -83,6 +84,7 @@ def package() -> None:
 
 
 # Each host that ships a package adds its command here: package.add_command(<host module>.package_command)
+package.add_command(freshworks_package.package_command)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,10 @@ DEFAULTS: dict[str, Any] = {
     "PIPEDRIVE_OAUTH_URL": "https://oauth.pipedrive.com",
     "PIPEDRIVE_FRAME_ORIGINS": "https://*.pipedrive.com",  # who may frame the panel for Pipedrive (CSP)
     "PIPEDRIVE_TIMEOUT": 10.0,
+    # Freshworks CRM (plugin/hosts/freshworks*.py). Empty secret: the Freshworks host is off (its contexts get 404).
+    "FRESHWORKS_CONTEXT_SECRET": "",  # the app's secure `panel_secret` iparam; several, newest first, while rotating
+    "FRESHWORKS_DOMAINS": "",  # Freshsales domains served (acme.myfreshworks.com ...); empty: any the secret signs
+    "FRESHWORKS_FRAME_ORIGINS": "https://*.myfreshworks.com",  # who may frame the panel for Freshworks (CSP)
     # Observability: GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: off
     # (404). LOG_FORMAT "json" writes the app's logs as JSON lines with the request id; "plain" leaves logging as
     # Python's default (or whatever the host configured).
