@@ -16,6 +16,7 @@ mimic the Freshworks placeholder host, running the app's own front end with a st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,10 @@ PLACEHOLDERS = {"contact": "contact_entity_menu", "sales_account": "sales_accoun
                 "deal": "deal_entity_menu"}
 
 
-def create_freshsales(state: FreshsalesState, *, app_dir: str | Path, api_base: str) -> Flask:
+def create_freshsales(state: FreshsalesState, *, app_dir: str | Path, api_base: str,
+                      now: Callable[[], float] | None = None) -> Flask:
     """`app_dir`: the app as `xero-panel package freshworks` wrote it; `api_base`: this server's own URL (where the
-    Node runner sends the app's request templates)."""
+    Node runner sends the app's request templates); `now`: the serverless function's clock (default: real time)."""
     app = Flask("devkit.freshworks", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/_fdk/static")
     app.extensions["freshsales_state"] = state
@@ -136,7 +138,7 @@ def create_freshsales(state: FreshsalesState, *, app_dir: str | Path, api_base: 
             return jsonify(status=401, message="unknown app instance"), 401
         args = body.get("args") if isinstance(body.get("args"), dict) else {}
         result = run_function(app_root, str(body.get("function", "")), {**args, "iparams": dict(state.iparams)},
-                              api_base=api_base)
+                              api_base=api_base, now=now() if now else None)
         error = result.get("error")
         if error:
             status = error.get("status") if isinstance(error.get("status"), int) else 500

@@ -2,7 +2,8 @@
  * A stand-in for the Freshworks serverless runtime (dev kit only, not Freshworks' code): runs one function of an
  * app's server/server.js under Node, the way an SMI call runs it, and prints what it passed to renderData.
  *
- * stdin: {"app_dir", "function", "payload", "api_base"}. The payload is what the front end sent to
+ * stdin: {"app_dir", "function", "payload", "api_base", "now_ms"?}. With now_ms, Date.now() in the function is
+ * that instant (the tests' fixed clock). The payload is what the front end sent to
  * client.request.invoke, with "iparams" added. The globals the FDK documents are provided:
  *   - $request.invokeTemplate(name, {context, body}) renders config/requests.json's template (<%= iparam.x %>,
  *     <%= context.x %>) and sends it. Its scheme and host are replaced by api_base (the dev kit's Freshsales), and
@@ -87,6 +88,9 @@ async function main() {
     }
   };
   vm.createContext(sandbox);
+  if (typeof input.now_ms === "number") {
+    vm.runInContext("Date.now = function () { return " + Math.floor(input.now_ms) + "; };", sandbox);
+  }
   const source = fs.readFileSync(path.join(appDir, "server", "server.js"), "utf8");
   vm.runInContext(source, sandbox, { filename: "server.js" });
   const fn = sandbox.exports[input.function];

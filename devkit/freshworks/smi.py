@@ -25,9 +25,12 @@ def node_path() -> str:
 
 
 def run_function(app_dir: str | Path, function: str, payload: dict[str, Any], *, api_base: str,
-                 timeout: float = 30) -> dict[str, Any]:
-    """What the function passed to renderData: {"error", "data", "requests"} (the templates it sent)."""
-    job = {"app_dir": str(app_dir), "function": function, "payload": payload, "api_base": api_base}
+                 now: float | None = None, timeout: float = 30) -> dict[str, Any]:
+    """What the function passed to renderData: {"error", "data", "requests"} (the templates it sent). `now`
+    (seconds since the epoch) fixes the function's clock."""
+    job: dict[str, Any] = {"app_dir": str(app_dir), "function": function, "payload": payload, "api_base": api_base}
+    if now is not None:
+        job["now_ms"] = now * 1000
     done = subprocess.run([node_path(), str(RUNNER)], input=json.dumps(job), capture_output=True, text=True,  # noqa: S603
                           timeout=timeout, check=False)
     try:

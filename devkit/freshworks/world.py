@@ -99,7 +99,9 @@ def start_freshworks_world(
         }
         panel_app = create_app(config)
         panel_server.late.app = panel_app
-        freshsales_server.late.app = create_freshsales(state, app_dir=app_path, api_base=freshsales_url)
+        freshsales_server.late.app = create_freshsales(
+            state, app_dir=app_path, api_base=freshsales_url,
+            now=(lambda: clock.now().timestamp()) if clock is not None else None)
     except BaseException:
         for stop in reversed(stops):
             stop()
