@@ -3,4 +3,5 @@
 
 - generic: our own signed context (`/panel?context=`, `/admin?context=`), for any CRM that signs our JWT.
 - pipedrive: Pipedrive's custom UI panel and app settings, Marketplace OAuth, uninstall.
+- freshworks: the context our Freshworks CRM app's serverless function signs (issuer `freshworks:<domain>`).
 """

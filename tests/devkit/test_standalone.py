@@ -20,7 +20,8 @@ from plugin.embed.context import verify_context
 ROOT = Path(__file__).resolve().parents[2]
 DEVKIT = ROOT / "devkit"
 ALLOWED = {("devkit/democrm/launcher.py", "plugin", "create_app"),
-           ("devkit/pipedrive/world.py", "plugin", "create_app")}
+           ("devkit/pipedrive/world.py", "plugin", "create_app"),
+           ("devkit/freshworks/world.py", "plugin", "create_app")}
 
 
 def _product_imports() -> set[tuple[str, str, str]]:

@@ -86,7 +86,7 @@ def test_an_admin_connects_xero_from_the_apps_settings(browser, tmp_path_factory
     context = as_user(browser, fresh, ADMIN_ID)
     try:
         page = context.new_page()
-        app, panel = open_record(page, fresh, "contacts", next(iter(fresh.freshsales.contacts)))
+        app, _ = open_record(page, fresh, "contacts", next(iter(fresh.freshsales.contacts)))
         app.locator("#settings").click()
         admin = app.frame_locator(PANEL)
         with page.expect_popup() as opened:
