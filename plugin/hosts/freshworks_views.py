@@ -29,6 +29,9 @@ ENTRY_ENDPOINTS = {"panel.first_load": "panel.first_load", "admin.integration_pa
 
 
 def init_app(app: Flask) -> None:
+    if str(app.config.get("CONTEXT_ISSUER") or "").startswith(freshworks.ISSUER_PREFIX):
+        raise ValueError("CONTEXT_ISSUER may not start with 'freshworks:': that issuer marks the Freshworks app's "
+                         "contexts (FRESHWORKS_CONTEXT_SECRET); choose another issuer for the generic context")
     app.before_request(_freshworks_context)
     if freshworks.context_secrets(app.config):
         add_frame_origins(app, tuple(str(app.config.get("FRESHWORKS_FRAME_ORIGINS") or "").split()))

@@ -169,3 +169,8 @@ def test_the_issuer_is_read_only_to_route_the_token():
     assert freshworks.account_id(DOMAIN) == "freshworks:acme.myfreshworks.com"
     assert freshworks.allowed_domains({"FRESHWORKS_DOMAINS": "A.myfreshworks.com, b.myfreshworks.com"}) == (
         "a.myfreshworks.com", "b.myfreshworks.com")
+
+
+def test_the_generic_issuer_may_not_look_like_a_freshworks_one(tmp_path, clock):
+    with pytest.raises(ValueError, match="CONTEXT_ISSUER may not start with 'freshworks:'"):
+        _app(tmp_path, clock, CONTEXT_ISSUER="freshworks:acme.myfreshworks.com")
