@@ -38,13 +38,35 @@
         show(document.getElementById("status"), false);
         show(settings, answer.role === "admin" && page !== "admin");
         show(invoices, page === "admin");
+        show(document.getElementById("window"), true);
       }).catch(function (error) {
         status((error && error.message) || "Xero invoices could not be opened. Reload the page to try again.", true);
       });
     }
 
+    // The same panel in a window of its own (a context is used once, so a fresh one is asked for). The window is
+    // opened at the click, before the answer, so that popup blockers let it through.
+    function openWindow() {
+      var opened = window.open("about:blank", "_blank");
+      var page = invoices.hidden ? "panel" : "admin";
+      client.request.invoke("panelContextUrl", Object.assign({ page: page }, request)).then(function (data) {
+        var answer = data && data.response;
+        if (!opened || !answer || typeof answer.url !== "string" || !/^https?:\/\//.test(answer.url)) {
+          throw { message: "The panel could not be opened in a new window." };
+        }
+        opened.opener = null;
+        opened.location.replace(answer.url);
+      }).catch(function (error) {
+        if (opened) {
+          opened.close();
+        }
+        status((error && error.message) || "The panel could not be opened in a new window.", true);
+      });
+    }
+
     settings.addEventListener("click", function () { open("admin"); });
     invoices.addEventListener("click", function () { open("panel"); });
+    document.getElementById("window").addEventListener("click", openWindow);
 
     Promise.all([client.data.get("currentEntityInfo"), client.data.get("loggedInUser")]).then(function (values) {
       var entity = values[0].currentEntityInfo || {};
