@@ -31,6 +31,11 @@ if [ ! -f .ci/hubspot-card/node_modules/@hubspot/ui-extensions/package.json ] &&
   (cd .ci/hubspot-card && npm ci --no-audit --no-fund --silent) >/dev/null 2>&1 \
     || echo "warning: could not install the HubSpot card's npm packages; its build and render tests will skip" >&2
 fi
+# Node 18+ runs the Freshworks app's serverless function in tests (devkit/freshworks/fdk_runner.js); they skip without.
+if ! command -v node >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs) >/dev/null 2>&1 \
+    || echo "warning: could not install node; the Freshworks function tests will skip" >&2
+fi
 
 # PostgreSQL and Redis: start them if they are installed but not running.
 if command -v pg_ctlcluster >/dev/null 2>&1 && ! (echo > /dev/tcp/127.0.0.1/5432) 2>/dev/null; then

@@ -14,17 +14,22 @@ import click
 from devkit.serving import LOOPBACK
 
 
-@click.command("demo", help="Run the Xero emulator, the panel and a CRM (the demo CRM, or with --host pipedrive a "
-               "small Pipedrive with the panel installed as its app) on three loopback ports.")
-@click.option("--host", "crm_host", type=click.Choice(["generic", "pipedrive", "hubspot", "salesforce"]),
+@click.command("demo", help="Run the Xero emulator, the panel and a CRM (the demo CRM, or with --host a small "
+               "Pipedrive, HubSpot, Salesforce or Freshworks with the panel installed as its app) on loopback ports.")
+@click.option("--host", "crm_host",
+              type=click.Choice(["generic", "pipedrive", "hubspot", "salesforce", "freshworks"]),
               default="generic",
-              show_default=True, help="the CRM that embeds the panel: the demo CRM (our signed context) or Pipedrive")
+              show_default=True, help="the CRM that embeds the panel: the demo CRM (our signed context) or a stand-in")
 @click.option("--emulator-port", type=int, default=5001, show_default=True, help="port of the Xero emulator")
 @click.option("--panel-port", type=int, default=5002, show_default=True, help="port of the panel app")
 @click.option("--crm-port", type=int, default=None,
-              help="port of the CRM  [default: 5003, Pipedrive 5005, HubSpot 5006, Salesforce 5006]")
+              help="port of the CRM  [default: 5003, Pipedrive 5005, HubSpot, Salesforce and Freshworks 5006]")
 @click.option("--seed", type=int, default=1, show_default=True, help="seed of the emulator's invoices")
 def demo(crm_host: str, emulator_port: int, panel_port: int, crm_port: int | None, seed: int) -> None:
+    if crm_host == "freshworks":
+        from devkit.freshworks.world import run_freshworks_demo
+
+        raise SystemExit(run_freshworks_demo((emulator_port, panel_port, crm_port or 5006), seed=seed))
     if crm_host == "pipedrive":
         from devkit.pipedrive.world import run_pipedrive_demo
 

@@ -18,7 +18,7 @@ from plugin import services, settings
 from plugin.admin import views as admin_views
 from plugin.embed import headers as embed_headers
 from plugin.embed import session as embed_session
-from plugin.hosts import hubspot_views, pipedrive_views, salesforce_views
+from plugin.hosts import freshworks_views, hubspot_views, pipedrive_views, salesforce_views
 from plugin.panel import views as panel_views
 from plugin.web import formatting, logs, metrics_route, request_limits
 from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pipedrive_views.init_app(app)
     hubspot_views.init_app(app)
     salesforce_views.init_app(app)
+    freshworks_views.init_app(app)
     app.register_blueprint(metrics_route.bp)
 
     @app.get("/healthz")

@@ -14,7 +14,7 @@ import click
 
 from plugin import create_app
 from plugin.embed import cli as embed_cli
-from plugin.hosts import hubspot_package, salesforce_package
+from plugin.hosts import freshworks_package, hubspot_package, salesforce_package
 from plugin.storage import cli as storage_cli
 from plugin.web import serve as web_serve
 
@@ -86,6 +86,7 @@ def package() -> None:
 # Each host that ships a package adds its command here: package.add_command(<host module>.package_command)
 package.add_command(hubspot_package.command)
 package.add_command(salesforce_package.package_command)
+package.add_command(freshworks_package.package_command)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     "SALESFORCE_API_ORIGINS": "https://*.salesforce.com",  # where an envelope's instanceUrl may point
     "SALESFORCE_API_VERSION": "62.0",
     "SALESFORCE_TIMEOUT": 10.0,
+    # Freshworks CRM (plugin/hosts/freshworks*.py). Empty secret: the Freshworks host is off (its contexts get 404).
+    "FRESHWORKS_CONTEXT_SECRET": "",  # the app's secure `panel_secret` iparam; several, newest first, while rotating
+    "FRESHWORKS_DOMAINS": "",  # Freshsales domains served (acme.myfreshworks.com ...); empty: any the secret signs
+    "FRESHWORKS_FRAME_ORIGINS": "https://*.myfreshworks.com",  # who may frame the panel for Freshworks (CSP)
     # Observability: GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: off
     # (404). LOG_FORMAT "json" writes the app's logs as JSON lines with the request id; "plain" leaves logging as
     # Python's default (or whatever the host configured).

@@ -145,3 +145,32 @@ def test_salesforce_lists_its_canvas_url_settings_and_origins(manifest, app):
     assert salesforce["admin"]["permission_set"] == configuration.DEFAULTS["SALESFORCE_ADMIN_PERMISSION_SET"]
     assert tuple(salesforce["frame_ancestors"]) == tuple(
         configuration.DEFAULTS[salesforce["frame_ancestors_config_key"]].split())
+
+
+def test_the_freshworks_host_matches_the_app_package_writes(manifest, app):
+    from plugin.hosts import freshworks
+    from plugin.hosts.freshworks_package import APP_SOURCE
+
+    host = manifest["hosts"]["freshworks"]
+    app_manifest = json.loads((APP_SOURCE / "manifest.json").read_text())
+    iparams = json.loads((APP_SOURCE / "config" / "iparams.json").read_text())
+    templates = json.loads((APP_SOURCE / "config" / "requests.json").read_text())
+    assert host["placements"] == PLACEMENTS
+    assert {module: list(app_manifest["modules"][module]["location"]) for module in host["panel"]["appears_on"]} == {
+        "contact": ["contact_entity_menu"], "sales_account": ["sales_account_entity_menu"],
+        "deal": ["deal_entity_menu"]}
+    assert [host["panel"]["url"], host["admin"]["url"]] == ["/panel", "/admin"]
+    assert all(_is_served(app, path) for path in (host["panel"]["url"], host["admin"]["url"]))
+    assert host["installation_parameters"] == list(iparams)
+    assert host["secure_installation_parameters"] == [name for name, spec in iparams.items() if spec.get("secure")]
+    assert [host["serverless"]["function"]] == list(app_manifest["modules"]["common"]["functions"])
+    common = app_manifest["modules"]["common"]
+    assert host["serverless"]["request_templates"] == list(templates) == list(common["requests"])
+    paths = [template["schema"]["path"] for template in templates.values()]
+    assert host["api"]["reads"] == [path.replace("<%= context.id %>", "{id}") for path in paths]
+    context = host["context"]
+    assert context["audience"] == freshworks.AUDIENCE and context["max_ttl_seconds"] == freshworks.MAX_LIFETIME_SECONDS
+    for key in ("secret_config_key", "domains_config_key"):
+        assert context[key] in configuration.DEFAULTS
+    assert tuple(host["frame_ancestors"]) == tuple(
+        configuration.DEFAULTS[host["frame_ancestors_config_key"]].split())

@@ -4,4 +4,5 @@
 - generic: our own signed context (`/panel?context=`, `/admin?context=`), for any CRM that signs our JWT.
 - pipedrive: Pipedrive's custom UI panel and app settings, Marketplace OAuth, uninstall.
 - salesforce: Salesforce Canvas's signed request (POST), on Lightning record pages through an Aura wrapper.
+- freshworks: the context our Freshworks CRM app's serverless function signs (issuer `freshworks:<domain>`).
 """

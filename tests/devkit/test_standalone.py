@@ -22,7 +22,8 @@ DEVKIT = ROOT / "devkit"
 ALLOWED = {("devkit/democrm/launcher.py", "plugin", "create_app"),
            ("devkit/pipedrive/world.py", "plugin", "create_app"),
            ("devkit/hubspot/world.py", "plugin", "create_app"),
-           ("devkit/salesforce/world.py", "plugin", "create_app")}
+           ("devkit/salesforce/world.py", "plugin", "create_app"),
+           ("devkit/freshworks/world.py", "plugin", "create_app")}
 
 
 def _product_imports() -> set[tuple[str, str, str]]:
