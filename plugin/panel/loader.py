@@ -12,7 +12,7 @@ from datetime import date
 
 from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
-from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
+from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, MatchRule, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
@@ -31,19 +31,34 @@ SEVERAL_MESSAGE = "More than one Xero customer could be this one."
 
 
 def match_input(embed: EmbedContext) -> MatchInput:
-    """The record and, for a deal, its contact and account, as matching sees them."""
+    """The record (and, for a deal, its contact and account) and the rules to try, in order:
+    a contact: its email, then its company; an account: its email, then its name; a deal: its contact's email,
+    then its account's name, then its contact's company. A contact's own email shared by several customers asks
+    the rep which; a deal's goes on to its account's name (two deals whose accounts match exactly never ask)."""
     record = embed.record
     records = [RecordKey(record.type, record.id)]
-    email, company = record.email, record.company or (record.name if record.type == "account" else "")
     if record.type == "deal":
-        if record.contact:
-            records.append(RecordKey("contact", record.contact.id))
-            email = email or record.contact.email
-        if record.account:
-            records.append(RecordKey("account", record.account.id))
-            company = company or record.account.name
-    is_account = record.type == "account" or (record.type == "deal" and record.account is not None)
-    return MatchInput(tuple(records), email=email, company=company, is_account=is_account)
+        contact, account = record.contact, record.account
+        if contact:
+            records.append(RecordKey("contact", contact.id))
+        if account:
+            records.append(RecordKey("account", account.id))
+        rules = (
+            MatchRule(MatchMethod.EMAIL, (contact.email if contact else "") or record.email, "the contact's email"),
+            MatchRule(MatchMethod.COMPANY, (account.name if account else "") or record.company, "the account's name"),
+            MatchRule(MatchMethod.COMPANY, contact.company if contact else "", "the contact's company"),
+        )
+    elif record.type == "account":
+        rules = (
+            MatchRule(MatchMethod.EMAIL, record.email, "the account's email"),
+            MatchRule(MatchMethod.COMPANY, record.company or record.name, "the account's name"),
+        )
+    else:
+        rules = (
+            MatchRule(MatchMethod.EMAIL, record.email, "the contact's email", asks_when_several=True),
+            MatchRule(MatchMethod.COMPANY, record.company, "the contact's company"),
+        )
+    return MatchInput(tuple(records), rules=rules)
 
 
 class PanelLoader:
