@@ -217,11 +217,25 @@ class PanelLoader:
             return Notice(Problem.NEEDS_RECONNECT, error.user_message)
         if isinstance(error, RateLimited):
             metrics.refused_view(error.problem)
-            return Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
-        if isinstance(error, XeroUnavailable):
-            return Notice(Problem.UNAVAILABLE, error.user_message)
-        self.db.connections.record_error(self.account_id, str(error)[:200])
-        return Notice(Problem.XERO_ERROR, error.user_message)
+            notice = Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
+        elif isinstance(error, XeroUnavailable):
+            notice = Notice(Problem.UNAVAILABLE, error.user_message)
+        else:
+            notice = Notice(Problem.XERO_ERROR, error.user_message)
+        self._remember_problem(notice.message)
+        return notice
+
+    def _remember_problem(self, message: str) -> None:
+        """The last problem reps saw, with its time, for the admin's diagnostics (connections.record_error). The
+        same words within a minute are not written again, so a storm of refused views is not a storm of writes."""
+        connection = self.connection()
+        seen = connection.last_error_at if connection is not None and connection.last_error == message else None
+        if seen is not None and (self.clock.now() - seen).total_seconds() < 60:
+            return
+        try:
+            self.db.connections.record_error(self.account_id, message[:200])
+        except Exception:  # diagnostics must never cost the rep the panel
+            log.warning("could not record the last problem for account %s", self.account_id, exc_info=True)
 
     # --- Small things the views need ----------------------------------------------------------
 
