@@ -7,6 +7,38 @@
     window.history.replaceState(null, "", window.location.pathname);
   }
 
+  // --- No dead ends: the panel session lives in the URL's fragment (/panel#s=<token>), which browsers never send
+  // to a server (nor in a Referer). Back, Forward and a restored tab re-request /panel, get a small page
+  // (panel/resume.html), and that page asks /panel/resume with the session in the X-Panel-Session header. ---
+  var FRAGMENT = "#s=";
+
+  function sessionInBody() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-Panel-Session"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function keepSessionInFragment(token) {
+    if (!token || !document.body.hasAttribute("data-session-fragment")) return;
+    window.history.replaceState(window.history.state, "", window.location.pathname + FRAGMENT + encodeURIComponent(token));
+  }
+
+  if (document.body.hasAttribute("data-panel-resume")) {
+    var hash = window.location.hash;
+    var kept = hash.indexOf(FRAGMENT) === 0 ? decodeURIComponent(hash.slice(FRAGMENT.length)) : "";
+    if (kept) {
+      document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": kept }));
+    } else {
+      var waiting = document.getElementById("panel-resume");
+      if (waiting) waiting.remove();
+      document.getElementById("panel-resume-missing").hidden = false;
+    }
+  } else {
+    keepSessionInFragment(sessionInBody());
+  }
+
   // --- Payments popover: opens on hover and focus (CSS), closes on Escape, toggles on click/tap. ---
   function paymentsOf(node) {
     return node && node.closest ? node.closest("[data-payments]") : null;
@@ -104,7 +136,10 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;
     var renewed = xhr && xhr.getResponseHeader("X-Panel-Session-Renewed");
-    if (renewed) document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": renewed }));
+    if (renewed) {
+      document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": renewed }));
+      keepSessionInFragment(renewed);
+    }
   });
 
   // A session that has ended can't be renewed: stop every poll (the change poll, the session ping) rather than
@@ -115,6 +150,8 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var resuming = document.getElementById("panel-resume");
+    if (resuming) resuming.hidden = true;
     if (status === 401 || status === 403) {
       stopPolling();
       notify("This panel has been open too long and must be reopened. Reload the page to carry on.");
