@@ -26,6 +26,7 @@ from plugin.services import services
 from plugin.settings import xero_endpoints
 from plugin.web import formatting
 from plugin.web.htmx import htmx
+from plugin.xero import deadline
 from plugin.xero.errors import XeroError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -39,6 +40,15 @@ RENDERS = frozenset({"first_load", "resume", "invoices", "refresh", "toggle_pin"
 @bp.before_request
 def _start_timer() -> None:
     g.panel_started = time.perf_counter()
+    # The whole view, cold or not, gets XERO_VIEW_DEADLINE seconds of Xero (plugin.xero.deadline).
+    g.panel_deadline = deadline.start(deadline.Deadline(float(current_app.config["XERO_VIEW_DEADLINE"])))
+
+
+@bp.teardown_request
+def _end_deadline(_error: BaseException | None) -> None:
+    token = g.pop("panel_deadline", None)
+    if token is not None:
+        deadline.finish(token)
 
 
 @bp.after_request

@@ -30,6 +30,8 @@ from typing import Protocol
 from plugin.domain.clock import Clock
 from plugin.domain.models import RateLimitStatus
 from plugin.runtime import metrics
+from plugin.xero import deadline
+from plugin.xero.deadline import XeroSlow
 from plugin.xero.errors import RateLimited
 
 MINUTE = 60.0
@@ -151,10 +153,15 @@ class RateBudget:
                     metrics.budget_waited(waited, got_slot=True)
                 return
             # Only a full set of in-flight slots is worth waiting for; minute and day limits last too long.
-            if refusal.problem != "concurrent" or waited >= self.wait_for_slot:
+            out_of_time = deadline.bounded(self.poll) < self.poll  # the view's deadline comes first
+            if refusal.problem != "concurrent" or waited >= self.wait_for_slot or out_of_time:
                 if waited:
                     metrics.budget_waited(waited, got_slot=False)
                 metrics.budget_refused(refusal.problem)
+                if refusal.problem == "concurrent" and waited:
+                    # Our own calls hold every slot and none came back while we waited: Xero is slow, not busy.
+                    raise SlotsHeldBySlowCalls(max(1, round(refusal.retry_after)), "concurrent",
+                                               f"no free Xero slot for this organisation after {waited:.1f}s")
                 if refusal.problem in ("minute", "day"):
                     metrics.budget_remaining(tenant_id, refusal.problem, 0)
                 retry_after = refusal.retry_after if refusal.problem != "day" else _seconds_to_midnight(now)
@@ -162,6 +169,15 @@ class RateBudget:
                                   f"panel budget spent for this organisation ({refusal.problem})")
             self.clock.sleep(self.poll)
             waited += self.poll
+
+
+class SlotsHeldBySlowCalls(RateLimited):
+    """Our own calls to this organisation hold all its in-flight slots and none came back while we waited: the
+    true cause is a slow Xero, so the rep is told that (not "Xero is busy")."""
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return XeroSlow.user_message
 
 
 def _day(now: datetime) -> str:
