@@ -137,6 +137,16 @@ class PanelLoader:
         organisation = self.store.organisation(connection.tenant_id)
         return organisation.short_code if organisation else ""
 
+    def would_wait(self) -> bool:
+        """True when this view has nothing at hand and must ask Xero first (a cold view); no Xero call."""
+        connection = self.connection()
+        if connection is None or not connection.is_active or not connection.tenant_id:
+            return False
+        found = self.cache.get(self._match_key(connection.tenant_id))
+        if found is None:
+            return True
+        return bool(found.found) and self.store.peek(connection.tenant_id, found.contact_id) is None
+
     # --- The page ----------------------------------------------------------------------------
 
     def page(self, query: PanelQuery, *, force: bool = False, stale_ok: bool = False) -> PanelPage:
