@@ -167,6 +167,34 @@
     if (notice) notice.hidden = true;
   });
 
+  // --- Rate limits: "Try again in …" counts down from what Xero said (the server gives every panel of the
+  // organisation the same instant), then the panel asks again by itself (data-retry-when-allowed). ---
+  function plainDuration(seconds) {
+    if (seconds < 120) return seconds === 1 ? "1 second" : seconds + " seconds";
+    if (seconds < 2 * 3600) return Math.ceil(seconds / 60) + " minutes";
+    return "about " + Math.round(seconds / 3600) + " hours";
+  }
+
+  function startCountdowns() {
+    document.querySelectorAll("[data-countdown]:not([data-counting])").forEach(function (node) {
+      node.setAttribute("data-counting", "");
+      var ends = Date.now() + parseInt(node.getAttribute("data-countdown"), 10) * 1000;
+      var timer = window.setInterval(function () {
+        if (!document.body.contains(node)) { window.clearInterval(timer); return; }
+        var left = Math.ceil((ends - Date.now()) / 1000);
+        if (left > 0) {
+          node.textContent = node.textContent.replace(/Try again in [^.]*\./, "Try again in " + plainDuration(left) + ".");
+          return;
+        }
+        window.clearInterval(timer);
+        node.textContent = node.textContent.replace(/Try again in [^.]*\./, "Trying again…");
+        if (window.htmx) window.htmx.trigger(document.body, "xero-allowance-back");
+      }, 1000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", startCountdowns);
+  document.addEventListener("htmx:afterSettle", startCountdowns);
+
   // --- Fit the CRM's frame to the panel, so the page has one scroll bar, not two. ---
   // Only a height is sent, and only to the parent's exact origin when it is one of CRM_ORIGINS (which the
   // CSP frame-ancestors already enforces); a CRM that doesn't listen simply keeps its own frame height.

@@ -6,6 +6,7 @@ Every Xero failure ends here as a plain-words Notice; the panel keeps the last d
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -16,6 +17,7 @@ from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, MatchR
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
+from plugin.runtime.budget import BudgetRefused, SlotsHeldBySlowCalls
 from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
 from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
@@ -227,13 +229,32 @@ class PanelLoader:
             return Notice(Problem.NEEDS_RECONNECT, error.user_message)
         if isinstance(error, RateLimited):
             metrics.refused_view(error.problem)
-            notice = Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
+            notice = self._rate_limit_notice(error)
         elif isinstance(error, XeroUnavailable):
             notice = Notice(Problem.UNAVAILABLE, error.user_message)
         else:
             notice = Notice(Problem.XERO_ERROR, error.user_message)
         self._remember_problem(notice.message)
         return notice
+
+    def _rate_limit_notice(self, error: RateLimited) -> Notice:
+        """Every panel of the organisation counts down to the same instant, kept in the shared cache: Xero's own
+        Retry-After when Xero refused (it wins over our estimate), else the first estimate of our budget's."""
+        connection = self.connection()
+        if isinstance(error, SlotsHeldBySlowCalls) or connection is None or error.problem == "concurrent":
+            return Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
+        now = self.clock.now().timestamp()
+        key = f"rate-limit:{connection.tenant_id}:{error.problem or 'unknown'}"
+        held = self.cache.get(key)
+        from_xero = not isinstance(error, BudgetRefused)
+        if not from_xero and isinstance(held, tuple) and held[0] > now:
+            until = float(held[0])
+        else:
+            until = now + error.retry_after
+            self.cache.set(key, (until, from_xero), timeout=max(1, math.ceil(until - now)) + 1)
+        retry_after = max(1, math.ceil(until - now))
+        return Notice(Problem.RATE_LIMITED, RateLimited(retry_after, error.problem).user_message,
+                      retry_after=retry_after)
 
     def _remember_problem(self, message: str) -> None:
         """The last problem reps saw, with its time, for the admin's diagnostics (connections.record_error). The

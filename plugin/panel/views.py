@@ -111,9 +111,11 @@ def first_load() -> Response:
 @require_embed_context
 def _first_load_from_the_crm() -> Response:
     loader = _loader()
-    if request.headers.get("Sec-Fetch-Dest") == "iframe" and loader.would_wait():
+    framed = request.headers.get("Sec-Fetch-Dest") == "iframe" and g.embed.host == "generic"
+    if framed and loader.would_wait():
         # A browser framing a cold view: answer at once and let htmx ask for the panel, so the part that waits
-        # says "Still waiting for Xero…" after a second. Other clients get the panel in this one answer.
+        # says "Still waiting for Xero…" after a second. Other clients get the panel in this one answer, and so
+        # does a host that sizes its frame from the first page (Pipedrive's SDK).
         user = g.embed.user
         body = render_template("panel/waiting.html", session_token=g.panel_session, user=user,
                                html_lang=user.locale or "en")

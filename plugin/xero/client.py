@@ -20,7 +20,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -334,6 +334,9 @@ class XeroClient:
 
     def _note_limits(self, response: requests.Response) -> None:
         self.last_limits = rate_limit_status(response.headers)
+        if response.status_code == 429:  # the budget learns which limit Xero refused, and for how long
+            refused = rate_limited_from(response)
+            self.last_limits = replace(self.last_limits, refused=refused.problem, retry_after=refused.retry_after)
         if self._on_limits is not None:
             self._on_limits(self.last_limits)
 
