@@ -33,3 +33,17 @@ def test_resume_refuses_a_missing_or_forged_session(panel, connected, customer):
     forged = panel.client.get("/panel/resume", headers={"HX-Request": "true", "X-Panel-Session": "x.y.z"})
     assert forged.status_code == 401
     assert panel.client.get("/panel/resume", query_string={"s": panel.session}).status_code == 401  # never a query
+
+
+def test_a_cold_first_load_in_a_browser_frame_comes_at_once_and_fetches_the_panel_through_htmx(panel, connected,
+                                                                                              customer):
+    framed = {"Sec-Fetch-Dest": "iframe"}
+    record = contact_record(customer)
+    cold = panel.client.get("/panel", query_string={"context": panel.context(record)}, headers=framed)
+    body = text_of(cold)
+    assert cold.status_code == 200 and panel.calls() == 0, "nothing asked of Xero yet"
+    assert 'hx-get="/panel/invoices"' in body and "Still waiting for Xero…" in body and "data-session-fragment" in body
+    warm_data = panel.open(record)  # a client that is no frame gets the panel in one answer (and warms the cache)
+    assert customer["name"] in text_of(warm_data)
+    warm = panel.client.get("/panel", query_string={"context": panel.context(record)}, headers=framed)
+    assert 'id="rows"' in text_of(warm), "a warm view is shown at once, in the first answer"
