@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "XERO_EMULATOR_URL": "http://127.0.0.1:5001",
     "XERO_SCOPES": GRANULAR_SCOPES,
     "XERO_TIMEOUT": 10.0,
+    # Seconds a panel view may spend on Xero in all (tries, retries, waits): then the rep is told Xero is slow.
+    "XERO_VIEW_DEADLINE": 8.0,
     # Where this app is reachable by browsers (OAuth redirect URI is built from it).
     "PUBLIC_URL": "http://127.0.0.1:5002",
     # Storage: empty means a SQLite file in the instance folder.

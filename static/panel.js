@@ -7,6 +7,38 @@
     window.history.replaceState(null, "", window.location.pathname);
   }
 
+  // --- No dead ends: the panel session lives in the URL's fragment (/panel#s=<token>), which browsers never send
+  // to a server (nor in a Referer). Back, Forward and a restored tab re-request /panel, get a small page
+  // (panel/resume.html), and that page asks /panel/resume with the session in the X-Panel-Session header. ---
+  var FRAGMENT = "#s=";
+
+  function sessionInBody() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-Panel-Session"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function keepSessionInFragment(token) {
+    if (!token || !document.body.hasAttribute("data-session-fragment")) return;
+    window.history.replaceState(window.history.state, "", window.location.pathname + FRAGMENT + encodeURIComponent(token));
+  }
+
+  if (document.body.hasAttribute("data-panel-resume")) {
+    var hash = window.location.hash;
+    var kept = hash.indexOf(FRAGMENT) === 0 ? decodeURIComponent(hash.slice(FRAGMENT.length)) : "";
+    if (kept) {
+      document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": kept }));
+    } else {
+      var waiting = document.getElementById("panel-resume");
+      if (waiting) waiting.remove();
+      document.getElementById("panel-resume-missing").hidden = false;
+    }
+  } else {
+    keepSessionInFragment(sessionInBody());
+  }
+
   // --- Payments popover: opens on hover and focus (CSS), closes on Escape, toggles on click/tap. ---
   function paymentsOf(node) {
     return node && node.closest ? node.closest("[data-payments]") : null;
@@ -104,7 +136,10 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;
     var renewed = xhr && xhr.getResponseHeader("X-Panel-Session-Renewed");
-    if (renewed) document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": renewed }));
+    if (renewed) {
+      document.body.setAttribute("hx-headers", JSON.stringify({ "X-Panel-Session": renewed }));
+      keepSessionInFragment(renewed);
+    }
   });
 
   // A session that has ended can't be renewed: stop every poll (the change poll, the session ping) rather than
@@ -115,6 +150,8 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var resuming = document.getElementById("panel-resume");
+    if (resuming) resuming.hidden = true;
     if (status === 401 || status === 403) {
       stopPolling();
       notify("This panel has been open too long and must be reopened. Reload the page to carry on.");
@@ -129,6 +166,34 @@
     var notice = document.getElementById("client-notice");
     if (notice) notice.hidden = true;
   });
+
+  // --- Rate limits: "Try again in …" counts down from what Xero said (the server gives every panel of the
+  // organisation the same instant), then the panel asks again by itself (data-retry-when-allowed). ---
+  function plainDuration(seconds) {
+    if (seconds < 120) return seconds === 1 ? "1 second" : seconds + " seconds";
+    if (seconds < 2 * 3600) return Math.ceil(seconds / 60) + " minutes";
+    return "about " + Math.round(seconds / 3600) + " hours";
+  }
+
+  function startCountdowns() {
+    document.querySelectorAll("[data-countdown]:not([data-counting])").forEach(function (node) {
+      node.setAttribute("data-counting", "");
+      var ends = Date.now() + parseInt(node.getAttribute("data-countdown"), 10) * 1000;
+      var timer = window.setInterval(function () {
+        if (!document.body.contains(node)) { window.clearInterval(timer); return; }
+        var left = Math.ceil((ends - Date.now()) / 1000);
+        if (left > 0) {
+          node.textContent = node.textContent.replace(/Try again in [^.]*\./, "Try again in " + plainDuration(left) + ".");
+          return;
+        }
+        window.clearInterval(timer);
+        node.textContent = node.textContent.replace(/Try again in [^.]*\./, "Trying again…");
+        if (window.htmx) window.htmx.trigger(document.body, "xero-allowance-back");
+      }, 1000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", startCountdowns);
+  document.addEventListener("htmx:afterSettle", startCountdowns);
 
   // --- Fit the CRM's frame to the panel, so the page has one scroll bar, not two. ---
   // Only a height is sent, and only to the parent's exact origin when it is one of CRM_ORIGINS (which the

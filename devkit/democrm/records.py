@@ -104,7 +104,8 @@ class CrmDeal:
             "account": {"id": self.account.id, "name": self.account.name},
         }
         if self.contact:
-            claims["contact"] = {"id": self.contact.id, "name": self.contact.name, "email": self.contact.email}
+            claims["contact"] = {"id": self.contact.id, "name": self.contact.name, "email": self.contact.email,
+                                 "company": self.contact.company}
         return claims
 
 

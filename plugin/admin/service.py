@@ -212,6 +212,14 @@ def choose_organisation(account_id: str, tenant_id: str) -> IntegrationStatus:
     raise AdminActionRefused("That organisation is not part of this Xero connection. Connect again to add it.")
 
 
+def save(account_id: str, tenant_id: str = "") -> IntegrationStatus:
+    """Save: switch to `tenant_id` first when the admin picked another organisation, then activate."""
+    current = integration_status(account_id)
+    if tenant_id and current.connection is not None and tenant_id != current.connection.tenant_id:
+        choose_organisation(account_id, tenant_id)
+    return activate(account_id)
+
+
 def activate(account_id: str) -> IntegrationStatus:
     status = integration_status(account_id)
     if status.state is IntegrationState.NOT_CONNECTED:

@@ -127,7 +127,11 @@ def choose_organisation() -> str:
 @require_panel_session
 @require_admin
 def save() -> str:
-    return _act(service.activate, done="Saved. Reps now see invoices from this organisation.")
+    """Save activates the organisation picked on the page: the picker's radio comes with the POST (`tenant_id`),
+    so picking one and pressing Save saves that one, not the one chosen before."""
+    picked = request.form.get("tenant_id", "")
+    return _act(lambda account: service.save(account, picked),
+                done="Saved. Reps now see invoices from this organisation.")
 
 
 @bp.get("/remove")

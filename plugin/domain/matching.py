@@ -1,9 +1,15 @@
-"""Which Xero customer a CRM record is: stored links first, then email, then company name.
+"""Which Xero customer a CRM record is: stored links first, then the record's rules in order.
 
 Pure rules over what the CRM told us (`MatchInput`) and the organisation's customers: the stored links, the
 customer directory (every active customer indexed by email and name) or, when the directory is too large or
 unavailable, a search callable that asks Xero. Emails and names compare trimmed, inner white space made one
 space, case-folded.
+
+The rules (`MatchRule`, built per record type by the panel's loader) are tried in order and matching does not
+give up early: a rule that matches nobody, or several customers, hands over to the next one; the first rule that
+matches exactly one customer wins, and the panel says which (`ContactMatch.description`). A rule matching several
+asks the rep to choose when it says so (`asks_when_several`, a contact's own email), else only when no later rule
+matches exactly one.
 """
 
 from __future__ import annotations
@@ -33,13 +39,38 @@ class RecordKey:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchRule:
+    """One way to find the customer: compare `value` with customers' email or name. `source` names it for the rep
+    ("the contact's email", "the account's name"); `label` is the compared field ("email", "name")."""
+
+    method: MatchMethod  # EMAIL or COMPANY (a customer's name)
+    value: str
+    source: str
+    # Several customers matching this rule: ask the rep now (a contact's own email: the person is one of them),
+    # or go on to the next rule first (a deal's contact email: its account's name may settle it).
+    asks_when_several: bool = False
+
+    @property
+    def label(self) -> str:
+        return "email" if self.method is MatchMethod.EMAIL else "name"
+
+    @property
+    def whose(self) -> str:
+        """" (the contact's company)" in what was tried, when the source says more than the compared field."""
+        return f" ({self.source})" if self.source.startswith("the ") else ""
+
+
+@dataclass(frozen=True, slots=True)
 class MatchInput:
-    """What the CRM told us about the record, flattened: a deal brings its contact's email and account's name."""
+    """What the CRM told us about the record: the records links may hang on and the rules to try, in order.
+
+    Without `rules`, the older flat form applies: `email`, then (for an account) `company`."""
 
     records: tuple[RecordKey, ...]  # the record itself first, then a deal's contact and account
     email: str = ""
     company: str = ""
     is_account: bool = False
+    rules: tuple[MatchRule, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +84,7 @@ class ContactMatch:
     tried: tuple[str, ...] = ()
     candidates: tuple[Contact, ...] = field(default_factory=tuple)
     tenant_id: str = ""  # the organisation matched in (the open panel's change poll names it)
+    rule: str = ""  # the rule that matched, e.g. "the contact's email"
 
     @property
     def found(self) -> bool:
@@ -63,9 +95,9 @@ class ContactMatch:
         if self.method is MatchMethod.LINKED:
             return "Linked by hand"
         if self.method is MatchMethod.EMAIL:
-            return "Matched by email"
+            return f"Matched by {self.rule}" if self.rule else "Matched by email"
         if self.method is MatchMethod.COMPANY:
-            return "Matched by company name"
+            return f"Matched by {self.rule}" if self.rule else "Matched by company name"
         return ""
 
 
@@ -124,47 +156,66 @@ class CustomerDirectory:
 
 def find_contact(subject: MatchInput, *, linked: LinkLookup, search: Callable[[str], Iterable[Contact]],
                  directory: Callable[[], CustomerDirectory | None] | None = None) -> ContactMatch:
-    """Stored link, then customer email (case-insensitive), then for accounts the company name (trimmed,
-    case-insensitive). The organisation's customer `directory` answers without a Xero call; when it is too large
-    or can't be had (None), `search` (Xero's searchTerm) narrows the list and the exact comparison is made here."""
+    """Stored link, then each of the record's rules in order (emails and names compared trimmed, case-insensitive).
+    The first rule that matches exactly one customer wins; a rule matching nobody or several goes on to the next.
+    When none matches exactly one, the first ambiguous rule's customers are offered to choose from.
+    The organisation's customer `directory` answers without a Xero call; when it is too large or can't be had
+    (None), `search` (Xero's searchTerm) narrows the list and the exact comparison is made here."""
     tried: list[str] = []
     for record in subject.records:
         link = linked(record)
         if link:
             return ContactMatch(MatchMethod.LINKED, link[0], link[1], linked_on=record)
     tried.append("No Xero customer has been linked to this record.")
-    steps = _match_steps(subject)
-    known = _complete_directory(directory) if steps else None
-    for method, value, label in steps:
+    rules = rules_of(subject)
+    known = _complete_directory(directory) if rules else None
+    ambiguous: tuple[Contact, ...] = ()
+    for rule in rules:
         if known is not None:
-            exact = list(known.find(method, value))
+            exact = list(known.find(rule.method, rule.value))
         else:
-            customers = [contact for contact in search(value) if contact.is_customer]
-            exact = [contact for contact in customers if same_text(_field(contact, method), value)]
+            customers = [contact for contact in search(rule.value) if contact.is_customer]
+            exact = [contact for contact in customers if same_text(_field(contact, rule.method), rule.value)]
         if len(exact) == 1:
-            return ContactMatch(method, exact[0].contact_id, exact[0].name, tried=tuple(tried))
+            return ContactMatch(rule.method, exact[0].contact_id, exact[0].name, tried=tuple(tried),
+                                rule=rule.source)
         if len(exact) > 1:
-            tried.append(f"{len(exact)} Xero customers have the {label} “{value.strip()}”.")
-            return ContactMatch(MatchMethod.SEVERAL, tried=tuple(tried), candidates=tuple(exact))
-        tried.append(f"No Xero customer has the {label} “{value.strip()}”.")
-    if not subject.email:
+            tried.append(f"{len(exact)} Xero customers have the {rule.label} “{rule.value}”{rule.whose}.")
+            ambiguous = ambiguous or tuple(exact)
+            if rule.asks_when_several:
+                break
+            continue
+        tried.append(f"No Xero customer has the {rule.label} “{rule.value}”{rule.whose}.")
+    if not any(rule.method is MatchMethod.EMAIL for rule in rules):
         tried.append("This record has no email address to match on.")
+    if ambiguous:
+        return ContactMatch(MatchMethod.SEVERAL, tried=tuple(tried), candidates=ambiguous)
     return ContactMatch(MatchMethod.NONE, tried=tuple(tried))
+
+
+def rules_of(subject: MatchInput) -> tuple[MatchRule, ...]:
+    """The subject's rules without blank values or repeats (the same comparison twice tells nothing new)."""
+    if subject.rules is None:
+        rules = [MatchRule(MatchMethod.EMAIL, subject.email, "email", asks_when_several=True)]
+        if subject.is_account:
+            rules.append(MatchRule(MatchMethod.COMPANY, subject.company, "company name"))
+    else:
+        rules = list(subject.rules)
+    kept: list[MatchRule] = []
+    seen: set[tuple[MatchMethod, str]] = set()
+    for rule in rules:
+        value = " ".join(rule.value.split())
+        key = (rule.method, comparable(value))
+        if value and key not in seen:
+            seen.add(key)
+            kept.append(MatchRule(rule.method, value, rule.source, rule.asks_when_several))
+    return tuple(kept)
 
 
 def _complete_directory(directory: Callable[[], CustomerDirectory | None] | None) -> CustomerDirectory | None:
     """The directory when it lists every customer; None (search per record instead) when too large or unavailable."""
     known = directory() if directory is not None else None
     return known if known is not None and known.complete else None
-
-
-def _match_steps(subject: MatchInput) -> list[tuple[MatchMethod, str, str]]:
-    steps = []
-    if subject.email.strip():
-        steps.append((MatchMethod.EMAIL, subject.email.strip(), "email"))
-    if subject.is_account and subject.company.strip():
-        steps.append((MatchMethod.COMPANY, subject.company.strip(), "name"))
-    return steps
 
 
 def _field(contact: Contact, method: MatchMethod) -> str:

@@ -156,6 +156,8 @@ class RateLimitStatus:
     minute_remaining: int | None = None
     day_remaining: int | None = None
     app_minute_remaining: int | None = None
+    refused: str = ""  # a 429's X-Rate-Limit-Problem (lower case), else empty
+    retry_after: int | None = None  # a 429's Retry-After seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,11 +68,12 @@ class UserInfo:
 
 @dataclass(frozen=True, slots=True)
 class LinkedRecord:
-    """A deal's account or contact."""
+    """A deal's account or contact (a contact may name its company)."""
 
     id: str
     name: str = ""
     email: str = ""
+    company: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,8 @@ def claims_of(context: EmbedContext) -> dict[str, Any]:
         linked = getattr(context.record, name)
         if linked is not None:
             record[name] = {"id": linked.id, "name": linked.name, "email": linked.email}
+            if linked.company:
+                record[name]["company"] = linked.company
     user = context.user
     return {
         "host": context.host,
@@ -304,4 +307,5 @@ def _linked(record: Mapping[str, Any], name: str) -> LinkedRecord | None:
         id=_text(value, "id", where=f"record.{name}", limit=200),
         name=_optional(value, "name"),
         email=_optional(value, "email"),
+        company=_optional(value, "company"),
     )

@@ -6,16 +6,18 @@ Every Xero failure ends here as a plain-words Notice; the panel keeps the last d
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
 from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
-from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, RecordKey, find_contact
+from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, MatchRule, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
+from plugin.runtime.budget import BudgetRefused, SlotsHeldBySlowCalls
 from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
 from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
@@ -49,19 +51,34 @@ class PinRefused(Exception):
 
 
 def match_input(embed: EmbedContext) -> MatchInput:
-    """The record and, for a deal, its contact and account, as matching sees them."""
+    """The record (and, for a deal, its contact and account) and the rules to try, in order:
+    a contact: its email, then its company; an account: its email, then its name; a deal: its contact's email,
+    then its account's name, then its contact's company. A contact's own email shared by several customers asks
+    the rep which; a deal's goes on to its account's name (two deals whose accounts match exactly never ask)."""
     record = embed.record
     records = [RecordKey(record.type, record.id)]
-    email, company = record.email, record.company or (record.name if record.type == "account" else "")
     if record.type == "deal":
-        if record.contact:
-            records.append(RecordKey("contact", record.contact.id))
-            email = email or record.contact.email
-        if record.account:
-            records.append(RecordKey("account", record.account.id))
-            company = company or record.account.name
-    is_account = record.type == "account" or (record.type == "deal" and record.account is not None)
-    return MatchInput(tuple(records), email=email, company=company, is_account=is_account)
+        contact, account = record.contact, record.account
+        if contact:
+            records.append(RecordKey("contact", contact.id))
+        if account:
+            records.append(RecordKey("account", account.id))
+        rules = (
+            MatchRule(MatchMethod.EMAIL, (contact.email if contact else "") or record.email, "the contact's email"),
+            MatchRule(MatchMethod.COMPANY, (account.name if account else "") or record.company, "the account's name"),
+            MatchRule(MatchMethod.COMPANY, contact.company if contact else "", "the contact's company"),
+        )
+    elif record.type == "account":
+        rules = (
+            MatchRule(MatchMethod.EMAIL, record.email, "the account's email"),
+            MatchRule(MatchMethod.COMPANY, record.company or record.name, "the account's name"),
+        )
+    else:
+        rules = (
+            MatchRule(MatchMethod.EMAIL, record.email, "the contact's email", asks_when_several=True),
+            MatchRule(MatchMethod.COMPANY, record.company, "the contact's company"),
+        )
+    return MatchInput(tuple(records), rules=rules)
 
 
 class PanelLoader:
@@ -139,6 +156,16 @@ class PanelLoader:
             return connection.short_code
         organisation = self.store.organisation(connection.tenant_id)
         return organisation.short_code if organisation else ""
+
+    def would_wait(self) -> bool:
+        """True when this view has nothing at hand and must ask Xero first (a cold view); no Xero call."""
+        connection = self.connection()
+        if connection is None or not connection.is_active or not connection.tenant_id:
+            return False
+        found = self.cache.get(self._match_key(connection.tenant_id))
+        if found is None:
+            return True
+        return bool(found.found) and self.store.peek(connection.tenant_id, found.contact_id) is None
 
     # --- The page ----------------------------------------------------------------------------
 
@@ -259,11 +286,44 @@ class PanelLoader:
             return Notice(Problem.NEEDS_RECONNECT, error.user_message)
         if isinstance(error, RateLimited):
             metrics.refused_view(error.problem)
+            notice = self._rate_limit_notice(error)
+        elif isinstance(error, XeroUnavailable):
+            notice = Notice(Problem.UNAVAILABLE, error.user_message)
+        else:
+            notice = Notice(Problem.XERO_ERROR, error.user_message)
+        self._remember_problem(notice.message)
+        return notice
+
+    def _rate_limit_notice(self, error: RateLimited) -> Notice:
+        """Every panel of the organisation counts down to the same instant, kept in the shared cache: Xero's own
+        Retry-After when Xero refused (it wins over our estimate), else the first estimate of our budget's."""
+        connection = self.connection()
+        if isinstance(error, SlotsHeldBySlowCalls) or connection is None or error.problem == "concurrent":
             return Notice(Problem.RATE_LIMITED, error.user_message, retry_after=error.retry_after)
-        if isinstance(error, XeroUnavailable):
-            return Notice(Problem.UNAVAILABLE, error.user_message)
-        self.db.connections.record_error(self.account_id, str(error)[:200])
-        return Notice(Problem.XERO_ERROR, error.user_message)
+        now = self.clock.now().timestamp()
+        key = f"rate-limit:{connection.tenant_id}:{error.problem or 'unknown'}"
+        held = self.cache.get(key)
+        from_xero = not isinstance(error, BudgetRefused)
+        if not from_xero and isinstance(held, tuple) and held[0] > now:
+            until = float(held[0])
+        else:
+            until = now + error.retry_after
+            self.cache.set(key, (until, from_xero), timeout=max(1, math.ceil(until - now)) + 1)
+        retry_after = max(1, math.ceil(until - now))
+        return Notice(Problem.RATE_LIMITED, RateLimited(retry_after, error.problem).user_message,
+                      retry_after=retry_after)
+
+    def _remember_problem(self, message: str) -> None:
+        """The last problem reps saw, with its time, for the admin's diagnostics (connections.record_error). The
+        same words within a minute are not written again, so a storm of refused views is not a storm of writes."""
+        connection = self.connection()
+        seen = connection.last_error_at if connection is not None and connection.last_error == message else None
+        if seen is not None and (self.clock.now() - seen).total_seconds() < 60:
+            return
+        try:
+            self.db.connections.record_error(self.account_id, message[:200])
+        except Exception:  # diagnostics must never cost the rep the panel
+            log.warning("could not record the last problem for account %s", self.account_id, exc_info=True)
 
     # --- Small things the views need ----------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """The invoice panel a rep sees on a contact, account or deal page.
 
 `GET /panel?context=<jwt>` is the first load from the CRM; everything after it is an htmx request
-carrying the panel session in `X-Panel-Session`. Each action re-renders the panel (`_panel.html`) for
-htmx and the whole page otherwise. Panel states (not set up, Xero busy, ...) are answered with 200 so
-htmx swaps them in; only a missing or expired session is a 401 (panel.js says so).
+carrying the panel session in `X-Panel-Session`. The page keeps its session in its URL's fragment
+(`/panel#s=<token>`), so Back, Forward and a restored tab get the panel again through `/panel/resume`.
+Each action re-renders the panel (`_panel.html`) for htmx and the whole page otherwise. Panel states
+(not set up, Xero busy, ...) are answered with 200 so htmx swaps them in; only a missing or expired session
+is a 401 (panel.js says so).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from plugin.services import services
 from plugin.settings import xero_endpoints
 from plugin.web import formatting
 from plugin.web.htmx import htmx
+from plugin.xero import deadline
 from plugin.xero.errors import XeroError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
@@ -32,12 +35,21 @@ bp.add_app_template_global(rows.rendered_row)
 changes.register(bp)
 
 # The requests that answer with the panel (data and HTML): their time is the render time histogram.
-RENDERS = frozenset({"first_load", "invoices", "refresh", "toggle_pin", "link", "unlink"})
+RENDERS = frozenset({"first_load", "resume", "invoices", "refresh", "toggle_pin", "link", "unlink"})
 
 
 @bp.before_request
 def _start_timer() -> None:
     g.panel_started = time.perf_counter()
+    # The whole view, cold or not, gets XERO_VIEW_DEADLINE seconds of Xero (plugin.xero.deadline).
+    g.panel_deadline = deadline.start(deadline.Deadline(float(current_app.config["XERO_VIEW_DEADLINE"])))
+
+
+@bp.teardown_request
+def _end_deadline(_error: BaseException | None) -> None:
+    token = g.pop("panel_deadline", None)
+    if token is not None:
+        deadline.finish(token)
 
 
 @bp.after_request
@@ -76,17 +88,50 @@ def _render(page: PanelPage, **extra) -> Response:  # type: ignore[no-untyped-de
         "session_token": g.panel_session,
         **extra,
     }
-    template = "panel/_panel.html" if htmx and not htmx.boosted else "panel/page.html"
+    if extra.pop("resumed", False):
+        template = "panel/_resumed.html"
+    else:
+        template = "panel/_panel.html" if htmx and not htmx.boosted else "panel/page.html"
     response = Response(render_template(template, **context), mimetype="text/html")
     response.vary.add("HX-Request")
     return response
 
 
 @bp.get("")
-@require_embed_context
 def first_load() -> Response:
+    """The CRM's first load (`?context=` or a host's `?launch=`), or, with no query at all, Back, Forward or a
+    restored tab: after the first load panel.js replaced the URL with `/panel#s=<session>`, and a fragment never
+    reaches the server, so this answers with a small page that reads it and asks `/panel/resume` with the session
+    in the X-Panel-Session header (the token never travels in a query string, so it is in no server log)."""
+    if not request.args:
+        body = render_template("panel/resume.html", html_lang="en")
+        return Response(body, mimetype="text/html")
+    return _first_load_from_the_crm()
+
+
+@require_embed_context
+def _first_load_from_the_crm() -> Response:
     loader = _loader()
+    framed = request.headers.get("Sec-Fetch-Dest") == "iframe" and g.embed.host == "generic"
+    if framed and loader.would_wait():
+        # A browser framing a cold view: answer at once and let htmx ask for the panel, so the part that waits
+        # says "Still waiting for Xero…" after a second. Other clients get the panel in this one answer, and so
+        # does a host that sizes its frame from the first page (Pipedrive's SDK).
+        user = g.embed.user
+        body = render_template("panel/waiting.html", session_token=g.panel_session, user=user,
+                               html_lang=user.locale or "en")
+        return Response(body, mimetype="text/html")
     return _render(loader.page(PanelQuery(view=loader.remembered_view()), stale_ok=True))
+
+
+@bp.get("/resume")
+@require_panel_session
+def resume() -> Response:
+    """The panel again for a page that came back from history (see first_load): the whole page's content, swapped
+    into the small page's body, for as long as the session may be renewed; after that panel.js says to reload."""
+    loader = _loader()
+    page = loader.page(PanelQuery(view=loader.remembered_view()), stale_ok=True)
+    return _render(page, resumed=True)
 
 
 @bp.get("/invoices")

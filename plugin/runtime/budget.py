@@ -10,6 +10,11 @@ instance, a restart) are counted too.
 Metrics (plugin.runtime.metrics): what Xero says is left per organisation, waits for an in-flight slot,
 and refusals (the budget left is then 0 for the refused window).
 
+The day: Xero's daily window resets at a time of its own per organisation, not at midnight UTC. After Xero
+refuses a call with `day`, no call goes to Xero before its Retry-After; when our count (or Xero's header) says
+today's allowance is spent, one call, a probe, may ask Xero every DAY_PROBE_SECONDS, and its answer's
+X-DayLimit-Remaining brings our count back down when the allowance is back. Refusals say when the next try is.
+
 Two stores hold the counts behind one interface: `LocalBudgetStore` (threads of one process) and
 `RedisBudgetStore` (atomic Lua scripts; every key has a TTL). Both pass the same contract tests.
 Windows: the minute is sliding (a log of call times), because Xero's fixed window starts at an
@@ -23,18 +28,27 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 from plugin.domain.clock import Clock
 from plugin.domain.models import RateLimitStatus
 from plugin.runtime import metrics
+from plugin.xero import deadline
+from plugin.xero.deadline import XeroSlow
 from plugin.xero.errors import RateLimited
 
 MINUTE = 60.0
 # A slot whose holder died (killed worker) is freed after this long: longer than any call with retries.
 LEASE_SECONDS = 60.0
+# Today's allowance spent by our count or Xero's header (without a Retry-After): one call asks Xero this often.
+DAY_PROBE_SECONDS = 600.0
+_UNLIMITED = 2**31
+
+# The organisation whose day-limit probe the current call is (its answer may say the allowance is back).
+_probing: ContextVar[str] = ContextVar("budget_day_probe", default="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,16 @@ class BudgetStore(Protocol):
 
     def usage(self, tenant_id: str, *, now: float, day: str) -> BudgetUsage: ...
 
+    def hold_probes(self, tenant_id: str, *, now: float, seconds: float, exact: bool = False) -> None:
+        """No day-limit probe before now + seconds (`exact`: exactly then, as Xero's Retry-After says; else at
+        least then)."""
+
+    def try_probe(self, tenant_id: str, *, now: float, seconds: float) -> float:
+        """0 when a probe may go now (the next one then waits `seconds`), else the seconds until one may."""
+
+    def lower_day(self, tenant_id: str, *, now: float, day: str, day_used: int) -> None:
+        """Xero says fewer calls were used today than we counted (its window reset): take its figure."""
+
 
 class RateBudget:
     """The budget one app uses for all organisations. `wait_for_slot`: how long a call may wait for a
@@ -108,12 +132,14 @@ class RateBudget:
     @contextlib.contextmanager
     def slot(self, tenant_id: str) -> Iterator[None]:
         lease = uuid.uuid4().hex
-        self._acquire(tenant_id, lease)
+        probe = self._acquire(tenant_id, lease)
+        token = _probing.set(tenant_id if probe else "")
         metrics.in_flight(tenant_id, 1)
         try:
             yield
         finally:
             metrics.in_flight(tenant_id, -1)
+            _probing.reset(token)
             self.store.release(tenant_id, lease)
 
     def gate(self, tenant_id: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
@@ -128,9 +154,18 @@ class RateBudget:
             metrics.budget_remaining(tenant_id, "day", status.day_remaining)
         minute_used = None if status.minute_remaining is None else self.limits.per_minute - status.minute_remaining
         day_used = None if status.day_remaining is None else self.limits.per_day - status.day_remaining
+        now = self.clock.now()
+        if status.refused == "day":  # Xero's own word on when its daily window lets calls through again
+            day_used = self.limits.per_day
+            wait = status.retry_after if status.retry_after is not None else DAY_PROBE_SECONDS
+            self.store.hold_probes(tenant_id, now=now.timestamp(), seconds=wait, exact=status.retry_after is not None)
+        elif status.day_remaining == 0:
+            self.store.hold_probes(tenant_id, now=now.timestamp(), seconds=DAY_PROBE_SECONDS)
+        elif status.day_remaining is not None and _probing.get() == tenant_id:
+            # A probe's answer: the allowance is back (Xero's window reset), so our count comes down to Xero's.
+            self.store.lower_day(tenant_id, now=now.timestamp(), day=_day(now), day_used=day_used or 0)
         if minute_used is None and day_used is None:
             return
-        now = self.clock.now()
         self.store.raise_floor(tenant_id, now=now.timestamp(), day=_day(now), minute_used=minute_used,
                                day_used=day_used)
 
@@ -141,36 +176,59 @@ class RateBudget:
         now = self.clock.now()
         return self.store.usage(tenant_id, now=now.timestamp(), day=_day(now))
 
-    def _acquire(self, tenant_id: str, lease: str) -> None:
+    def _acquire(self, tenant_id: str, lease: str) -> bool:
+        """Take a slot or raise RateLimited; True when this call is a probe of a spent daily allowance."""
         waited = 0.0
         while True:
             now = self.clock.now()
             refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now), limits=self.limits)
+            probe = False
+            if refusal is not None and refusal.problem == "day":
+                next_probe = self.store.try_probe(tenant_id, now=now.timestamp(), seconds=DAY_PROBE_SECONDS)
+                if next_probe <= 0:  # this call asks Xero whether the allowance is back
+                    probe = True
+                    refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now),
+                                                     limits=replace(self.limits, per_day=_UNLIMITED))
+                else:
+                    refusal = Refusal("day", next_probe)
             if refusal is None:
                 if waited:
                     metrics.budget_waited(waited, got_slot=True)
-                return
+                return probe
             # Only a full set of in-flight slots is worth waiting for; minute and day limits last too long.
-            if refusal.problem != "concurrent" or waited >= self.wait_for_slot:
+            out_of_time = deadline.bounded(self.poll) < self.poll  # the view's deadline comes first
+            if refusal.problem != "concurrent" or waited >= self.wait_for_slot or out_of_time:
                 if waited:
                     metrics.budget_waited(waited, got_slot=False)
                 metrics.budget_refused(refusal.problem)
+                if refusal.problem == "concurrent" and waited:
+                    # Our own calls hold every slot and none came back while we waited: Xero is slow, not busy.
+                    raise SlotsHeldBySlowCalls(max(1, round(refusal.retry_after)), "concurrent",
+                                               f"no free Xero slot for this organisation after {waited:.1f}s")
                 if refusal.problem in ("minute", "day"):
                     metrics.budget_remaining(tenant_id, refusal.problem, 0)
-                retry_after = refusal.retry_after if refusal.problem != "day" else _seconds_to_midnight(now)
-                raise RateLimited(max(1, round(retry_after)), refusal.problem,
-                                  f"panel budget spent for this organisation ({refusal.problem})")
+                raise BudgetRefused(max(1, round(refusal.retry_after)), refusal.problem,
+                                    f"panel budget spent for this organisation ({refusal.problem})")
             self.clock.sleep(self.poll)
             waited += self.poll
 
 
+class BudgetRefused(RateLimited):
+    """Our own budget refused the call without asking Xero (its `retry_after` is our estimate, or Xero's earlier
+    Retry-After for the day)."""
+
+
+class SlotsHeldBySlowCalls(BudgetRefused):
+    """Our own calls to this organisation hold all its in-flight slots and none came back while we waited: the
+    true cause is a slow Xero, so the rep is told that (not "Xero is busy")."""
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return XeroSlow.user_message
+
+
 def _day(now: datetime) -> str:
     return now.date().isoformat()
-
-
-def _seconds_to_midnight(now: datetime) -> float:
-    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
-    return (tomorrow - now).total_seconds()
 
 
 # --- in-process store -------------------------------------------------------------------------
@@ -190,6 +248,25 @@ class LocalBudgetStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tenants: dict[str, _Counts] = {}
+        self._next_probe: dict[str, float] = {}
+
+    def hold_probes(self, tenant_id: str, *, now: float, seconds: float, exact: bool = False) -> None:
+        with self._lock:
+            until = now + seconds
+            self._next_probe[tenant_id] = until if exact else max(until, self._next_probe.get(tenant_id, 0.0))
+
+    def try_probe(self, tenant_id: str, *, now: float, seconds: float) -> float:
+        with self._lock:
+            next_probe = self._next_probe.get(tenant_id, 0.0)
+            if next_probe > now:
+                return next_probe - now
+            self._next_probe[tenant_id] = now + seconds
+            return 0.0
+
+    def lower_day(self, tenant_id: str, *, now: float, day: str, day_used: int) -> None:
+        with self._lock:
+            counts = self._current(tenant_id, now, day)
+            counts.day_used = min(counts.day_used, day_used)
 
     def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None:
         with self._lock:
@@ -290,6 +367,33 @@ return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), tonumber(red
 
 _DAY_TTL = 2 * 24 * 3600
 
+# KEYS: next probe (ms). ARGV: now ms, wait ms, exact (1/0). hold_probes.
+_HOLD_PROBES = """
+local target = tonumber(ARGV[1]) + tonumber(ARGV[2])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ARGV[3] == '1' or target > current then
+  redis.call('SET', KEYS[1], target, 'PX', math.max(1, tonumber(ARGV[2])))
+end
+return 0
+"""
+
+# KEYS: next probe (ms). ARGV: now ms, wait ms. Returns 0 (probe now) or the ms until one may go.
+_TRY_PROBE = """
+local now = tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current > now then return current - now end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', math.max(1, tonumber(ARGV[2])))
+return 0
+"""
+
+# KEYS: day counter. ARGV: used, ttl s. lower_day.
+_LOWER_DAY = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+end
+return 0
+"""
+
 
 class RedisBudgetStore:
     """Counts in Redis, so every worker and host that shares the Redis shares the budget."""
@@ -300,6 +404,21 @@ class RedisBudgetStore:
         self._acquire = redis.register_script(_ACQUIRE)
         self._raise_floor = redis.register_script(_RAISE_FLOOR)
         self._usage = redis.register_script(_USAGE)
+        self._hold_probes = redis.register_script(_HOLD_PROBES)
+        self._try_probe = redis.register_script(_TRY_PROBE)
+        self._lower_day = redis.register_script(_LOWER_DAY)
+
+    def hold_probes(self, tenant_id: str, *, now: float, seconds: float, exact: bool = False) -> None:
+        self._hold_probes(keys=[self._probe_key(tenant_id)], args=[_ms(now), _ms(seconds), 1 if exact else 0])
+
+    def try_probe(self, tenant_id: str, *, now: float, seconds: float) -> float:
+        return float(self._try_probe(keys=[self._probe_key(tenant_id)], args=[_ms(now), _ms(seconds)])) / 1000
+
+    def lower_day(self, tenant_id: str, *, now: float, day: str, day_used: int) -> None:
+        self._lower_day(keys=[self._keys(tenant_id, day)[2]], args=[day_used, _DAY_TTL])
+
+    def _probe_key(self, tenant_id: str) -> str:
+        return f"{self.prefix}{tenant_id}:day-probe"
 
     def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None:
         args = [_ms(now), lease, _ms(LEASE_SECONDS), _ms(MINUTE), limits.concurrent, limits.per_minute,

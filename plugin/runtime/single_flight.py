@@ -27,7 +27,9 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from plugin.domain.clock import Clock, SystemClock
-from plugin.xero.errors import XeroError, XeroUnavailable
+from plugin.xero import deadline
+from plugin.xero.deadline import XeroSlow
+from plugin.xero.errors import XeroError
 
 T = TypeVar("T")
 
@@ -35,10 +37,9 @@ T = TypeVar("T")
 LOCK_SECONDS = 60.0
 
 
-class StillLoading(XeroUnavailable):
-    """Another request is fetching the same data and has not finished within the wait."""
-
-    user_message = "Xero is slow to answer right now. Try again in a moment."
+class StillLoading(XeroSlow):
+    """Another request is fetching the same data and has not finished within the wait (or the view's deadline):
+    the true cause is a slow Xero, and the rep is told so."""
 
 
 class Locks(Protocol):
@@ -137,7 +138,7 @@ class SingleFlight:
         `peek` returns a result good enough for this caller (e.g. cached after the caller started), else None.
         """
         started = self.clock.monotonic()
-        deadline = started + self.max_wait
+        ends = started + deadline.bounded(self.max_wait)  # no longer than the view's deadline allows
         while True:
             self._raise_failure_since(key, started)
             token = self.locks.try_acquire(key, LOCK_SECONDS)
@@ -148,9 +149,9 @@ class SingleFlight:
                     return found if found is not None else self._fetch_remembering_failure(key, fetch)
                 finally:
                     self.locks.release(key, token)
-            remaining = deadline - self.clock.monotonic()
+            remaining = ends - self.clock.monotonic()
             if remaining <= 0:
-                raise StillLoading(f"gave up waiting for {key!r} after {self.max_wait}s")
+                raise StillLoading(f"gave up waiting for {key!r} after {ends - started:.1f}s")
             self.locks.wait(key, remaining)
             found = peek()
             if found is not None:

@@ -20,7 +20,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -29,6 +29,8 @@ import requests
 
 from plugin.domain.clock import Clock, SystemClock
 from plugin.domain.models import Contact, Invoice, InvoicePage, Organisation, Payment, RateLimitStatus
+from plugin.xero import deadline
+from plugin.xero.deadline import XeroSlow
 from plugin.xero.endpoints import XeroEndpoints
 from plugin.xero.errors import (
     AnyXeroError,
@@ -228,6 +230,7 @@ class XeroClient:
         operation = operation_of(path)
         call = _Call(token=self._tokens.access_token())
         while True:
+            deadline.check(f"GET {path}")
             try:
                 response, seconds = self._send(url, params, headers, call.token)
             except (requests.ConnectionError, requests.Timeout) as error:
@@ -258,9 +261,12 @@ class XeroClient:
             **(headers or {}),
         }
         with self._gate():
+            timeout = deadline.bounded(self._timeout)  # no try outlives the view's deadline
+            if timeout < deadline.TOO_LITTLE:
+                raise XeroSlow("GET: no time left for the call after waiting for a slot")
             started = time.perf_counter()
             try:
-                response = self._session.get(url, params=params, headers=all_headers, timeout=self._timeout)
+                response = self._session.get(url, params=params, headers=all_headers, timeout=timeout)
             except (requests.ConnectionError, requests.Timeout) as error:
                 error.seconds = time.perf_counter() - started  # type: ignore[attr-defined]
                 raise
@@ -285,14 +291,26 @@ class XeroClient:
 
     def _retry_or_raise(self, call: _Call, error: Exception, status: int | None = None) -> None:
         if not should_retry(status, call.retries, self._max_retries):
-            raise error
+            raise self._slow_if_out_of_time(error)
         delay = min(backoff(call.retries, self._jitter), max(0.0, self._max_wait - call.waited))
+        if deadline.bounded(delay + deadline.TOO_LITTLE) < delay + deadline.TOO_LITTLE:
+            raise XeroSlow(f"{error}; no time left for another try") from error  # a retry would not fit
         self._wait(call, delay)
+
+    @staticmethod
+    def _slow_if_out_of_time(error: Exception) -> Exception:
+        """A time-out that used up the view's deadline is Xero being slow, and the rep is told so."""
+        current = deadline.current()
+        if current is not None and current.expired() and isinstance(error, XeroUnavailable):
+            slow = XeroSlow(f"{error}; the view's {current.seconds:g}s deadline passed")
+            slow.correlation_id = error.correlation_id
+            return slow
+        return error
 
     def _wait_for_rate_limit_or_raise(self, response: requests.Response, call: _Call) -> None:
         """Wait out a short Retry-After (the concurrent or minute limit); raise a long one, or the daily limit."""
         error = rate_limited_from(response)
-        fits = error.retry_after <= self._max_wait - call.waited
+        fits = error.retry_after <= min(self._max_wait - call.waited, deadline.bounded(self._max_wait))
         if error.problem == "day" or not fits or call.retries >= self._max_retries:
             raise error
         self._wait(call, error.retry_after)
@@ -316,6 +334,9 @@ class XeroClient:
 
     def _note_limits(self, response: requests.Response) -> None:
         self.last_limits = rate_limit_status(response.headers)
+        if response.status_code == 429:  # the budget learns which limit Xero refused, and for how long
+            refused = rate_limited_from(response)
+            self.last_limits = replace(self.last_limits, refused=refused.problem, retry_after=refused.retry_after)
         if self._on_limits is not None:
             self._on_limits(self.last_limits)
 

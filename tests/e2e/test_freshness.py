@@ -49,5 +49,5 @@ def test_unlink_asks_in_the_page_and_unlinks_on_yes(page, connected_demo):
     expect(panel.locator("#panel-unlink > button", has_text="Unlink")).to_be_focused()
     panel.locator("#panel-unlink > button", has_text="Unlink").click()
     panel.locator("button", has_text="Yes, unlink").click()
-    expect(panel.locator(".contact-line__how")).to_contain_text("Matched by email")
+    expect(panel.locator(".contact-line__how")).to_contain_text("Matched by the contact's email")
     assert dialogs == []

@@ -111,6 +111,7 @@ def test_a_super_admin_sets_up_xero_from_the_card(browser, fresh_world):
         admin.locator('#xero-connection[data-state="pending"]').wait_for()
         admin.get_by_role("radio", name=organisation).check()
         admin.get_by_role("button", name="Use this organisation").click()
+        admin.locator(f'[data-field="organisation"]:text-is("{organisation}")').wait_for()  # swapped in before Save
         admin.get_by_role("button", name="Save").click()
         admin.locator('#xero-connection[data-state="active"]').wait_for()
         page.get_by_test_id("modal-close").click()

@@ -163,6 +163,7 @@ def test_an_admin_connects_xero_from_the_settings_surface_and_a_rep_cannot(brows
         admin.locator('#xero-connection[data-state="pending"]').wait_for()
         admin.get_by_role("radio", name=organisation).check()
         admin.get_by_role("button", name="Use this organisation").click()
+        admin.locator(f'[data-field="organisation"]:text-is("{organisation}")').wait_for()  # swapped in before Save
         admin.get_by_role("button", name="Save").click()
         admin.locator('#xero-connection[data-state="active"]').wait_for()
     finally:

@@ -53,7 +53,7 @@ def opened(panel, customer):
     """The panel open on the customer, data cached; Xero calls counted from here on."""
     response = panel.open(contact_record(customer))
     assert response.status_code == 200
-    assert "Matched by email" in text_of(response)
+    assert "Matched by the contact's email" in text_of(response)
     panel.emulator.state.reset_call_counts()
     return response
 

@@ -25,14 +25,14 @@ def contact_webhook(panel, tenant_id: str, contact_id: str):
 def test_an_archived_contact_is_no_longer_shown_on_the_next_view(panel, emulator, connected, customer):
     panel.app.config["WEBHOOK_KEY"] = WEBHOOK_KEY
     first = panel.open(contact_record(customer))
-    assert "Matched by email" in text_of(first)
+    assert "Matched by the contact's email" in text_of(first)
     with emulator.state.lock:
         emulator.state.orgs[connected["tenant_id"]].contacts[customer["contact_id"].lower()].status = "ARCHIVED"
     contact_webhook(panel, connected["tenant_id"], customer["contact_id"])  # Xero says the contact changed
 
     page = text_of(panel.get("/panel/invoices", view="unpaid", fresh="1"))
     assert "We couldn't tell which Xero customer this is." in page
-    assert "Matched by email" not in page
+    assert "Matched by the contact's email" not in page
 
 
 def test_a_404_for_the_contact_drops_the_match_and_matches_again_on_that_view(panel, emulator, connected, customer,
@@ -42,5 +42,5 @@ def test_a_404_for_the_contact_drops_the_match_and_matches_again_on_that_view(pa
     emulator.state.fail_next(1, "notfound")
     response = panel.get("/panel/invoices", view="unpaid", fresh="1")
     page = text_of(response)
-    assert "Matched by email" in page and rows_of(response), "matched again and shown, not an error"
+    assert "Matched by the contact's email" in page and rows_of(response), "matched again and shown, not an error"
     assert "state--xero_error" not in page and "state--unavailable" not in page

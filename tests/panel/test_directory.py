@@ -31,13 +31,13 @@ def uniquely_emailed(customers: list[dict]) -> list[dict]:
 
 def test_with_the_directory_warm_a_cold_view_costs_one_call_and_so_does_a_second_records_first_view(
         panel, customers):
-    assert "Matched by email" in text_of(panel.open(contact_record(customers[4])))
+    assert "Matched by the contact's email" in text_of(panel.open(contact_record(customers[4])))
     assert panel.calls() == 2, "the directory (once per organisation) and this contact's invoices"
     panel.emulator.state.reset_call_counts()
-    assert "Matched by email" in text_of(panel.open(contact_record(customers[5])))
+    assert "Matched by the contact's email" in text_of(panel.open(contact_record(customers[5])))
     assert panel.calls() == 1, "a never-seen record: its invoices only"
     account = {"type": "account", "id": "a-7", "name": f"  {customers[6]['name'].upper()} ", "company": ""}
-    assert "Matched by company name" in text_of(panel.open(account))
+    assert "Matched by the account's name" in text_of(panel.open(account))
     assert panel.calls() == 2
 
 
@@ -53,7 +53,7 @@ def test_many_reps_opening_records_at_once_fetch_the_directory_once(panel_app, c
     for thread in threads:
         thread.join()
     emulator.state.set_latency(0)
-    assert len(pages) == 4 and all("Matched by email" in page for page in pages)
+    assert len(pages) == 4 and all("Matched by the contact's email" in page for page in pages)
     assert emulator.state.api_calls() == 1 + 4, "one directory fetch, then one invoice list per record"
 
 

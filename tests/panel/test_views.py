@@ -40,7 +40,7 @@ def test_first_load_finds_the_customer_by_email_and_shows_the_open_view(panel, c
     response = panel.open(contact_record(customer))
     body = text_of(response)
     assert response.status_code == 200
-    assert customer["name"] in body and "Matched by email" in body
+    assert customer["name"] in body and "Matched by the contact's email" in body
     assert 'id="tab-open" class="views__tab" aria-selected="true"' in body
     assert panel.session, "the page hands htmx a panel session in hx-headers"
     assert panel.calls() == 2  # one contact search to match the record, one invoice list
@@ -242,20 +242,20 @@ def test_the_last_chosen_view_is_remembered_for_the_user(panel, opened, customer
 
 def test_email_match_ignores_case(panel, customer):
     body = text_of(panel.open(contact_record(customer, email=customer["email"].upper())))
-    assert "Matched by email" in body
+    assert "Matched by the contact's email" in body
 
 
 def test_an_account_matches_by_company_name_trimmed_and_in_any_case(panel, customer):
     record = {"type": "account", "id": "a-1", "name": f"  {customer['name'].upper()} ", "company": ""}
     body = text_of(panel.open(record))
-    assert "Matched by company name" in body
+    assert "Matched by the account's name" in body
 
 
 def test_a_deal_uses_its_contact(panel, customer):
     deal = {"type": "deal", "id": "d-9", "name": "Big deal",
             "contact": {"id": "c-9", "name": customer["name"], "email": customer["email"]}}
     body = text_of(panel.open(deal))
-    assert "Matched by email" in body and customer["name"] in body
+    assert "Matched by the contact's email" in body and customer["name"] in body
 
 
 def test_no_match_says_what_was_tried_then_a_manual_link_sticks(panel, customer, connected):

@@ -6,7 +6,7 @@ import pytest
 
 from plugin.domain.clock import FixedClock
 from plugin.domain.models import RateLimitStatus
-from plugin.runtime.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
+from plugin.runtime.budget import DAY_PROBE_SECONDS, LocalBudgetStore, RateBudget, RedisBudgetStore
 from plugin.xero.errors import RateLimited
 
 TENANT = "tenant-a"
@@ -71,14 +71,42 @@ def test_a_slot_is_returned_when_the_call_raises(budget):
     assert budget.usage(TENANT).in_flight == 0
 
 
-def test_day_limit_refuses_until_midnight(budget, clock):
+def test_a_spent_day_is_probed_not_waited_out_until_midnight_utc(budget, clock):
+    """Xero's daily window resets at a time of its own: with no Retry-After, one call asks every 10 minutes."""
     budget.observe(TENANT, RateLimitStatus(minute_remaining=None, day_remaining=0))
     with pytest.raises(RateLimited) as refused:
         spend(budget, 1)
     assert refused.value.problem == "day"
-    assert refused.value.retry_after == 15 * 3600  # clock is 09:00 UTC
-    clock.advance(hours=15)
-    spend(budget, 1)
+    assert refused.value.retry_after == DAY_PROBE_SECONDS  # not the 15 hours to midnight UTC (clock is 09:00)
+    clock.advance(DAY_PROBE_SECONDS)
+    with budget.slot(TENANT):  # the probe; Xero says the allowance is back
+        budget.observe(TENANT, RateLimitStatus(day_remaining=4000))
+    assert budget.usage(TENANT).day_used == 1000
+    spend(budget, 3)  # no more probing: calls go as usual
+
+
+def test_a_probe_that_xero_still_refuses_holds_the_next_one_back(budget, clock):
+    budget.observe(TENANT, RateLimitStatus(day_remaining=0))
+    clock.advance(DAY_PROBE_SECONDS)
+    with budget.slot(TENANT):
+        budget.observe(TENANT, RateLimitStatus(day_remaining=0))
+    with pytest.raises(RateLimited) as refused:
+        spend(budget, 1)
+    assert refused.value.retry_after == DAY_PROBE_SECONDS
+
+
+def test_xeros_day_refusal_holds_every_call_until_its_retry_after(budget, clock):
+    budget.observe(TENANT, RateLimitStatus(day_remaining=0, refused="day", retry_after=5400))
+    with pytest.raises(RateLimited) as refused:
+        spend(budget, 1)
+    assert (refused.value.problem, refused.value.retry_after) == ("day", 5400)  # Xero's word, not ours
+    clock.advance(5399)
+    with pytest.raises(RateLimited):
+        spend(budget, 1)
+    clock.advance(1)
+    with budget.slot(TENANT):  # the first call after Xero's Retry-After goes, and learns the window reset
+        budget.observe(TENANT, RateLimitStatus(day_remaining=5000))
+    spend(budget, 2)
 
 
 def test_xero_headers_raise_our_counts_to_what_xero_has_seen(budget):
