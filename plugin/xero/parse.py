@@ -50,7 +50,8 @@ from plugin.xero.models import (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
 _MS_PER_DAY = 86_400_000
-_MS_DATE = re.compile(r"/Date\((-?\d{1,15})(?:([+-])(\d{2})(\d{2})?)?\)/")
+_MS_DATE = re.compile(r"/Date\((-?[0-9]{1,15})(?:([+-])([0-9]{2})([0-9]{2})?)?\)/")
+_USUAL_MS = re.compile(r"/Date\(([0-9]{1,15})\+0000\)/").fullmatch
 _ZERO = Decimal("0.00")
 _CURRENCIES = frozenset(list_currencies())
 _W = TypeVar("_W")
@@ -270,41 +271,40 @@ def parse_ms_datetime(value: object, field: str) -> datetime:
     The offset only says what the wall clock read where the value was made; the milliseconds are already UTC.
     Built by adding a timedelta to the epoch, so negative (pre-1970) values work on every platform.
     """
+    if type(value) is str:
+        usual = _USUAL_MS(value)  # /Date(digits+0000)/, what Xero nearly always writes
+        if usual is not None:
+            try:
+                return _EPOCH + timedelta(0, 0, 0, int(usual[1]))  # (days, s, µs, ms): positional is quicker
+            except OverflowError:
+                raise BadXeroData(field, value, "date out of range") from None
     if not isinstance(value, str):
         raise BadXeroData(field, value, "expected a /Date(...)/ string")
-    millis = value[6:-7]
-    if value.endswith("+0000)/") and value.startswith("/Date(") and millis.isdigit() and millis.isascii():
-        return _from_epoch(millis, value, field)  # the usual form: skip the regular expression
     match = _MS_DATE.fullmatch(value)
     if match is None:
         raise BadXeroData(field, value, "expected /Date(milliseconds±hhmm)/")
     millis, _sign, hours, minutes = match.groups()
     if hours is not None and (int(hours) > 14 or int(minutes or 0) > 59):
         raise BadXeroData(field, value, "offset out of range")
-    return _from_epoch(millis, value, field)
-
-
-def _from_epoch(millis: str, value: str, field: str) -> datetime:
-    if len(millis.lstrip("-")) > 15:
-        raise BadXeroData(field, value, "date out of range")
     try:
-        return _EPOCH + timedelta(0, 0, 0, int(millis))  # (days, seconds, µs, ms): positional is the quicker call
-    except OverflowError as error:
-        raise BadXeroData(field, value, "date out of range") from error
+        return _EPOCH + timedelta(0, 0, 0, int(millis))
+    except OverflowError:
+        raise BadXeroData(field, value, "date out of range") from None
 
 
 def parse_ms_date(value: object, field: str) -> date:
     """The UTC calendar date of a `/Date(...)/` value, or the date of an ISO date string such as a DateString."""
+    if type(value) is str:
+        usual = _USUAL_MS(value)
+        if usual is not None:
+            try:  # straight from the count of days (floor division: before 1970 too), no datetime built
+                return date.fromordinal(_EPOCH_ORDINAL + int(usual[1]) // _MS_PER_DAY)
+            except ValueError:
+                raise BadXeroData(field, value, "date out of range") from None
     if not isinstance(value, str):
-        raise BadXeroData(field, value, "expected a /Date(...)/ string")
+        raise BadXeroData(field, value, "missing" if value is None else "expected a /Date(...)/ string")
     if not value.startswith("/Date("):
         return _iso_day(value, field)
-    millis = value[6:-7]
-    if value.endswith("+0000)/") and len(millis) <= 15 and millis.isdigit() and millis.isascii():
-        try:  # the usual form: straight from the count of days, without building a datetime
-            return date.fromordinal(_EPOCH_ORDINAL + int(millis) // _MS_PER_DAY)
-        except ValueError:  # past year 9999: parse_ms_datetime raises the error naming the field
-            pass
     return parse_ms_datetime(value, field).date()
 
 
@@ -345,50 +345,55 @@ def _finite(amount: Decimal, field: str) -> Decimal:
 
 
 def _invoice(wire: _WireInvoice) -> Invoice:
-    """The model of one decoded invoice. Amounts are in the invoice's currency; absent paid/credited are 0.00."""
+    """The model of one decoded invoice. Amounts are in the invoice's currency; absent paid/credited are 0.00.
+
+    This runs for every invoice of every page, so it is written for speed: models built with positional
+    arguments (in their field order), the common cases tested first, rare ones in helpers.
+    """
     currency = wire.CurrencyCode
-    total, due = wire.Total, wire.AmountDue
-    paid = _ZERO if wire.AmountPaid is None else wire.AmountPaid
-    credited = _ZERO if wire.AmountCredited is None else wire.AmountCredited
+    total, due, paid, credited = wire.Total, wire.AmountDue, wire.AmountPaid, wire.AmountCredited
+    if paid is None:
+        paid = _ZERO
+    if credited is None:
+        credited = _ZERO
     if not (total.is_finite() and due.is_finite() and paid.is_finite() and credited.is_finite()):
         for field, amount in (("Total", total), ("AmountDue", due), ("AmountPaid", paid), ("AmountCredited", credited)):
             _finite(amount, field)
-    day = _day(wire.DateString, wire.Date, "DateString", "Date")
-    if day is None:
-        raise BadXeroData("Date", None, "missing")
-    payments = wire.Payments
+    text = wire.DateString
+    day = _iso_day(text, "DateString") if text else parse_ms_date(wire.Date, "Date")
+    text, value = wire.DueDateString, wire.DueDate
+    due_day = _iso_day(text, "DueDateString") if text else None if value is None else parse_ms_date(value, "DueDate")
+    contact, payments = wire.Contact, wire.Payments
     return Invoice(
-        invoice_id=wire.InvoiceID,
-        invoice_number=wire.InvoiceNumber or "",
-        type=wire.Type,
-        status=wire.Status,
-        contact_id=wire.Contact.ContactID,
-        contact_name=wire.Contact.Name or "",
-        date=day,
-        due_date=_day(wire.DueDateString, wire.DueDate, "DueDateString", "DueDate"),
-        currency=currency,
-        total=Money(total, currency),
-        amount_due=Money(due, currency),
-        amount_paid=Money(paid, currency),
-        amount_credited=Money(credited, currency),
-        updated_at=parse_ms_datetime(wire.UpdatedDateUTC, "UpdatedDateUTC"),
-        reference=wire.Reference or "",
-        payments=tuple([_payment(item, currency, "Payments[].") for item in payments]) if payments else (),
-        credits=_credits(wire, currency) if wire.CreditNotes or wire.Overpayments or wire.Prepayments else (),
+        wire.InvoiceID,
+        wire.InvoiceNumber or "",
+        wire.Type,
+        wire.Status,
+        contact.ContactID,
+        contact.Name or "",
+        day,
+        due_day,
+        currency,
+        Money(total, currency),
+        Money(due, currency),
+        Money(paid, currency),
+        Money(credited, currency),
+        parse_ms_datetime(wire.UpdatedDateUTC, "UpdatedDateUTC"),
+        wire.Reference or "",
+        _payments(payments, currency) if payments else (),
+        _credits(wire, currency) if wire.CreditNotes or wire.Overpayments or wire.Prepayments else (),
     )
 
 
-def _payment(wire: _WirePayment | _WireAccountPayment, currency: str, at: str, invoice_id: str = "") -> Payment:
-    day = _day(wire.DateString, wire.Date, f"{at}DateString", f"{at}Date")
-    if day is None:
-        raise BadXeroData(f"{at}Date", None, "missing")
-    return Payment(
-        payment_id=wire.PaymentID,
-        date=day,
-        amount=Money(_finite(wire.Amount, f"{at}Amount"), currency),
-        reference=wire.Reference or "",
-        invoice_id=invoice_id,
-    )
+def _payments(items: list[_WirePayment], currency: str) -> tuple[Payment, ...]:
+    payments = []
+    for item in items:
+        text, amount = item.DateString, item.Amount
+        day = _iso_day(text, "Payments[].DateString") if text else parse_ms_date(item.Date, "Payments[].Date")
+        if not amount.is_finite():
+            _finite(amount, "Payments[].Amount")
+        payments.append(Payment(item.PaymentID, day, Money(amount, currency), item.Reference or "", ""))
+    return tuple(payments)
 
 
 def _credits(wire: _WireInvoice, currency: str) -> tuple[CreditAllocation, ...]:
@@ -398,23 +403,24 @@ def _credits(wire: _WireInvoice, currency: str) -> tuple[CreditAllocation, ...]:
         ("Overpayments", CreditKind.OVERPAYMENT, wire.Overpayments),
         ("Prepayments", CreditKind.PREPAYMENT, wire.Prepayments),
     ):
-        at = f"{field}[]."
         for item in items or ():
             if isinstance(item, _WireCreditNote):
                 credit_id, number = item.CreditNoteID, item.CreditNoteNumber or ""
             else:
                 credit_id, number = (item.OverpaymentID if kind is CreditKind.OVERPAYMENT else item.PrepaymentID), ""
-            applied = _ZERO if item.AppliedAmount is None else _finite(item.AppliedAmount, f"{at}AppliedAmount")
-            credits.append(
-                CreditAllocation(
-                    kind=kind,
-                    credit_id=credit_id,
-                    number=number,
-                    date=_day(item.DateString, item.Date, f"{at}DateString", f"{at}Date"),
-                    applied=Money(applied, currency),
-                )
-            )
+            applied = item.AppliedAmount
+            applied = _ZERO if applied is None else _finite(applied, f"{field}[].AppliedAmount")
+            day = _day(item.DateString, item.Date, f"{field}[].DateString", f"{field}[].Date")
+            credits.append(CreditAllocation(kind, credit_id, number, day, Money(applied, currency)))
     return tuple(credits)
+
+
+def _account_payment(wire: _WireAccountPayment) -> Payment:
+    """A payment from GET /Payments, in the currency of the invoice it names."""
+    day = _iso_day(wire.DateString, "DateString") if wire.DateString else parse_ms_date(wire.Date, "Date")
+    currency = wire.Invoice.CurrencyCode
+    amount = Money(_finite(wire.Amount, "Amount"), currency)
+    return Payment(wire.PaymentID, day, amount, wire.Reference or "", wire.Invoice.InvoiceID)
 
 
 def parse_invoice(obj: Mapping[str, Any]) -> Invoice:
@@ -424,10 +430,13 @@ def parse_invoice(obj: Mapping[str, Any]) -> Invoice:
 
 def parse_payment(obj: Mapping[str, Any], currency: str | None = None) -> Payment:
     """A payment; inside an invoice it takes the invoice's currency, from GET /Payments its Invoice's."""
-    if currency is not None:
-        return _payment(_converted(obj, _WirePayment, "Payment"), currency, "")
-    wire = _converted(obj, _WireAccountPayment, "Payment")
-    return _payment(wire, wire.Invoice.CurrencyCode, "", wire.Invoice.InvoiceID)
+    if currency is None:
+        return _account_payment(_converted(obj, _WireAccountPayment, "Payment"))
+    try:
+        [payment] = _payments([_converted(obj, _WirePayment, "Payment")], currency)
+    except BadXeroData as error:  # named as inside an invoice: drop the "Payments[]." of that path
+        raise BadXeroData(error.field.removeprefix("Payments[]."), error.value, error.reason) from None
+    return payment
 
 
 @dataclass(frozen=True, slots=True)
