@@ -17,7 +17,14 @@ from plugin.bench_parse import build_page
 from plugin.money import CurrencyMismatch, Money
 from plugin.xero.errors import BadXeroData
 from plugin.xero.models import CreditKind, Invoice, InvoiceStatus, InvoiceType
-from plugin.xero.parse import load_json, parse_invoice, parse_invoice_page, parse_payment, read_invoices
+from plugin.xero.parse import (
+    load_json,
+    parse_invoice,
+    parse_invoice_page,
+    parse_ms_datetime,
+    parse_payment,
+    read_invoices,
+)
 from tests.xero.conftest import invoice_json
 
 
@@ -280,3 +287,28 @@ def test_a_snapshot_with_a_bad_money_is_refused_on_decode():
     assert msgspec.msgpack.decode(good, type=Money) == Money(Decimal("1.00"), "NZD")
     with pytest.raises(msgspec.ValidationError):
         msgspec.msgpack.decode(msgspec.msgpack.encode({"amount": "1.00", "currency": "NZDX"}), type=Money)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    millis=st.one_of(
+        st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1),
+        st.integers(min_value=253_402_300_799_000 - 86_400_000, max_value=253_402_300_799_999 + 86_400_000),
+    ),
+    offset=st.sampled_from(["+0000", "", "+1300", "-0800"]),
+)
+def test_a_page_reads_every_ms_date_as_the_utc_date_and_instant_it_names(millis, offset):
+    """The page reads Xero's usual form inline; every form must give what parse_ms_datetime says, or be named."""
+    value = f"/Date({millis}{offset})/"
+    data = invoice_json(DateString=None, Date=value, UpdatedDateUTC=value,
+                        Payments=[{"PaymentID": "p1", "Date": value, "Amount": 1}])
+    decoded = read_invoices(page_of(data))
+    try:
+        instant = parse_ms_datetime(value, "Date")
+    except BadXeroData:
+        [(_raw, error)] = decoded.unreadable
+        assert error.field in ("Date", "UpdatedDateUTC", "Payments[].Date")
+        return
+    [invoice] = decoded.invoices
+    assert invoice.date == invoice.payments[0].date == instant.date()
+    assert invoice.updated_at == instant
