@@ -487,7 +487,7 @@ def read_invoices(content: bytes | str) -> DecodedInvoices:
     try:
         page = _PAGE.decode(content)
         items = page.Invoices or ()
-        invoices = tuple([_invoice(item) for item in items])
+        invoices = tuple(map(_invoice, items))
     except (msgspec.ValidationError, BadXeroData):
         return _read_one_by_one(content)
     return DecodedInvoices(invoices, (), len(items), page.pagination)
