@@ -1,8 +1,11 @@
 """Benchmark: parse one page of Xero invoices with this client and with the official SDK's deserializer.
 
-Both start from the same JSON text and both read numbers as exact Decimals (xero-python's deserialize calls
-`json.loads(text, parse_float=Decimal)` itself; ours is msgspec's typed decode), so the figure compares like with
-like: each timing covers JSON decoding, building the typed objects, and freeing what the run made. Run with
+Both start from the same response body, the bytes the network delivered, and each does what it does with them in
+production: XeroClient hands `response.content` to parse_invoice_page (msgspec's typed decode), xero-python's
+RESTResponse decodes its bytes to text and deserialize calls `json.loads(text, parse_float=Decimal)`. Both read
+numbers as exact Decimals, so the figure compares like with like: each timing covers JSON decoding, building the
+typed objects, and freeing what the run made. (From a str instead of bytes, msgspec takes ~0.5 ms longer on the
+1,000-invoice page: it is never handed one in production.) Run with
 `python -m plugin.bench_parse`; needs the `bench` extra (xero-python). The load average is printed beside the
 figures: on a busy machine both timings grow and the ratio usually shrinks, so read a low ratio with a high load
 accordingly.
@@ -31,13 +34,13 @@ def build_page(n: int = 1000, *, seed: int = 1, today: date = date(2026, 3, 1)) 
     return serialize.dumps(serialize.envelope(now, "Invoices", items, serialize.pagination(1, n, n)))
 
 
-def parse_with_client(text: str) -> list:
+def parse_with_client(body: bytes) -> list:
     """What XeroClient.invoice_page does with the body of one page: parse_invoice_page (pagination included).
     Nothing is remembered between runs, so every run reads the page cold."""
-    return list(parse_invoice_page(text).invoices)
+    return list(parse_invoice_page(body).invoices)
 
 
-def sdk_parser() -> Callable[[str], Any]:
+def sdk_parser() -> Callable[[bytes], Any]:
     """xero-python's own path: ApiClient.deserialize(response, "Invoices", the accounting ModelFinder)."""
     from xero_python.accounting import AccountingApi
     from xero_python.api_client import ApiClient, Configuration
@@ -46,18 +49,21 @@ def sdk_parser() -> Callable[[str], Any]:
     api_client = ApiClient(Configuration(oauth2_token=OAuth2Token()), pool_threads=1)
     finder = AccountingApi(api_client).get_model_finder()
 
-    class Response:  # what deserialize reads: the body text (and .data as a fallback)
-        def __init__(self, body: str) -> None:
-            self.text = body
+    class Response:  # what deserialize reads, as xero_python.rest.RESTResponse gives it: .text decodes the bytes
+        def __init__(self, body: bytes) -> None:
             self.data = body
 
-    return lambda text: api_client.deserialize(Response(text), "Invoices", finder)
+        @property
+        def text(self) -> str:
+            return self.data.decode("utf8")
+
+    return lambda body: api_client.deserialize(Response(body), "Invoices", finder)
 
 
-def _timed(parse: Callable[[str], Any], text: str) -> float:
+def _timed(parse: Callable[[bytes], Any], body: bytes) -> float:
     gc.collect()  # start each run without garbage left by the previous one
     started = time.process_time()  # CPU time of this process: other busy processes on the machine do not count
-    parse(text)
+    parse(body)
     return time.process_time() - started
 
 
@@ -66,19 +72,19 @@ def compare_parse(n: int = 1000, repeats: int = 25) -> dict[str, float]:
 
     The two parsers take turns, so a busy machine slows both alike.
     """
-    text = build_page(n)
+    body = build_page(n).encode()
     sdk = sdk_parser()
-    ours_count, sdk_result = len(parse_with_client(text)), sdk(text)
+    ours_count, sdk_result = len(parse_with_client(body)), sdk(body)
     assert ours_count == len(sdk_result.invoices) == n  # both read the whole page
     ours, theirs = [], []
     load_before = os.getloadavg()[0]
     for _ in range(repeats):
-        ours.append(_timed(parse_with_client, text))
-        theirs.append(_timed(sdk, text))
+        ours.append(_timed(parse_with_client, body))
+        theirs.append(_timed(sdk, body))
     best_ours, best_theirs = min(ours), min(theirs)
     return {
         "invoices": n,
-        "bytes": len(text),
+        "bytes": len(body),
         "client_s": best_ours,
         "sdk_s": best_theirs,
         "ratio": best_theirs / best_ours,
