@@ -152,14 +152,14 @@ class _WireInvoice(_Wire):
     DueDateString: str | None = None
     AmountPaid: Decimal | None = None
     AmountCredited: Decimal | None = None
-    Payments: list[_WirePayment] | None = None
-    CreditNotes: list[_WireCreditNote] | None = None
-    Overpayments: list[_WireOverpayment] | None = None
-    Prepayments: list[_WirePrepayment] | None = None
+    Payments: tuple[_WirePayment, ...] | None = None
+    CreditNotes: tuple[_WireCreditNote, ...] | None = None
+    Overpayments: tuple[_WireOverpayment, ...] | None = None
+    Prepayments: tuple[_WirePrepayment, ...] | None = None
 
 
 class _WireInvoicePage(_Wire):
-    Invoices: list[_WireInvoice] | None = None
+    Invoices: tuple[_WireInvoice, ...] | None = None
     pagination: Any = None  # read leniently, as before: only whole numbers in it are used
 
 
@@ -409,7 +409,7 @@ _from_iso = date.fromisoformat
 _from_ordinal = date.fromordinal
 
 
-def _payments(items: list[_WirePayment], currency: str) -> tuple[Payment, ...]:
+def _payments(items: tuple[_WirePayment, ...], currency: str) -> tuple[Payment, ...]:
     payments = []
     for item in items:
         text, value, amount = item.DateString, item.Date, item.Amount
