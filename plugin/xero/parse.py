@@ -50,6 +50,10 @@ from plugin.xero.models import (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = _EPOCH.toordinal()
 _DAY_MS = 86_400_000
+# Below 2**32 seconds (the year 2106) a double's error in millis / 1000 is under half a microsecond, so
+# datetime.fromtimestamp, which rounds to the nearest microsecond, gives the exact millisecond instant, quicker
+# than epoch + timedelta. Beyond, and before 1970 (where fromtimestamp fails on some platforms): epoch + timedelta.
+_FLOAT_EXACT_MS = 2**32 * 1000
 _MS_DATE = re.compile(r"/Date\((-?[0-9]{1,15})(?:([+-])([0-9]{2})([0-9]{2})?)?\)/")
 _USUAL_MS = re.compile(r"/Date\(([0-9]{1,15})\+0000\)/").fullmatch
 _ZERO = Decimal("0.00")
@@ -269,13 +273,16 @@ def parse_ms_datetime(value: object, field: str) -> datetime:
     """The UTC instant of `/Date(ms)/` or `/Date(ms±hhmm)/`, as an aware datetime in UTC.
 
     The offset only says what the wall clock read where the value was made; the milliseconds are already UTC.
-    Built by adding a timedelta to the epoch, so negative (pre-1970) values work on every platform.
+    Before 1970 it is built by adding a timedelta to the epoch, so negative values work on every platform.
     """
     if type(value) is str:
         usual = _USUAL_MS(value)  # /Date(digits+0000)/, what Xero nearly always writes
         if usual is not None:
+            millis = int(usual[1])
+            if millis < _FLOAT_EXACT_MS:
+                return datetime.fromtimestamp(millis / 1000, UTC)
             try:
-                return _EPOCH + timedelta(0, 0, 0, int(usual[1]))  # (days, s, µs, ms): positional is quicker
+                return _EPOCH + timedelta(0, 0, 0, millis)  # (days, s, µs, ms): positional is quicker
             except OverflowError:
                 raise BadXeroData(field, value, "date out of range") from None
     if not isinstance(value, str):
@@ -376,9 +383,11 @@ def _invoice(wire: _WireInvoice) -> Invoice:
         except _UNUSUAL:
             due_day = _day(text, value, "DueDateString", "DueDate")
     value = wire.UpdatedDateUTC
-    try:
-        updated_at = _EPOCH + timedelta(0, 0, 0, int(_USUAL_MS(value)[1]))  # (days, s, µs, ms): positional is quicker
-    except _UNUSUAL:
+    usual = _USUAL_MS(value)
+    millis = int(usual[1]) if usual else _FLOAT_EXACT_MS
+    if millis < _FLOAT_EXACT_MS:
+        updated_at = _from_timestamp(millis / 1000, UTC)
+    else:
         updated_at = parse_ms_datetime(value, "UpdatedDateUTC")
     contact, payments = wire.Contact, wire.Payments
     return Invoice(
@@ -406,6 +415,7 @@ def _invoice(wire: _WireInvoice) -> Invoice:
 # does not match (None[1]: TypeError), an ISO date that is not one, a date past year 9999.
 _UNUSUAL = (TypeError, ValueError, OverflowError)
 _from_iso = date.fromisoformat
+_from_timestamp = datetime.fromtimestamp
 _from_ordinal = date.fromordinal
 
 

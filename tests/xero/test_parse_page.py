@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -312,3 +312,25 @@ def test_a_page_reads_every_ms_date_as_the_utc_date_and_instant_it_names(millis,
     [invoice] = decoded.invoices
     assert invoice.date == invoice.payments[0].date == instant.date()
     assert invoice.updated_at == instant
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    millis=st.one_of(
+        st.integers(min_value=0, max_value=10**15 - 1),
+        st.integers(min_value=2**32 * 1000 - 10**6, max_value=2**32 * 1000 + 10**6),  # where the float path ends
+        st.integers(min_value=1_500_000_000_000, max_value=1_900_000_000_000),  # this century
+    )
+)
+def test_every_instant_is_exact_to_the_millisecond(millis):
+    value = f"/Date({millis}+0000)/"
+    try:
+        expected = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+    except OverflowError:
+        with pytest.raises(BadXeroData):
+            parse_ms_datetime(value, "UpdatedDateUTC")
+        return
+    assert parse_ms_datetime(value, "UpdatedDateUTC") == expected
+    [invoice] = read_invoices(page_of(invoice_json(UpdatedDateUTC=value))).invoices
+    assert invoice.updated_at == expected
+    assert invoice.updated_at.utcoffset() == timedelta(0)
