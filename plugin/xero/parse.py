@@ -358,8 +358,9 @@ def _invoice(wire: _WireInvoice) -> Invoice:
 
     This runs for every invoice of every page, so it is written for speed (a Python call is a tenth of the time
     an invoice takes here): models built with positional arguments in their field order, and Xero's usual date
-    forms read inline. Any other form, or a bad value, makes the inline reading raise, and the date is then read
-    by `_day`, which reads every accepted form and names the field when the value is bad.
+    forms (DateString, `/Date(digits+0000)/`) read inline. Any other form, or a bad value, makes the inline reading
+    raise (or, for UpdatedDateUTC, not match), and the helper (`_day`, `parse_ms_datetime`) then reads every
+    accepted form or raises the error naming the field.
     """
     currency = wire.CurrencyCode
     total, due, paid, credited = wire.Total, wire.AmountDue, wire.AmountPaid, wire.AmountCredited
