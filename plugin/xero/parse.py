@@ -2,9 +2,10 @@
 
 msgspec decodes each answer straight into the `_Wire*` structures below, named as Xero names its fields: every
 number an exact Decimal (the digits Xero wrote: "46.00" stays 46.00, 0.1 + 0.2 is 0.3), enums and currency codes
-checked in C, and everything we do not show (LineItems, addresses, ...) skipped without being built. Measured on a
-1,000-invoice page this is well over 15x xero-python's deserializer (`python -m plugin.bench_parse`), where
-`json.loads` into dicts and two hand-written readers reached 4x. A short conversion then builds the models from
+checked in C, and everything we do not show (LineItems, addresses, ...) skipped without being built. On a
+1,000-invoice page this measured 14x to 18x xero-python's deserializer on a shared 2-core machine (`python -m
+plugin.bench_parse`), where `json.loads` into dicts and two hand-written readers reached 4x; about half the time
+is msgspec's decode, half the conversion below. A short conversion then builds the models from
 the structures, reading only what msgspec cannot: Xero's `/Date(ms±hhmm)/` form and which of the two date forms
 wins. Every error, msgspec's or the conversion's, becomes BadXeroData naming the field path
 (`Payments[].Amount`), the value Xero sent there and the reason.
