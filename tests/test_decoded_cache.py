@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
+import pytest
 from cachelib import SimpleCache
 
-from plugin.runtime.decoded_cache import DecodedValues, RememberingRedisSerializer, memoise_decoding
+from plugin.runtime.decoded_cache import MIN_BYTES, DecodedValues, RememberingRedisSerializer, memoise_decoding
 from plugin.runtime.invoices import InvoiceSnapshot
 from tests.panel.builders import make_invoice
 
@@ -55,3 +59,31 @@ def test_only_the_most_recent_payloads_are_kept():
     for name in ("a", "b", "c"):
         decoded.put(name.encode() * 3000, _snapshot(1))
     assert len(decoded._values) == 2 and b"a" * 3000 not in decoded._values
+
+
+@dataclass(frozen=True, slots=True)
+class _OldMoney:
+    """Money as it was before it became a msgspec Struct: a frozen slots dataclass."""
+
+    amount: Decimal
+    currency: str
+
+
+def _pickled_as_old_money(value: object) -> bytes:
+    """`value` pickled with each _OldMoney in it named as plugin.domain.money.Money, as an older build wrote Money."""
+    payload = pickle.dumps(value, protocol=2)  # protocol 2 names classes as text lines
+    return payload.replace(f"{__name__}\n_OldMoney\n".encode(), b"plugin.domain.money\nMoney\n")
+
+
+def test_a_snapshot_pickled_while_money_was_a_dataclass_reads_as_a_miss():
+    large = _pickled_as_old_money(tuple(_OldMoney(Decimal(n), "NZD") for n in range(300)))
+    small = _pickled_as_old_money(_OldMoney(Decimal("1.00"), "NZD"))
+    assert len(small) < MIN_BYTES <= len(large)
+    with pytest.raises(pickle.UnpicklingError):  # a Struct cannot be rebuilt the way a dataclass pickles
+        pickle.loads(large)
+    assert RememberingRedisSerializer().loads(b"!" + large) is None
+    assert RememberingRedisSerializer().loads(b"!" + small) is None
+    backend = SimpleCache()
+    memoise_decoding(backend)
+    backend._cache["k"] = (0, large)  # a SimpleCache entry: (expiry, pickled value)
+    assert backend.get("k") is None

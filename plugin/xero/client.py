@@ -46,13 +46,14 @@ from plugin.xero.errors import (
     with_correlation_id,
 )
 from plugin.xero.parse import (
+    DecodedInvoices,
     items_of,
     load_json,
     parse_contact,
-    parse_invoice,
     parse_invoice_page,
     parse_organisation,
     parse_payment,
+    read_invoices,
 )
 from plugin.xero.retry import RETRYABLE_STATUSES, Jitter, backoff, equal_jitter, should_retry
 
@@ -79,6 +80,8 @@ OnCall = Callable[[str, str, float], None]
 _STATUS_OUTCOMES = {200: "ok", 400: "rejected", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                     429: "rate_limited"}
 OUTCOMES = (*_STATUS_OUTCOMES.values(), "server_error", "other_status", "malformed", "timeout", "connection_error")
+
+PageReader = Callable[[bytes], tuple[Any, int, Any]]
 
 
 @dataclass
@@ -168,10 +171,7 @@ class XeroClient:
         listed (a page that is not JSON at all is still XeroUnavailable)."""
         params = _invoice_query(contact_ids, statuses, where, order, search_term)
         headers = _modified_since(if_modified_since)
-        items = self._paged("Invoices", "Invoices", params, page_size, headers)
-        if on_unreadable is None:
-            return (parse_invoice(item) for item in items)
-        return _readable(items, on_unreadable)
+        return _readable(self._pages("Invoices", params, page_size, headers, _invoices_read), on_unreadable)
 
     def invoice_page(
         self,
@@ -186,12 +186,18 @@ class XeroClient:
     ) -> InvoicePage:
         """One page of invoices with Xero's pagination figures, for views that page on request."""
         params = _invoice_query(contact_ids, statuses, where, order, search_term)
-        body = self._get("Invoices", {**params, "page": page, "pageSize": _checked_page_size(page_size)})
-        return parse_invoice_page(body, page=page, page_size=page_size)
+        query = {**params, "page": page, "pageSize": _checked_page_size(page_size)}
+        return self._get("Invoices", query, decode=lambda content: parse_invoice_page(content, page=page,
+                                                                                      page_size=page_size))
 
     def invoice(self, id_or_number: str) -> Invoice:
         """One invoice by InvoiceID or InvoiceNumber (Xero accepts either in the path)."""
-        return parse_invoice(_single(self._get(f"Invoices/{_segment(id_or_number)}"), "Invoices", id_or_number))
+        decoded = self._get(f"Invoices/{_segment(id_or_number)}", decode=read_invoices)
+        if decoded.unreadable:
+            raise decoded.unreadable[0][1]
+        if not decoded.invoices:
+            raise NotFound(f"Invoices: no {id_or_number}")
+        return decoded.invoices[0]
 
     def payments(
         self,
@@ -211,21 +217,43 @@ class XeroClient:
     def _paged(
         self, path: str, key: str, params: dict[str, str], page_size: int, headers: Mapping[str, str] | None = None
     ) -> Iterator[Mapping[str, Any]]:
-        """Items page by page until a short or empty page, or the last page `pagination` announces."""
+        """The items under `key`, decoded as dicts, page by page."""
+
+        def read(content: bytes) -> tuple[list[Any], int, Any]:
+            body = load_json(content)
+            items = items_of(body, key)
+            return items, len(items), body.get("pagination")
+
+        for items in self._pages(path, params, page_size, headers, read):
+            yield from items
+
+    def _pages(
+        self, path: str, params: dict[str, str], page_size: int, headers: Mapping[str, str] | None, read: PageReader
+    ) -> Iterator[Any]:
+        """What `read` makes of each page, until a short or empty page or the last page `pagination` announces.
+        `read(content)` returns (what the page holds, how many items Xero sent on it, its pagination object)."""
         page_size = _checked_page_size(page_size)
         page = 1
         while True:
-            body = self._get(path, {**params, "page": str(page), "pageSize": str(page_size)}, headers)
-            items = items_of(body, key)
-            yield from items
-            if len(items) < page_size or _pagination_says_last(body, page):
+            held, received, pagination = self._get(
+                path, {**params, "page": str(page), "pageSize": str(page_size)}, headers, decode=read
+            )
+            yield held
+            if received < page_size or _pagination_says_last(pagination, page):
                 return
             page += 1
 
     # -- one logical GET ------------------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None):
-        """GET a path under the Accounting API and return its decoded JSON, retrying and refreshing as needed."""
+    def _get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        decode: Callable[[bytes], Any] = load_json,
+    ) -> Any:
+        """GET a path under the Accounting API and return `decode(body)` (by default the JSON as dicts), retrying
+        and refreshing as needed. A ValueError from `decode` means the body was not JSON: retried, like a 5xx."""
         url = f"{self._endpoints.api_url}/{path}"
         operation = operation_of(path)
         call = _Call(token=self._tokens.access_token())
@@ -240,7 +268,7 @@ class XeroClient:
             self._note_limits(response)
             if response.status_code == 200:
                 try:
-                    body = load_json(response.content)
+                    body = decode(response.content)
                 except ValueError:
                     self._report(operation, "malformed", seconds)
                     self._retry_or_raise(call, _with_correlation(
@@ -411,13 +439,20 @@ def _error_for(path: str, response: requests.Response) -> XeroError:
     return XeroUnavailable(f"GET {path}: unexpected HTTP {status}")
 
 
-def _readable(items: Iterable[Mapping[str, Any]], on_unreadable: OnUnreadable) -> Iterator[Invoice]:
-    """The invoices that parse; each one that does not goes to `on_unreadable` with the error naming its field."""
-    for item in items:
-        try:
-            yield parse_invoice(item)
-        except BadXeroData as error:
-            on_unreadable(item, error)
+def _invoices_read(content: bytes) -> tuple[DecodedInvoices, int, Any]:
+    decoded = read_invoices(content)
+    return decoded, decoded.received, decoded.pagination
+
+
+def _readable(pages: Iterable[DecodedInvoices], on_unreadable: OnUnreadable | None) -> Iterator[Invoice]:
+    """The invoices that could be read; each one that could not goes to `on_unreadable` (as Xero sent it, with
+    the error naming its field), or without a callback raises its BadXeroData."""
+    for page in pages:
+        for raw, error in page.unreadable:
+            if on_unreadable is None:
+                raise error
+            on_unreadable(raw, error)
+        yield from page.invoices
 
 
 def _single(body: Any, key: str, what: str) -> Mapping[str, Any]:
@@ -427,8 +462,7 @@ def _single(body: Any, key: str, what: str) -> Mapping[str, Any]:
     return items[0]
 
 
-def _pagination_says_last(body: Mapping[str, Any], page: int) -> bool:
-    pagination = body.get("pagination")
+def _pagination_says_last(pagination: Any, page: int) -> bool:
     if not isinstance(pagination, dict):
         return False
     page_count = pagination.get("pageCount")

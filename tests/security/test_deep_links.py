@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 from urllib.parse import parse_qs, urlsplit
 
 from plugin.xero.links import deep_link

@@ -171,6 +171,28 @@ def test_well_formed_json_with_a_bad_field_is_bad_data_not_retried(xero, make_cl
     assert len(xero.requests) == 1
 
 
+@pytest.mark.parametrize(
+    "read",
+    [lambda client: client.invoice("inv-bad"), lambda client: client.invoice_page(1)],
+    ids=["invoice", "invoice_page"],
+)
+def test_one_invoice_or_page_with_a_bad_field_is_bad_data_naming_it_not_retried(xero, make_client, read):
+    bad = invoice_json(InvoiceID="inv-bad", Payments=[{"PaymentID": "p1", "Date": "/Date(0)/", "Amount": "lots"}])
+    xero.answers = [answer(body={"Invoices": [bad]})]
+    with pytest.raises(BadXeroData) as raised:
+        read(make_client())
+    assert (raised.value.field, raised.value.value) == ("Payments[].Amount", "lots")
+    assert len(xero.requests) == 1
+
+
+def test_an_invoice_page_keeps_xeros_pagination(xero, make_client):
+    pagination = {"page": 3, "pageSize": 2, "pageCount": 4, "itemCount": 8}
+    xero.answers = [answer(body=invoices_body(2, pagination=pagination))]
+    page = make_client().invoice_page(3, page_size=2)
+    assert [invoice.invoice_id for invoice in page.invoices] == ["inv-0", "inv-1"]
+    assert (page.page, page.page_size, page.page_count, page.item_count) == (3, 2, 4, 8)
+
+
 def test_on_unreadable_skips_a_bad_invoice_and_hands_it_over_with_the_field(xero, make_client):
     bad = invoice_json(InvoiceID="inv-bad", InvoiceNumber="INV-0042", CurrencyCode="XYZ")
     xero.answers = [answer(body={"Invoices": [invoice_json(InvoiceID="inv-1"), bad, invoice_json(InvoiceID="inv-2")]})]

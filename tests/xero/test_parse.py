@@ -13,7 +13,6 @@ from plugin.domain.money import Money
 from plugin.xero.errors import BadXeroData
 from plugin.xero.parse import (
     load_json,
-    parse_amount,
     parse_connection,
     parse_contact,
     parse_invoice,
@@ -139,18 +138,18 @@ def test_money_is_exact_decimal_from_the_wire():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(Decimal("46.00"), Decimal("46.00")), (46, Decimal(46)), (0.1, Decimal("0.1")), (-5.5, Decimal("-5.5"))],
+    [(Decimal("46.00"), "46.00"), (46, "46"), (0.1, "0.1"), (-5.5, "-5.5")],
 )
-def test_amounts_become_decimals(value, expected):
-    amount = parse_amount(value, "Total")
+def test_amounts_become_exact_decimals(value, expected):
+    amount = parse_invoice(invoice_json(Total=value)).total.amount
     assert isinstance(amount, Decimal)
-    assert amount == expected
+    assert str(amount) == expected
 
 
-@pytest.mark.parametrize("value", ["46.00", True, None, [], float("nan"), float("inf"), Decimal("NaN")])
-def test_bad_amounts_raise(value):
+@pytest.mark.parametrize("value", [True, None, [], {}, "lots", float("nan"), float("inf"), Decimal("NaN"), "Infinity"])
+def test_bad_amounts_are_named(value):
     with pytest.raises(BadXeroData) as raised:
-        parse_amount(value, "AmountDue")
+        parse_invoice(invoice_json(AmountDue=value))
     assert raised.value.field == "AmountDue"
 
 
