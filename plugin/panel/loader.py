@@ -15,7 +15,8 @@ from plugin.domain.invoices import View
 from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
-from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
+from plugin.runtime.encoding import Typed
+from plugin.runtime.invoices import MATCH_TTL, Snapshot, XeroReader
 from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
 from plugin.storage import STATUS_PENDING, ConnectionInfo
@@ -25,6 +26,7 @@ from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
 
+_MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # a record's match, MessagePack in the shared cache
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
 
@@ -81,14 +83,14 @@ class PanelLoader:
     def match(self, tenant_id: str) -> ContactMatch:
         """The Xero contact of this record, remembered for an hour (a miss for one invoice TTL)."""
         key = self._match_key(tenant_id)
-        cached = self.cache.get(key)
+        cached = _MATCH.get(self.cache, key)
         if cached is not None:
             return cached
         found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id),
                                      search=lambda text: self.client().contacts(search_term=text),
                                      directory=lambda: self._directory(tenant_id)),
                         tenant_id=tenant_id)
-        self.cache.set(key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
+        _MATCH.set(self.cache, key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
         return found
 
     def _directory(self, tenant_id: str):  # type: ignore[no-untyped-def]
@@ -153,7 +155,7 @@ class PanelLoader:
         return Notice(Problem.NOT_SET_UP, "Xero isn't set up yet.")
 
     def _forget_miss(self, tenant_id: str) -> None:
-        cached = self.cache.get(self._match_key(tenant_id))
+        cached = _MATCH.get(self.cache, self._match_key(tenant_id))
         if cached is not None and not cached.found:
             self.forget_match(tenant_id)
 
@@ -162,9 +164,11 @@ class PanelLoader:
     ) -> PanelPage:
         tenant_id = connection.tenant_id
         notice: Notice | None = None
+        current = True
         try:
-            snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force,
-                                                                        stale_ok=stale_ok)
+            loaded = self.store.read(tenant_id, found.contact_id, force=force, stale_ok=stale_ok)
+            snapshot: Snapshot | None = loaded.snapshot
+            current = loaded.current
         except XeroError as error:
             notice = self._notice_for(error)
             snapshot = self.store.peek(tenant_id, found.contact_id)
@@ -183,8 +187,9 @@ class PanelLoader:
             stale=notice is not None,
             base_currency=connection.base_currency,
             unreadable=snapshot.unreadable,
+            facts=snapshot.facts,
         )
-        if stale_ok and notice is None and not self.store.is_current(snapshot):
+        if stale_ok and notice is None and not current:
             built = replace(built, refreshing=True)
         return built
 
