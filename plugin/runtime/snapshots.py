@@ -8,7 +8,7 @@ Two tiers:
 - L1, per worker: (tenant, contact) -> `Snapshot`, the decoded snapshot with its facts (listed order,
   totals, per-day view rows: plugin.domain.facts) worked out once on entry, in a cachetools LRU bounded
   in bytes (setting SNAPSHOT_CACHE_BYTES). A snapshot's decoded size is estimated from its encoded length
-  (`DECODED_BYTES_PER_ENCODED_BYTE`, measured; tests/runtime/test_snapshot_cache.py holds it).
+  (`DECODED_BYTES_PER_ENCODED_BYTE`, measured; tests/scale/test_snapshot_cache.py holds it).
 
 A warm read fetches the stamp key only (batched with the change-log stamps, one MGET on Redis) and finds
 the same stamp in L1: no payload transfer, no decoding, no facts to redo. Another worker's fetch writes a
@@ -35,9 +35,10 @@ from plugin.xero.errors import BadXeroData
 
 KEEP_SECONDS = 24 * 3600  # entries outlive their freshness: freshness is judged from their fetch time
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-# Decoded snapshot plus its facts, per byte of MessagePack (measured on emulator and test invoices: 3.9 to
-# 4.6; a test keeps the estimate within a third of the measured size).
-DECODED_BYTES_PER_ENCODED_BYTE = 4.5
+# Decoded snapshot plus its facts (a day's views, statuses and instalments worked out), per byte of MessagePack:
+# measured 2.9 (the emulator's 262-invoice customer) to 4.7 (tests/panel/builders.py invoices); a test keeps the
+# estimate within a factor of 1.5 of the measured size.
+DECODED_BYTES_PER_ENCODED_BYTE = 3.8
 ENTRY_OVERHEAD_BYTES = 2048  # the entry, its key, the facts' containers: what a snapshot of nothing costs
 MAX_SHOWN_TEXT = 40  # of an invoice number or bad value from Xero, quoted back to the rep
 
