@@ -64,6 +64,7 @@ class PanelLoader:
         self.ttl = self.store.ttl
         self._connection: ConnectionInfo | None = None
         self._view_read: tuple[str | None] | None = None
+        self._match_read: tuple[str, object] | None = None  # (tenant, stored match) read with the view
 
     # --- Pieces ------------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ class PanelLoader:
     def match(self, tenant_id: str) -> ContactMatch:
         """The Xero contact of this record, remembered for an hour (a miss for one invoice TTL)."""
         key = self._match_key(tenant_id)
-        cached = _MATCH.get(self.cache, key)
+        cached = _MATCH.decode(self._prefetched_match(tenant_id))
         if cached is not None:
             return cached
         found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id),
@@ -101,7 +102,16 @@ class PanelLoader:
             return None
 
     def forget_match(self, tenant_id: str) -> None:
+        self._match_read = None
         self.cache.delete(self._match_key(tenant_id))
+
+    def _prefetched_match(self, tenant_id: str) -> object:
+        """The stored match: as read together with the rep's view (one round trip to Redis instead of two), once;
+        else read now."""
+        read, self._match_read = self._match_read, None
+        if read is not None and read[0] == tenant_id:
+            return read[1]
+        return self.cache.get(self._match_key(tenant_id))
 
     def _linked(self, tenant_id: str) -> Callable[[RecordKey], tuple[str, str] | None]:
         def lookup(record: RecordKey) -> tuple[str, str] | None:
@@ -256,6 +266,13 @@ class PanelLoader:
     def _stored_view(self) -> str | None:
         """The cached value, read once per request (remembered_view and remember_view both need it)."""
         if self._view_read is None:
-            self._view_read = (self.cache.get(self._view_key()),)
+            # The record's stored match is read in the same round trip: the page needs it next.
+            connection = self.connection()
+            tenant_id = connection.tenant_id if connection is not None else ""
+            keys = [self._view_key(), *([self._match_key(tenant_id)] if tenant_id else [])]
+            values = self.cache.get_many(*keys)
+            self._view_read = (values[0],)
+            if tenant_id:
+                self._match_read = (tenant_id, values[1])
         return self._view_read[0]
 
