@@ -3,8 +3,9 @@
 Two tiers:
 - L2, shared (Redis, or this process's Flask-Caching SimpleCache without REDIS_URL): per (tenant, contact)
   the encoded snapshot (MessagePack, plugin.runtime.encoding) and a small stamp saying which fetch it is
-  ("<fetched at> <random>"). The payload carries its own stamp too, and is written before the stamp key, so
-  a reader never pairs a new stamp with an old payload.
+  ("<fetched at> <random>"). The payload is written before its stamp, so a reader that sees a stamp and then
+  reads the payload gets that fetch or a newer one, never an older one; it keeps what it decoded under the
+  stamp it saw, and any later write changes the stamp.
 - L1, per worker: (tenant, contact) -> `Snapshot`, the decoded snapshot with its facts (listed order,
   totals, per-day view rows: plugin.domain.facts) worked out once on entry, in a cachetools LRU bounded
   in bytes (setting SNAPSHOT_CACHE_BYTES). A snapshot's decoded size is estimated from its encoded length
@@ -119,7 +120,7 @@ class Snapshot:
         return self.data.age_seconds(now)
 
 
-_PAYLOAD: Typed[tuple[str, InvoiceSnapshot]] = Typed(tuple[str, InvoiceSnapshot])
+_PAYLOAD: Typed[InvoiceSnapshot] = Typed(InvoiceSnapshot)
 
 
 def payload_key(tenant_id: str, contact_id: str) -> str:
@@ -155,22 +156,24 @@ class SnapshotCache:
         values = self.shared.get_many(stamp_key(tenant_id, contact_id), *also)
         stamp, others = values[0], list(values[1:])
         key = (tenant_id, contact_id)
-        if not isinstance(stamp, str):
-            return None, others
         with self._lock:
             entry = self._local.get(key)
+            if entry is not None and entry.stamp != stamp:  # dropped or fetched again since
+                self._local.pop(key, None)
+        if not isinstance(stamp, str):
+            return None, others
         if entry is not None and entry.stamp == stamp:
             return entry, others
         payload = self.shared.get(payload_key(tenant_id, contact_id))
-        decoded = _PAYLOAD.decode(payload)
-        if decoded is None or (decoded[1].tenant_id, decoded[1].contact_id) != key:
+        snapshot = _PAYLOAD.decode(payload)
+        if snapshot is None or (snapshot.tenant_id, snapshot.contact_id) != key:
             return None, others
-        return self._enter(decoded[1], decoded[0], len(payload)), others
+        return self._enter(snapshot, stamp, len(payload)), others
 
     def put(self, snapshot: InvoiceSnapshot) -> Snapshot:
         """Share a freshly fetched snapshot (payload first, then its stamp) and keep it decoded here."""
         stamp = f"{snapshot.fetched_at.timestamp():.6f} {secrets.token_hex(6)}"
-        payload = encode((stamp, snapshot))
+        payload = encode(snapshot)
         self.shared.set_many({payload_key(snapshot.tenant_id, snapshot.contact_id): payload,
                               stamp_key(snapshot.tenant_id, snapshot.contact_id): stamp}, timeout=KEEP_SECONDS)
         return self._enter(snapshot, stamp, len(payload))

@@ -13,9 +13,10 @@ import pytest
 
 from plugin import create_app
 from plugin.domain.facts import SnapshotFacts
-from plugin.runtime.encoding import SharedCacheSerializer, encode
+from plugin.runtime.cache import in_process
+from plugin.runtime.encoding import SharedCacheSerializer, Typed, encode
 from plugin.runtime.invoices import InvoiceSnapshot
-from plugin.runtime.snapshots import estimated_size, payload_key, stamp_key
+from plugin.runtime.snapshots import SnapshotCache, estimated_size, payload_key, stamp_key
 from plugin.services import services
 from plugin.storage import get_database
 from plugin.xero.parse import parse_token_set
@@ -264,10 +265,8 @@ def test_the_size_estimate_is_close_to_what_a_decoded_snapshot_holds(count):
         make_invoice(number=f"INV-{n:05}", paid="40.00" if n % 2 else "0", due_date=f"2026-0{1 + n % 6}-15",
                      payments=(make_payment("40.00", "2026-02-10", reference="first"),) if n % 2 else ())
         for n in range(count))
-    payload = encode(("stamp", InvoiceSnapshot("t1", "c1", invoices, make_invoice().updated_at)))
-    from plugin.runtime.encoding import Typed
-
-    decoded = Typed(tuple[str, InvoiceSnapshot]).decode(payload)[1]
+    payload = encode(InvoiceSnapshot("t1", "c1", invoices, make_invoice().updated_at))
+    decoded = Typed(InvoiceSnapshot).decode(payload)
     facts = SnapshotFacts(decoded.invoices)
     day = facts.on(date(2026, 3, 1))
     for invoice in facts.listed:
@@ -276,3 +275,16 @@ def test_the_size_estimate_is_close_to_what_a_decoded_snapshot_holds(count):
     estimate = estimated_size(len(payload))
     print(f"\n{count} invoices: {len(payload)} bytes encoded, {held} held, estimate {estimate}")
     assert 0.67 <= estimate / held <= 1.5
+
+
+def test_every_worker_follows_the_shared_stamp_refetched_or_dropped():
+    shared = in_process()  # one shared cache, two workers' own tiers
+    first, second = SnapshotCache(shared), SnapshotCache(shared)
+    fetched = first.put(InvoiceSnapshot("t1", "c1", (make_invoice(number="INV-1"),), make_invoice().updated_at))
+    seen = second.get("t1", "c1")
+    assert [invoice.invoice_number for invoice in seen.invoices] == ["INV-1"] and second.get("t1", "c1") is seen
+    # Fetched again at the very same instant (a frozen clock): the stamp still tells the fetches apart.
+    first.put(InvoiceSnapshot("t1", "c1", (make_invoice(number="INV-2"),), fetched.fetched_at))
+    assert [invoice.invoice_number for invoice in second.get("t1", "c1").invoices] == ["INV-2"]
+    first.drop("t1", "c1")
+    assert second.get("t1", "c1") is None and second.stats()["entries"] == 0
