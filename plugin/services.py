@@ -25,11 +25,12 @@ from plugin.runtime import cache as shared_cache
 from plugin.runtime import metrics
 from plugin.runtime.budget import LocalBudgetStore, RateBudget, RedisBudgetStore
 from plugin.runtime.changes import ChangeLog
-from plugin.runtime.invoices import CustomerDirectories, InvoiceStore, SharedInvoices, XeroReader, invoices_key
+from plugin.runtime.invoices import CustomerDirectories, InvoiceStore, SharedInvoices, XeroReader
 from plugin.runtime.lookups import LookupCounts
 from plugin.runtime.markers import CheckedDatabaseMarkers, RedisMarkers, SingleUseMarkers
 from plugin.runtime.redis_link import Failover
 from plugin.runtime.single_flight import LocalLocks, RedisLocks, SingleFlight
+from plugin.runtime.snapshots import SnapshotCache
 from plugin.runtime.tokens import NotConnected, StoredTokens
 from plugin.storage import PanelStore, open_store
 from plugin.storage.markers import DatabaseMarkers
@@ -49,6 +50,7 @@ class Services:
     clock: Clock
     redis: Any  # a redis.Redis, or None without REDIS_URL
     cache: Cache  # Flask-Caching: Redis (with in-process failover) or in-process
+    snapshots: SnapshotCache  # contacts' invoices: encoded in `cache`, decoded once per worker (bounded in bytes)
     database: PanelStore
     budget: RateBudget
     flight: SingleFlight
@@ -116,7 +118,7 @@ class Services:
         """A contact's invoices through the shared cache, one Xero call among concurrent callers, webhook-aware.
         `client` is called only when Xero must be asked (a warm render never builds one)."""
         ttl = float(self.config.get("CACHE_TTL", 60))
-        store = InvoiceStore(cache=self.cache, clock=self.clock, client=client, ttl=ttl)
+        store = InvoiceStore(cache=self.cache, clock=self.clock, client=client, ttl=ttl, snapshots=self.snapshots)
         return SharedInvoices(store, flight=self.flight, clock=self.clock, changes=self.changes,
                               on_lookup=self.lookups.record)
 
@@ -138,17 +140,19 @@ def build(app: Flask) -> Services:
     database = open_store(app, clock)
     markers = (RedisMarkers(redis_client, prefix) if redis_client is not None
                else CheckedDatabaseMarkers(DatabaseMarkers(database)))
+    snapshots = SnapshotCache(cache, max_bytes=int(app.config.get("SNAPSHOT_CACHE_BYTES")
+                                                   or settings.DEFAULTS["SNAPSHOT_CACHE_BYTES"]))
     built = Services(
         app=app,
         clock=clock,
         redis=redis_client,
         cache=cache,
+        snapshots=snapshots,
         database=database,
         budget=RateBudget(shared_or_local(LocalBudgetStore(), RedisBudgetStore, "rate budget", ("release",)),
                           clock=clock),
         flight=flight,
-        changes=ChangeLog(cache, clock, drop=lambda tenant, contact: cache.delete(invoices_key(tenant, contact)),
-                          drop_directory=directories.drop),
+        changes=ChangeLog(cache, clock, drop=snapshots.drop, drop_directory=directories.drop),
         directories=directories,
         lookups=LookupCounts(cache, clock),
         markers=markers,

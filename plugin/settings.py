@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",
     "REDIS_KEY_PREFIX": "xero-panel:",  # every shared key starts with it (cache, budget, locks)
     "CACHE_TTL": 60,
+    # Each worker keeps the invoice snapshots its reps look at decoded, up to this many bytes (estimated).
+    "SNAPSHOT_CACHE_BYTES": 64 * 1024 * 1024,
     # The CRM that embeds us: origins allowed to frame the panel, and the context-signing secret.
     "CRM_ORIGINS": "http://127.0.0.1:5003",
     "CONTEXT_SECRET": "",

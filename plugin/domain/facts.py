@@ -1,26 +1,21 @@
-"""What a contact's invoices say whatever the rep asks: worked out once per snapshot and day, per worker.
+"""What a contact's invoices say whatever the rep asks: worked out once per snapshot (and per day).
 
 A warm panel render used to sort every invoice, sum the totals and test every invoice against every view
 on each request. Those answers depend only on the snapshot's invoices (and, for the views, on today),
-never on the request, so `facts_for(invoices)` keeps them beside the snapshot. Snapshots are immutable
-and the cache hands out the same decoded tuple while its entry is unchanged (plugin.runtime.decoded_cache), so
-the tuple's identity is the key: a refetched, changed or dropped snapshot is a new tuple and gets fresh
-facts. Everything is computed with the rules in plugin.domain.invoices, so both paths agree by construction.
+never on the request, so `SnapshotFacts(invoices)` works them out once and the snapshot cache keeps them
+beside the decoded snapshot (plugin.runtime.snapshots): a refetched or changed snapshot is a new entry with
+new facts. Everything is computed with the rules in plugin.domain.invoices, so both paths agree by construction.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from plugin.domain import invoices as rules
 from plugin.domain.invoices import CurrencyTotals, DisplayStatus, Instalment, View
 from plugin.domain.models import Invoice
 
-MIN_INVOICES = 8  # below this everything is quick to redo, and remembering would only churn the memo
-MAX_SNAPSHOTS = 256
 REQUEST_FREE_VIEWS = tuple(view for view in View if view is not View.PINNED)  # pins belong to the request
 
 
@@ -50,10 +45,10 @@ class DayFacts:
 class SnapshotFacts:
     """The listed invoices newest first, the totals, and per day the rows of each view."""
 
-    def __init__(self, invoices: tuple[Invoice, ...]) -> None:
-        self.invoices = invoices
-        self.listed = tuple(rules.listed(invoices))
-        self.totals: tuple[CurrencyTotals, ...] = rules.totals(invoices)
+    def __init__(self, invoices: Sequence[Invoice]) -> None:
+        self.invoices = tuple(invoices)
+        self.listed = tuple(rules.listed(self.invoices))
+        self.totals: tuple[CurrencyTotals, ...] = rules.totals(self.invoices)
         self._days: dict[date, DayFacts] = {}
 
     def on(self, today: date) -> DayFacts:
@@ -75,37 +70,3 @@ class SnapshotFacts:
         rows = self.on(today).rows
         pinned = sum(1 for invoice in self.listed if invoice.invoice_id in pinned_ids) if pinned_ids else 0
         return {view: pinned if view is View.PINNED else len(rows[view]) for view in View}
-
-
-class _Memo:
-    """A bounded LRU keyed by the identity of the invoices tuple (held, so the identity can't be reused)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[int, SnapshotFacts] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, invoices: tuple[Invoice, ...]) -> SnapshotFacts:
-        key = id(invoices)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None and found.invoices is invoices:
-                self._entries.move_to_end(key)
-                return found
-        made = SnapshotFacts(invoices)
-        with self._lock:
-            self._entries[key] = made
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return made
-
-
-_memo = _Memo(MAX_SNAPSHOTS)
-
-
-def facts_for(invoices: tuple[Invoice, ...] | list[Invoice]) -> SnapshotFacts:
-    """The facts of these invoices; remembered for tuples big enough to be worth it."""
-    if isinstance(invoices, tuple) and len(invoices) >= MIN_INVOICES:
-        return _memo.get(invoices)
-    return SnapshotFacts(tuple(invoices))

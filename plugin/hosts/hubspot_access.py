@@ -75,7 +75,8 @@ def api_for(account_id: str) -> HubSpotAPI:
 
 def user_of(account_id: str, user_id: str, api: HubSpotAPI) -> HubSpotUser | None:
     """The HubSpot user with `superAdmin` from the users API, cached for USER_CACHE_SECONDS."""
-    return cached(f"hubspot-user:{account_id}:{user_id}", USER_CACHE_SECONDS, lambda: api.user(user_id))
+    return cached(f"hubspot-user:{account_id}:{user_id}", USER_CACHE_SECONDS, lambda: api.user(user_id),
+                  HubSpotUser)
 
 
 class _TokenSource:

@@ -21,6 +21,7 @@ from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_con
 from plugin.domain.models import Invoice
 from plugin.domain.money import Money
 from plugin.embed.context import EmbedContext
+from plugin.runtime.encoding import Typed
 from plugin.runtime.invoices import MATCH_TTL
 from plugin.runtime.tokens import NotConnected
 from plugin.services import services
@@ -31,6 +32,8 @@ from plugin.xero.errors import ConnectionRevoked, XeroError
 from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
+
+_MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # the panel's match entry, read and written the same way
 
 
 def card_data(embed: EmbedContext) -> dict[str, Any]:
@@ -121,7 +124,7 @@ def _match(embed: EmbedContext, tenant_id: str, client: Any) -> ContactMatch:
     """The record's Xero customer, under the panel's cache key (a link made in the panel counts at once)."""
     shared, record = services(), embed.record
     key = f"match:{embed.account_id}:{tenant_id}:{record.type}:{record.id}"
-    hit = shared.cache.get(key)
+    hit = _MATCH.get(shared.cache, key)
     if hit is not None:
         return hit
 
@@ -139,7 +142,7 @@ def _match(embed: EmbedContext, tenant_id: str, client: Any) -> ContactMatch:
                                  search=lambda text: client().contacts(search_term=text), directory=directory),
                     tenant_id=tenant_id)
     ttl = max(int(float(current_app.config.get("CACHE_TTL", 60))), 1)
-    shared.cache.set(key, found, timeout=MATCH_TTL if found.found else ttl)
+    _MATCH.set(shared.cache, key, found, timeout=MATCH_TTL if found.found else ttl)
     return found
 
 

@@ -162,7 +162,7 @@ def _record(card_request: CardRequest, api: HubSpotAPI) -> RecordRef:
         found = read(card_request.object_id)
         return hubspot.record_ref(found) if found else None
 
-    record = cached(key, RECORD_CACHE_SECONDS, load)
+    record = cached(key, RECORD_CACHE_SECONDS, load, RecordRef)
     if record is None:
         raise HubSpotRefused(404, DELETED)
     return record

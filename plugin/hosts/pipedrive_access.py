@@ -9,6 +9,7 @@ and commits the rotated set before its access token is used.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,6 +28,7 @@ from plugin.hosts.pipedrive_api import (
     PipedriveOAuth,
     PipedriveTokens,
 )
+from plugin.runtime.encoding import Typed
 from plugin.services import services
 from plugin.storage import HostTokenSet
 
@@ -90,18 +92,25 @@ def user_of(identity: Identity, api: PipedriveAPI) -> PipedriveUser | None:
             if me.id == identity.user_id:
                 return me
         return api.user(identity.user_id)
-    return cached(f"pipedrive-user:{identity.account_id}:{identity.user_id}", USER_CACHE_SECONDS, load)
+    return cached(f"pipedrive-user:{identity.account_id}:{identity.user_id}", USER_CACHE_SECONDS, load, PipedriveUser)
 
 
-def cached(key: str, seconds: int, load: Callable[[], Any]) -> Any:
-    """A read through the shared cache. A miss (None) is cached too, briefly, as a marker."""
+def cached(key: str, seconds: int, load: Callable[[], Any], kind: Any) -> Any:
+    """A read through the shared cache of a value of type `kind` (or None, a miss, cached briefly too). Stored as
+    MessagePack and decoded back into `kind` (plugin.runtime.encoding): nothing read from the cache is unpickled."""
+    codec = _codec(kind)
     cache = services().cache
-    hit = cache.get(key)
+    hit = codec.get(cache, key)
     if hit is not None:
-        return None if hit == _MISSING else hit
+        return hit[1]
     value = load()
-    cache.set(key, _MISSING if value is None else value, timeout=seconds if value is not None else 10)
+    codec.set(cache, key, (value is not None, value), timeout=seconds if value is not None else 10)
     return value
+
+
+@functools.cache
+def _codec(kind: Any) -> Typed:
+    return Typed(tuple[bool, kind | None])
 
 
 _MISSING = "\0missing"

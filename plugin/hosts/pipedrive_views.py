@@ -124,7 +124,7 @@ def _frame(*, panel: bool) -> Response:
 def _record(frame: FrameRequest, api: PipedriveAPI) -> RecordRef:
     """The record `selectedIds` names, read with this company's own token: another company's id is not found."""
     key = f"pipedrive-record:{frame.identity.account_id}:{frame.resource}:{frame.record_id}"
-    record = cached(key, RECORD_CACHE_SECONDS, lambda: _load_record(frame, api))
+    record = cached(key, RECORD_CACHE_SECONDS, lambda: _load_record(frame, api), RecordRef)
     if record is None:
         raise PipedriveRefused(404, DELETED[frame.resource])
     return record

@@ -18,7 +18,8 @@ from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
 from plugin.runtime.budget import BudgetRefused, SlotsHeldBySlowCalls
-from plugin.runtime.invoices import MATCH_TTL, InvoiceSnapshot, XeroReader
+from plugin.runtime.encoding import Typed
+from plugin.runtime.invoices import MATCH_TTL, Snapshot, XeroReader
 from plugin.runtime.tokens import NotConnected
 from plugin.services import Services
 from plugin.storage import STATUS_PENDING, ConnectionInfo
@@ -36,6 +37,7 @@ from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
 
+_MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # a record's match, MessagePack in the shared cache
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
 MAX_PINS = 200  # per record: far more than anyone reads, few enough that the table can't be filled at will
@@ -98,6 +100,7 @@ class PanelLoader:
         self.ttl = self.store.ttl
         self._connection: ConnectionInfo | None = None
         self._view_read: tuple[str | None] | None = None
+        self._match_read: tuple[str, object] | None = None  # (tenant, stored match) read with the view
 
     # --- Pieces ------------------------------------------------------------------------------
 
@@ -117,14 +120,14 @@ class PanelLoader:
     def match(self, tenant_id: str) -> ContactMatch:
         """The Xero contact of this record, remembered for an hour (a miss for one invoice TTL)."""
         key = self._match_key(tenant_id)
-        cached = self.cache.get(key)
+        cached = _MATCH.decode(self._prefetched_match(tenant_id))
         if cached is not None:
             return cached
         found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id),
                                      search=lambda text: self.client().contacts(search_term=text),
                                      directory=lambda: self._directory(tenant_id)),
                         tenant_id=tenant_id)
-        self.cache.set(key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
+        _MATCH.set(self.cache, key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
         return found
 
     def _directory(self, tenant_id: str):  # type: ignore[no-untyped-def]
@@ -135,7 +138,16 @@ class PanelLoader:
             return None
 
     def forget_match(self, tenant_id: str) -> None:
+        self._match_read = None
         self.cache.delete(self._match_key(tenant_id))
+
+    def _prefetched_match(self, tenant_id: str) -> object:
+        """The stored match: as read together with the rep's view (one round trip to Redis instead of two), once;
+        else read now."""
+        read, self._match_read = self._match_read, None
+        if read is not None and read[0] == tenant_id:
+            return read[1]
+        return self.cache.get(self._match_key(tenant_id))
 
     def _linked(self, tenant_id: str) -> Callable[[RecordKey], tuple[str, str] | None]:
         def lookup(record: RecordKey) -> tuple[str, str] | None:
@@ -162,7 +174,7 @@ class PanelLoader:
         connection = self.connection()
         if connection is None or not connection.is_active or not connection.tenant_id:
             return False
-        found = self.cache.get(self._match_key(connection.tenant_id))
+        found = _MATCH.get(self.cache, self._match_key(connection.tenant_id))
         if found is None:
             return True
         return bool(found.found) and self.store.peek(connection.tenant_id, found.contact_id) is None
@@ -234,7 +246,7 @@ class PanelLoader:
         return Notice(Problem.NOT_SET_UP, "Xero isn't set up yet.")
 
     def _forget_miss(self, tenant_id: str) -> None:
-        cached = self.cache.get(self._match_key(tenant_id))
+        cached = _MATCH.get(self.cache, self._match_key(tenant_id))
         if cached is not None and not cached.found:
             self.forget_match(tenant_id)
 
@@ -242,9 +254,11 @@ class PanelLoader:
                        stale_ok: bool = False, retried: bool = False) -> PanelPage:
         tenant_id = connection.tenant_id
         notice: Notice | None = None
+        current = True
         try:
-            snapshot: InvoiceSnapshot | None = self.store.load_invoices(tenant_id, found.contact_id, force=force,
-                                                                        stale_ok=stale_ok)
+            loaded = self.store.read(tenant_id, found.contact_id, force=force, stale_ok=stale_ok)
+            snapshot: Snapshot | None = loaded.snapshot
+            current = loaded.current
         except NotFound as error:  # Xero says the contact is gone: match again on this view (once)
             if not retried and found.method is not MatchMethod.LINKED:
                 raise ContactGone(found.contact_id) from error
@@ -268,8 +282,9 @@ class PanelLoader:
             stale=notice is not None,
             base_currency=connection.base_currency,
             unreadable=snapshot.unreadable,
+            facts=snapshot.facts,
         )
-        if stale_ok and notice is None and not self.store.is_current(snapshot):
+        if stale_ok and notice is None and not current:
             built = replace(built, refreshing=True)
         return built
 
@@ -348,7 +363,7 @@ class PanelLoader:
         if already >= MAX_PINS:
             raise PinRefused(f"This record has {MAX_PINS} pinned invoices, the most a record can hold. "
                              "Unpin one to pin another.")
-        found = self.cache.get(self._match_key(tenant_id))
+        found = _MATCH.get(self.cache, self._match_key(tenant_id))
         snapshot = self.store.peek(tenant_id, found.contact_id) if found is not None and found.found else None
         if snapshot is None or all(invoice.invoice_id != invoice_id for invoice in snapshot.invoices):
             raise PinRefused(NOT_THIS_CUSTOMERS)
@@ -386,6 +401,13 @@ class PanelLoader:
     def _stored_view(self) -> str | None:
         """The cached value, read once per request (remembered_view and remember_view both need it)."""
         if self._view_read is None:
-            self._view_read = (self.cache.get(self._view_key()),)
+            # The record's stored match is read in the same round trip: the page needs it next.
+            connection = self.connection()
+            tenant_id = connection.tenant_id if connection is not None else ""
+            keys = [self._view_key(), *([self._match_key(tenant_id)] if tenant_id else [])]
+            values = self.cache.get_many(*keys)
+            self._view_read = (values[0],)
+            if tenant_id:
+                self._match_read = (tenant_id, values[1])
         return self._view_read[0]
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from plugin.domain import invoices as rules
-from plugin.domain.facts import DayFacts, facts_for
+from plugin.domain.facts import DayFacts, SnapshotFacts
 from plugin.domain.invoices import CurrencyTotals, DisplayStatus, Instalment, View
 from plugin.domain.matching import ContactMatch
 from plugin.domain.models import Contact, Invoice
@@ -150,11 +150,13 @@ def build_panel(
     stale: bool = False,
     base_currency: str = "",
     unreadable: Sequence[UnreadableInvoice] = (),
+    facts: SnapshotFacts | None = None,
 ) -> PanelPage:
     """The panel for one contact's invoices: totals over everything listed, one view's rows after search
-    and date filter, the first `query.limit` of them, and every view's count."""
+    and date filter, the first `query.limit` of them, and every view's count. `facts`: the invoices' facts
+    (sorting, totals, view membership) if already worked out, as the snapshot cache keeps them."""
     chosen_dates = rules.parse_date_filter(query.start, query.end)
-    facts = facts_for(invoices)  # sorting, totals and view membership, once per snapshot (plugin.domain.facts)
+    facts = facts if facts is not None else SnapshotFacts(invoices)
     if rules.normalise_query(query.q) or chosen_dates.range.is_set:
         selection = rules.select(
             invoices, view=query.view, today=today, pinned_ids=pinned_ids, query=query.q, dates=chosen_dates.range

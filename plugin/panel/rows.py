@@ -5,10 +5,12 @@ Rendering a row (`templates/panel/_row.html` with its payments popover) costs a 
 same rows. `rendered_row(row)` keys the finished HTML by everything the template reads: the invoice
 object, its status, deep link and pin state, the rep's locale, and the app's URL root. The invoice is
 compared by identity (hashing all its fields for every row cost more than the rest of the lookup): the
-cache hands out one decoded snapshot while its entry is unchanged (plugin.runtime.decoded_cache), and a refetched
-or changed invoice is a new object. Instalments are not in the key because build_panel derives them from
-the invoice alone. Any change is a different key, so a reused row is byte-for-byte what rendering it again
-would give.
+snapshot cache hands out one decoded snapshot per fetch (plugin.runtime.snapshots), so a refetched or changed
+invoice is a new object, and each entry holds its invoice so the identity can't be reused meanwhile.
+Instalments are not in the key because build_panel derives them from the invoice alone. Any change is a
+different key, so a reused row is byte-for-byte what rendering it again would give. That holds only while
+the template reads nothing else (nothing per user but the locale): tests/panel/test_rows.py checks the
+variables, filters and includes of panel/_row.html with jinja2.meta.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The shared cache (Flask-Caching): in-process by default, Redis when REDIS_URL is configured.
 
 Built once per app by plugin.services. With Redis, a Redis that is unreachable fails over to this worker's
-own memory (plugin.runtime.redis_link.Failover) until it answers again.
+own memory (plugin.runtime.redis_link.Failover) until it answers again. Values are never pickled, in Redis or
+in memory: plugin.runtime.encoding's serializer writes MessagePack and refuses anything else on the way out.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends import SimpleCache
 
-from plugin.runtime.decoded_cache import memoise_decoding
+from plugin.runtime.encoding import SharedCacheSerializer
 from plugin.runtime.redis_link import Failover
 
 KEEP_SECONDS = 24 * 3600  # entries outlive their freshness: freshness is judged from stored fetch times
@@ -30,12 +31,17 @@ def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
     cache = Cache()
     cache.init_app(app, config=settings)
     backends = app.extensions["cache"]
-    memoise_decoding(backends[cache])  # a warm render reuses the decoded invoice snapshot
+    backends[cache].serializer = SharedCacheSerializer()
     if redis_url:  # while Redis is unreachable, this worker caches in its own memory
-        fallback = SimpleCache(threshold=LOCAL_ENTRIES, default_timeout=KEEP_SECONDS)
-        memoise_decoding(fallback)
-        backends[cache] = Failover(backends[cache], fallback, what="cache")
+        backends[cache] = Failover(backends[cache], in_process(), what="cache")
     return cache
+
+
+def in_process(entries: int = LOCAL_ENTRIES) -> SimpleCache:
+    """A cache in this process's memory, encoded like the shared one (the fallback, and tests' stand-in)."""
+    fallback = SimpleCache(threshold=entries, default_timeout=KEEP_SECONDS)
+    fallback.serializer = SharedCacheSerializer()
+    return fallback
 
 
 def local_directories() -> SimpleCache:
@@ -44,6 +50,4 @@ def local_directories() -> SimpleCache:
     SimpleCache prunes by dropping expired entries and then the oldest ones; in the main cache thousands of
     per-contact entries pushed the directory (written once per 15 minutes, so one of the oldest) out first,
     and every view refetched it. Here only directories compete, one per organisation."""
-    store = SimpleCache(threshold=LOCAL_DIRECTORIES, default_timeout=KEEP_SECONDS)
-    memoise_decoding(store)
-    return store
+    return in_process(LOCAL_DIRECTORIES)

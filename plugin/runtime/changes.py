@@ -53,8 +53,17 @@ class ChangeLog:
         self.store.set(_tenant_key(tenant_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)
 
     def last_change(self, tenant_id: str, contact_id: str) -> datetime | None:
-        stamps = self.store.get_many(_contact_key(tenant_id, contact_id), _tenant_key(tenant_id))
-        latest = max((stamp for stamp in stamps if stamp is not None), default=None)
+        return self.latest(self.store.get_many(*self.keys(tenant_id, contact_id)))
+
+    @staticmethod
+    def keys(tenant_id: str, contact_id: str) -> tuple[str, str]:
+        """The shared keys whose values `latest` reads (so a caller can batch them with its own reads)."""
+        return _contact_key(tenant_id, contact_id), _tenant_key(tenant_id)
+
+    @staticmethod
+    def latest(stamps: Iterable[object]) -> datetime | None:
+        """The last change among the values read from `keys`."""
+        latest = max((stamp for stamp in stamps if isinstance(stamp, int | float)), default=None)
         return None if latest is None else datetime.fromtimestamp(latest, UTC)
 
     def changed_after(self, tenant_id: str, contact_id: str, instant: datetime) -> bool:

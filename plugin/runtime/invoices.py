@@ -1,6 +1,7 @@
 """Where the panel's data comes from: a contact's invoices, the organisation and its customer directory.
 
-Invoices are cached per (tenant, contact) with the time they were fetched. Everything a rep does in
+Invoices are cached per (tenant, contact) with the time they were fetched, in the one snapshot cache
+(plugin.runtime.snapshots: shared and encoded, decoded once per worker). Everything a rep does in
 the panel (switch view, search, filter, pin, Show more) reads the cache; only a cold or expired entry,
 or Refresh, calls Xero. `InvoiceStore.load_invoices(tenant_id, contact_id, force=False)` is the one
 place that fetches, so a rate budget, request coalescing or stale-while-revalidate can wrap it later.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,7 +19,15 @@ from plugin.domain.clock import Clock
 from plugin.domain.matching import CustomerDirectory
 from plugin.domain.models import Contact, Invoice, Organisation
 from plugin.runtime.changes import ChangeLog
+from plugin.runtime.encoding import Typed
 from plugin.runtime.single_flight import SingleFlight
+from plugin.runtime.snapshots import (
+    MAX_SHOWN_TEXT,
+    InvoiceSnapshot,
+    Snapshot,
+    SnapshotCache,
+    UnreadableInvoice,
+)
 from plugin.xero.errors import BadXeroData, XeroError
 
 log = logging.getLogger(__name__)
@@ -51,60 +60,15 @@ class CacheBackend(Protocol):
 
     def get(self, key: str) -> Any: ...
 
+    def get_many(self, *keys: str) -> list[Any]: ...
+
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool: ...
+
+    def set_many(self, mapping: dict[str, Any], timeout: int | None = None) -> Any: ...
 
     def delete(self, key: str) -> bool: ...
 
-
-MAX_SHOWN_TEXT = 40  # of an invoice number or bad value from Xero, quoted back to the rep
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadableInvoice:
-    """An invoice Xero sent that could not be read, so it is left out: its number (empty when that is unreadable
-    too) and why, in plain words (e.g. "unknown currency 'XYZ'")."""
-
-    number: str
-    reason: str
-
-    @classmethod
-    def of(cls, raw: Mapping[str, Any], error: BadXeroData) -> UnreadableInvoice:
-        number = raw.get("InvoiceNumber") if isinstance(raw, Mapping) else None
-        return cls(_shortened(number) if isinstance(number, str) else "", _plain_reason(error))
-
-
-def _plain_reason(error: BadXeroData) -> str:
-    if error.field == "CurrencyCode":
-        return f"unknown currency '{_shortened(str(error.value))}'" if error.value else "no currency"
-    if error.reason == "missing":
-        return f"no {error.field}"
-    return f"unreadable {error.field}"
-
-
-def _shortened(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_SHOWN_TEXT else text[: MAX_SHOWN_TEXT - 1] + "…"
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceSnapshot:
-    """A contact's invoices as Xero returned them at `fetched_at`, and the ones it sent that could not be read
-    (kept here so a cache hit says they are missing just as the fetch did)."""
-
-    tenant_id: str
-    contact_id: str
-    invoices: tuple[Invoice, ...]
-    fetched_at: datetime
-    unreadable: tuple[UnreadableInvoice, ...] = ()
-
-    def age_seconds(self, now: datetime) -> float:
-        return max(0.0, (now - self.fetched_at).total_seconds())
-
-    def __setstate__(self, state: Sequence[Any]) -> None:
-        # A snapshot cached (in Redis, for up to a day) before `unreadable` existed unpickles with fewer values.
-        defaults = [item.default for item in fields(self)][len(state):]
-        for item, value in zip(fields(self), [*state, *defaults], strict=True):
-            object.__setattr__(self, item.name, value)
+    def delete_many(self, *keys: str) -> Any: ...
 
 
 def _raw_id(raw: Mapping[str, Any]) -> str:
@@ -112,8 +76,8 @@ def _raw_id(raw: Mapping[str, Any]) -> str:
     return invoice_id[:MAX_SHOWN_TEXT] if isinstance(invoice_id, str) else "no InvoiceID"
 
 
-def invoices_key(tenant_id: str, contact_id: str) -> str:
-    return f"invoices:{tenant_id}:{contact_id}"
+_ORGANISATION: Typed[Organisation] = Typed(Organisation)
+_DIRECTORY: Typed[CustomerDirectory] = Typed(CustomerDirectory)
 
 
 class InvoiceStore:
@@ -123,20 +87,26 @@ class InvoiceStore:
     (which could mean a token refresh) at all.
     """
 
-    def __init__(self, *, cache: CacheBackend, clock: Clock, client: Callable[[], XeroReader], ttl: float = 60) -> None:
+    def __init__(self, *, cache: CacheBackend, clock: Clock, client: Callable[[], XeroReader], ttl: float = 60,
+                 snapshots: SnapshotCache | None = None) -> None:
         self._cache = cache
         self._clock = clock
         self._client = client
         self.ttl = ttl
+        self.snapshots = snapshots or SnapshotCache(cache)  # the app's one (plugin.services), or a private one
 
-    def peek(self, tenant_id: str, contact_id: str) -> InvoiceSnapshot | None:
+    def peek(self, tenant_id: str, contact_id: str) -> Snapshot | None:
         """Whatever is cached, however old; never calls Xero."""
-        return self._cache.get(invoices_key(tenant_id, contact_id))
+        return self.snapshots.get(tenant_id, contact_id)
 
-    def is_fresh(self, snapshot: InvoiceSnapshot) -> bool:
+    def peek_with(self, tenant_id: str, contact_id: str, also: Sequence[str] = ()) -> tuple[Snapshot | None, list[Any]]:
+        """`peek`, plus the shared keys `also` read in the same round trip."""
+        return self.snapshots.read(tenant_id, contact_id, also)
+
+    def is_fresh(self, snapshot: Snapshot) -> bool:
         return snapshot.age_seconds(self._clock.now()) < self.ttl
 
-    def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False) -> InvoiceSnapshot:
+    def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False) -> Snapshot:
         """Fresh cached invoices, or every page from Xero (then cached). Raises XeroError subclasses."""
         if not force:
             cached = self.peek(tenant_id, contact_id)
@@ -152,24 +122,23 @@ class InvoiceStore:
 
         invoices = tuple(self._client().invoices(contact_ids=(contact_id,), page_size=INVOICE_PAGE_SIZE,
                                                  on_unreadable=leave_out))
-        snapshot = InvoiceSnapshot(tenant_id, contact_id, invoices, self._clock.now(), tuple(unreadable))
-        self._cache.set(invoices_key(tenant_id, contact_id), snapshot)
-        return snapshot
+        fetched = InvoiceSnapshot(tenant_id, contact_id, invoices, self._clock.now(), tuple(unreadable))
+        return self.snapshots.put(fetched)
 
     def drop(self, tenant_id: str, contact_id: str) -> None:
-        self._cache.delete(invoices_key(tenant_id, contact_id))
+        self.snapshots.drop(tenant_id, contact_id)
 
     def organisation(self, tenant_id: str) -> Organisation | None:
         """The organisation (for its ShortCode), cached for a day; None when Xero can't say right now."""
         key = f"organisation:{tenant_id}"
-        cached = self._cache.get(key)
+        cached = _ORGANISATION.get(self._cache, key)
         if cached is not None:
             return cached
         try:
             organisation = self._client().organisation()
         except XeroError:
             return None
-        self._cache.set(key, organisation, timeout=ORGANISATION_TTL)
+        _ORGANISATION.set(self._cache, key, organisation, timeout=ORGANISATION_TTL)
         return organisation
 
 
@@ -205,25 +174,25 @@ class CustomerDirectories:
 
     def peek(self, tenant_id: str) -> CustomerDirectory | None:
         """The cached directory, if any; never calls Xero."""
-        return self._cache.get(directory_key(tenant_id))
+        return _DIRECTORY.get(self._cache, directory_key(tenant_id))
 
     def put(self, tenant_id: str, directory: CustomerDirectory) -> None:
-        self._cache.set(directory_key(tenant_id), directory, timeout=DIRECTORY_TTL)
+        _DIRECTORY.set(self._cache, directory_key(tenant_id), directory, timeout=DIRECTORY_TTL)
 
     def get(self, tenant_id: str, client: Callable[[], XeroReader]) -> CustomerDirectory:
         key = directory_key(tenant_id)
-        cached = self._cache.get(key)
+        cached = _DIRECTORY.get(self._cache, key)
         if cached is not None:
             return cached
 
         def fetch() -> CustomerDirectory:
             directory = fetch_directory(client(), tenant_id)
-            self._cache.set(key, directory, timeout=DIRECTORY_TTL)
+            _DIRECTORY.set(self._cache, key, directory, timeout=DIRECTORY_TTL)
             return directory
 
         if self._flight is None:
             return fetch()
-        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: self._cache.get(key))
+        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: _DIRECTORY.get(self._cache, key))
 
 
 def search_customers(client: XeroReader, text: str, limit: int = 20) -> tuple[Contact, ...]:
@@ -235,12 +204,22 @@ def search_customers(client: XeroReader, text: str, limit: int = 20) -> tuple[Co
     return tuple(sorted(found, key=lambda contact: contact.name.casefold())[:limit])
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """One request's read of a contact's invoices: the snapshot, and whether it is current (within its TTL and
+    not reported changed since it was fetched), judged from the same read."""
+
+    snapshot: Snapshot
+    current: bool
+
+
 class SharedInvoices:
     """The panel's InvoiceStore (plugin.runtime.invoices) with single-flight fetches, stale-while-revalidate and
     webhook changes. Everything else (peek, organisation, drop, ttl) is the wrapped store's.
 
-    `load_invoices(..., stale_ok=True)` returns data past its TTL at once; the caller sees `is_current(snapshot)`
-    False, shows it marked with its age, and asks again with `stale_ok=False` (an htmx request on load).
+    `read(..., stale_ok=True)` returns data past its TTL at once, with `current` False; the caller shows it
+    marked with its age and asks again with `stale_ok=False` (an htmx request on load). A warm read is one
+    batched read of the shared cache: the snapshot's stamp and the change log's stamps (plugin.runtime.snapshots).
 
     `on_lookup(tenant_id, hit=...)` hears every cache lookup (not Refresh, which skips the cache): the panel's
     hit rate in the admin diagnostics (plugin.runtime.lookups.record_cache_lookup).
@@ -251,26 +230,36 @@ class SharedInvoices:
         self.store = store
         self.flight = flight
         self.clock = clock  # the app's clock, the one snapshots are stamped with
-        self.changes = changes  # plugin.webhooks.views.ChangeLog, or None
+        self.changes = changes  # plugin.runtime.changes.ChangeLog, or None
         self.on_lookup = on_lookup
 
     def __getattr__(self, name: str):
         return getattr(self.store, name)
 
-    def is_current(self, snapshot) -> bool:
+    def is_current(self, snapshot: Snapshot) -> bool:
         """Within its TTL and not reported changed by a webhook since it was fetched."""
         if not self.store.is_fresh(snapshot):
             return False
         return self.changes is None or not self.changes.changed_after(
             snapshot.tenant_id, snapshot.contact_id, snapshot.fetched_at)
 
-    def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False):
-        cached = None if force else self.store.peek(tenant_id, contact_id)
-        hit = cached is not None and (stale_ok or self.is_current(cached))
-        if not force and self.on_lookup is not None:
-            self.on_lookup(tenant_id, hit=hit)
-        if hit:
-            return cached
+    def _current(self, snapshot: Snapshot, last_change: datetime | None) -> bool:
+        return self.store.is_fresh(snapshot) and (last_change is None or last_change <= snapshot.fetched_at)
+
+    def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False) -> Snapshot:
+        return self.read(tenant_id, contact_id, force=force, stale_ok=stale_ok).snapshot
+
+    def read(self, tenant_id: str, contact_id: str, *, force: bool = False, stale_ok: bool = False) -> Loaded:
+        if not force:
+            keys = self.changes.keys(tenant_id, contact_id) if self.changes is not None else ()
+            cached, stamps = self.store.peek_with(tenant_id, contact_id, keys)
+            current = cached is not None and self._current(
+                cached, self.changes.latest(stamps) if self.changes is not None else None)
+            hit = current or (cached is not None and stale_ok)
+            if self.on_lookup is not None:
+                self.on_lookup(tenant_id, hit=hit)
+            if hit:
+                return Loaded(cached, current)
         asked_at = self.clock.now() if force else None
 
         def good_enough():
@@ -281,11 +270,15 @@ class SharedInvoices:
                 return found if found.fetched_at > asked_at else None
             return found if self.is_current(found) else None
 
-        return self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
-                               good_enough)
+        snapshot = self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
+                                   good_enough)
+        return Loaded(snapshot, self.store.is_fresh(snapshot))
 
-    def _fetch(self, tenant_id: str, contact_id: str):
+    def _fetch(self, tenant_id: str, contact_id: str) -> Snapshot:
         snapshot = self.store.load_invoices(tenant_id, contact_id, force=True)
         if self.changes is not None:
             self.changes.remember_invoices(tenant_id, contact_id, (invoice.invoice_id for invoice in snapshot.invoices))
         return snapshot
+
+
+__all__ = ["InvoiceSnapshot", "InvoiceStore", "Loaded", "SharedInvoices", "Snapshot", "UnreadableInvoice", "XeroReader"]

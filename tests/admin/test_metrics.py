@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugin.runtime import lookups as metrics
+from plugin.runtime.cache import in_process
 from plugin.runtime.invoices import InvoiceStore, SharedInvoices
 from plugin.runtime.single_flight import LocalLocks, SingleFlight
 from plugin.services import services
@@ -58,8 +59,7 @@ class _Xero:
 
 def test_the_panels_invoice_cache_reports_each_lookup_as_a_hit_or_a_miss(clock):
     heard: list[tuple[str, bool]] = []
-    cache: dict = {}
-    store = InvoiceStore(cache=_DictCache(cache), clock=clock, client=_Xero, ttl=60)
+    store = InvoiceStore(cache=in_process(), clock=clock, client=_Xero, ttl=60)
     shared = SharedInvoices(store, flight=SingleFlight(LocalLocks()), clock=clock,
                             on_lookup=lambda tenant_id, *, hit: heard.append((tenant_id, hit)))
     shared.load_invoices("t-1", "c-1")  # cold
@@ -68,18 +68,3 @@ def test_the_panels_invoice_cache_reports_each_lookup_as_a_hit_or_a_miss(clock):
     clock.advance(61)
     shared.load_invoices("t-1", "c-1")  # expired
     assert heard == [("t-1", False), ("t-1", True), ("t-1", False)]
-
-
-class _DictCache:
-    def __init__(self, data: dict) -> None:
-        self.data = data
-
-    def get(self, key):
-        return self.data.get(key)
-
-    def set(self, key, value, timeout=None):
-        self.data[key] = value
-        return True
-
-    def delete(self, key):
-        return self.data.pop(key, None) is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from plugin import create_app
-from plugin.runtime.invoices import invoices_key
 from plugin.services import services
 from plugin.storage import RecordKey, get_database
 from tests.faults.conftest import assert_logged, bounded, fault_app_config, rows_in, text_of
@@ -57,7 +56,7 @@ def test_a_missing_database_gives_a_plain_503_then_recovers(panel, customer, con
 def test_a_pin_during_the_outage_is_refused_plainly_and_works_after(panel, opened, customer, connected,
                                                                     database_folder):
     with panel.app.app_context():
-        snapshot = services(panel.app).cache.get(invoices_key(connected["tenant_id"], customer["contact_id"]))
+        snapshot = services(panel.app).snapshots.get(connected["tenant_id"], customer["contact_id"])
     invoice_id = snapshot.invoices[0].invoice_id  # only this customer's invoices can be pinned
     with Outage(panel.app, database_folder):
         response = bounded(lambda: panel.post(f"/panel/pins/{invoice_id}"))

@@ -9,7 +9,6 @@ import secrets
 import pytest
 
 from plugin import create_app
-from plugin.runtime.invoices import invoices_key
 from plugin.services import services
 from plugin.storage import get_database
 from tests.faults.conftest import bounded, fault_app_config, rows_in, text_of
@@ -45,7 +44,7 @@ def test_killed_connections_are_replaced_unseen(panel, opened, customer, connect
         response = bounded(lambda view=view: panel.get("/panel/invoices", view=view))
         assert response.status_code == 200 and rows_in(text_of(response)) > 0
     with panel.app.app_context():
-        snapshot = services(panel.app).cache.get(invoices_key(connected["tenant_id"], customer["contact_id"]))
+        snapshot = services(panel.app).snapshots.get(connected["tenant_id"], customer["contact_id"])
     invoice_id = snapshot.invoices[0].invoice_id  # a write: only this customer's invoices can be pinned
     assert bounded(lambda: panel.post(f"/panel/pins/{invoice_id}", pinned="true")).status_code == 200
     assert 'aria-pressed="true"' in text_of(panel.get("/panel/invoices", view="pinned"))

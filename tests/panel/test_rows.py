@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import render_template_string
+from jinja2 import meta, nodes
 
 from plugin.domain.invoices import display_status, instalments
 from plugin.panel.model import Row
+from plugin.panel.rows import ROW_TEMPLATE
 from plugin.web import formatting
 from tests.panel.builders import make_invoice, make_payment
 
@@ -38,3 +40,42 @@ def test_a_changed_pin_or_locale_is_rendered_again(app):
         german = render_template_string(REUSED, rows=[row], locale=formatting.user_locale("de-DE"))
     assert 'aria-pressed="false"' in first and 'aria-pressed="true"' in pinned
     assert "$60.00" in first and "60,00" in german
+
+
+def _reads_of(env, name: str, given: frozenset[str] = frozenset()) -> tuple[set[str], set[str], set[str]]:
+    """The variables a template (and every template it includes) takes from its context, the app globals it calls
+    and the filters it uses. Names the including template sets ({% set %}, loops) are given to what it includes."""
+    tree = env.parse(env.loader.get_source(env, name)[0])
+    variables = set(meta.find_undeclared_variables(tree)) - given  # leaves out the environment's globals
+    assigned = given | {node.name for node in tree.find_all(nodes.Name) if node.ctx == "store"}
+    globals_used = {node.name for node in tree.find_all(nodes.Name)
+                    if node.ctx == "load" and node.name in env.globals and node.name not in assigned}
+    filters = {node.name for node in tree.find_all(nodes.Filter)}
+    for included in meta.find_referenced_templates(tree):
+        assert included is not None, f"{name} includes a template chosen at render time"
+        more = _reads_of(env, included, frozenset(assigned))
+        variables, globals_used, filters = variables | more[0], globals_used | more[1], filters | more[2]
+    return variables, globals_used, filters
+
+
+def test_a_row_reads_nothing_per_user_but_the_locale_so_its_html_can_be_shared(app):
+    """The row memo keys a row's HTML by the row, the locale and the URL root (plugin.panel.rows). That is safe only
+    while panel/_row.html, with what it includes, reads nothing else: no user, time zone, session or request."""
+    variables, globals_used, filters = _reads_of(app.jinja_env, ROW_TEMPLATE)
+    assert variables == {"row"}
+    assert globals_used == {"url_for"}  # depends on the URL root only, which is in the key
+    reading_the_context = {name for name in filters
+                           if getattr(getattr(app.jinja_env.filters[name], "jinja_pass_arg", None), "name", "")
+                           == "context"}
+    assert reading_the_context == {"money", "day"}  # each reads `locale` alone (plugin.web.formatting)
+
+
+def test_a_row_is_the_same_for_two_reps_with_one_locale(app):
+    row = _row()
+    with app.test_request_context():
+        locale = formatting.user_locale("en-NZ")
+        first = render_template_string(INCLUDED, rows=[row], locale=locale, timezone="Pacific/Auckland",
+                                       user={"id": "u1"}, session_token="one")
+        second = render_template_string(INCLUDED, rows=[row], locale=locale, timezone="Europe/Berlin",
+                                        user={"id": "u2"}, session_token="two")
+    assert first == second

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pickle
 from datetime import UTC, datetime
-
-from cachelib import SimpleCache
 
 from plugin.domain.clock import FixedClock
 from plugin.panel.model import Problem, left_out_notice
-from plugin.runtime.decoded_cache import memoise_decoding
-from plugin.runtime.invoices import InvoiceSnapshot, InvoiceStore, UnreadableInvoice
+from plugin.runtime.cache import in_process
+from plugin.runtime.invoices import InvoiceStore, UnreadableInvoice
 from plugin.xero.errors import BadXeroData
 from tests.panel.builders import make_invoice
 
@@ -63,9 +60,7 @@ class OneBadInvoice:
 
 def test_the_store_keeps_what_it_left_out_so_a_cache_hit_can_say_so(caplog):
     xero = OneBadInvoice()
-    backend = SimpleCache()
-    memoise_decoding(backend)  # as the app's cache: snapshots must stay frozen to be shared
-    store = InvoiceStore(cache=backend, clock=FixedClock(FETCHED), client=lambda: xero)
+    store = InvoiceStore(cache=in_process(), clock=FixedClock(FETCHED), client=lambda: xero)
     fetched = store.load_invoices("t1", "c1")
     cached = store.load_invoices("t1", "c1")
     assert xero.calls == 1
@@ -73,12 +68,3 @@ def test_the_store_keeps_what_it_left_out_so_a_cache_hit_can_say_so(caplog):
     assert cached.unreadable == fetched.unreadable == (UnreadableInvoice("INV-0042", "unknown currency 'XYZ'"),)
     assert any("BadXeroData" in record.getMessage() and "CurrencyCode" in record.getMessage()
                for record in caplog.records)
-
-
-def test_a_snapshot_cached_before_unreadable_existed_still_reads():
-    """Redis keeps snapshots a day across a deploy; one pickled without the new field reads as none left out."""
-    invoice = make_invoice(number="INV-0001")
-    old = InvoiceSnapshot.__new__(InvoiceSnapshot)
-    old.__setstate__(["t1", "c1", (invoice,), FETCHED])
-    assert old.unreadable == ()
-    assert pickle.loads(pickle.dumps(old)) == InvoiceSnapshot("t1", "c1", (invoice,), FETCHED)

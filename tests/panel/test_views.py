@@ -9,7 +9,6 @@ import pytest
 
 from plugin.domain import invoices as rules
 from plugin.domain.invoices import View
-from plugin.runtime.invoices import invoices_key
 from plugin.services import services
 from plugin.storage import get_database
 from plugin.web import formatting
@@ -30,7 +29,7 @@ def links_of(response) -> dict[str, str]:
 
 def cached_invoices(panel, tenant_id: str, contact_id: str):
     with panel.app.app_context():
-        return services().cache.get(invoices_key(tenant_id, contact_id)).invoices
+        return services().snapshots.get(tenant_id, contact_id).invoices
 
 
 # --- First load and Xero calls -------------------------------------------------------------------

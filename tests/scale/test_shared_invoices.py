@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.runtime.cache import in_process
 from plugin.runtime.changes import ChangeLog
 from plugin.runtime.invoices import SharedInvoices
 from plugin.runtime.single_flight import LocalLocks, SingleFlight
+from tests.panel.builders import make_invoice
 
 TENANT, CONTACT = "t-1", "c-1"
-
-
-class Cache(dict):
-    def get(self, key):  # type: ignore[override]
-        return super().get(key)
-
-    def set(self, key, value, timeout=None):
-        self[key] = value
-        return True
-
-    def set_many(self, mapping, timeout=None):
-        self.update(mapping)
-
-    def get_many(self, *keys):
-        return [super(Cache, self).get(key) for key in keys]
-
-    def delete(self, key):
-        return self.pop(key, None) is not None
-
-
-class Invoice:
-    def __init__(self, invoice_id: str) -> None:
-        self.invoice_id = invoice_id
 
 
 class FakeXero:
@@ -40,14 +19,14 @@ class FakeXero:
 
     def invoices(self, *, contact_ids=(), page_size=100, on_unreadable=None):
         self.calls += 1
-        return [Invoice(f"inv-{self.calls}")]
+        return [make_invoice(invoice_id=f"inv-{self.calls}")]
 
 
 @pytest.fixture
 def parts(clock):
     from plugin.runtime.invoices import InvoiceStore
 
-    cache, xero = Cache(), FakeXero()
+    cache, xero = in_process(), FakeXero()
     changes = ChangeLog(cache, clock)
     store = InvoiceStore(cache=cache, clock=clock, client=lambda: xero, ttl=60)
     shared = SharedInvoices(store, flight=SingleFlight(LocalLocks()), clock=clock, changes=changes)

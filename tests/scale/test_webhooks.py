@@ -86,31 +86,33 @@ def test_endpoint_is_absent_without_a_webhook_key(tmp_path, clock):
     assert app.test_client().post("/webhooks/xero", data=INTENT).status_code == 404
 
 
-def cached_invoices_key(tenant, contact):
-    from plugin.runtime.invoices import invoices_key
+def cache_invoices(tenant, contact, clock):
+    """Leave a snapshot of the contact's invoices in the app's snapshot cache."""
+    from plugin.runtime.invoices import InvoiceSnapshot
+    from tests.panel.builders import make_invoice
 
-    return invoices_key(tenant, contact)
+    services().snapshots.put(InvoiceSnapshot(tenant, contact, (make_invoice(invoice_id=INVOICE),), clock.now()))
 
 
 def test_invoice_event_drops_the_cached_data_of_its_contact(app, client, clock):
     with app.app_context():
-        services().cache.set(cached_invoices_key(TENANT, CONTACT), "cached invoices")
+        cache_invoices(TENANT, CONTACT, clock)
         services().changes.remember_invoices(TENANT, CONTACT, [INVOICE])
         fetched_at = clock.now()
     clock.advance(5)
     assert deliver(client, payload(event("INVOICE", INVOICE))).status_code == 200
     with app.app_context():
-        assert services().cache.get(cached_invoices_key(TENANT, CONTACT)) is None
+        assert services().snapshots.get(TENANT, CONTACT) is None
         assert services().changes.changed_after(TENANT, CONTACT, fetched_at)
         assert not services().changes.changed_after(TENANT, "another-contact", fetched_at)
 
 
 def test_contact_event_drops_that_contacts_data(app, client, clock):
     with app.app_context():
-        services().cache.set(cached_invoices_key(TENANT, CONTACT), "cached invoices")
+        cache_invoices(TENANT, CONTACT, clock)
     deliver(client, payload(event("CONTACT", CONTACT)))
     with app.app_context():
-        assert services().cache.get(cached_invoices_key(TENANT, CONTACT)) is None
+        assert services().snapshots.get(TENANT, CONTACT) is None
 
 
 def test_event_for_an_unknown_invoice_marks_the_whole_organisation_changed(app, client, clock):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from msgspec.structs import replace
 from urllib.parse import parse_qs, urlsplit
+
+from msgspec.structs import replace
 
 from plugin.xero.links import deep_link
 from tests.panel.builders import make_invoice

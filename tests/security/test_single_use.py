@@ -13,8 +13,8 @@ from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign
 from plugin.admin.tickets import TicketRefused, check_ticket, issue_ticket, redeem_ticket
 from plugin.domain.matching import CustomerDirectory
 from plugin.runtime.cache import LOCAL_ENTRIES
-from plugin.runtime.invoices import invoices_key
 from plugin.runtime.markers import MarkersUnavailable, RedisMarkers
+from plugin.runtime.snapshots import payload_key
 from plugin.services import services
 from tests.embed.test_session import context, embed_app, probe_blueprint, web  # noqa: F401 (fixtures)
 from tests.scale.conftest import REDIS_URL, redis_client, redis_prefix  # noqa: F401 (fixtures)
@@ -27,7 +27,7 @@ def fill_the_cache(app, entries: int = LOCAL_ENTRIES + 500) -> None:
     with app.app_context():
         cache = services().cache
         for number in range(entries):
-            cache.set(invoices_key("tenant-big", f"contact-{number}"), number)
+            cache.set(payload_key("tenant-big", f"contact-{number}"), number)
 
 
 def test_a_used_context_stays_used_when_the_cache_fills(web, embed_app, clock):  # noqa: F811
