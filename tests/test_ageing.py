@@ -89,7 +89,7 @@ def test_ageing_sums_each_bucket_per_currency_and_never_adds_currencies():
 def test_nothing_overdue_has_no_oldest_day_and_in_bucket_picks_its_invoices():
     current = make_invoice(due_date="2026-03-10")
     late = make_invoice(due_date="2026-01-01", currency="AUD")
-    (aud, nzd) = rules.ageing([current, late], TODAY)
+    (_aud, nzd) = rules.ageing([current, late], TODAY)
     assert (nzd.overdue_count, nzd.oldest_days) == (0, 0)
     assert rules.in_bucket(current, AgeBucket.CURRENT, TODAY)
     assert rules.in_bucket(late, AgeBucket.DAYS_31_60, TODAY, "AUD")

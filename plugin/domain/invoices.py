@@ -291,12 +291,13 @@ class AgeBucket(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"current": "Current", "1-30": "1–30 days", "31-60": "31–60 days", "61-90": "61–90 days",
+        return {"current": "Current", "1-30": "1\u201330 days", "31-60": "31\u201360 days", "61-90": "61\u201390 days",
                 "90+": "Over 90 days"}[self.value]
 
     @property
     def short_label(self) -> str:
-        return {"current": "Current", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "90+": "90+"}[self.value]
+        return {"current": "Current", "1-30": "1\u201330", "31-60": "31\u201360", "61-90": "61\u201390",
+                "90+": "90+"}[self.value]
 
     @classmethod
     def of_days(cls, days_late: int) -> AgeBucket:
@@ -362,10 +363,13 @@ class DueNote:
         return ""
 
 
+NO_DUE_NOTE = DueNote(DueKind.NONE)
+
+
 def due_note(invoice: Invoice, today: date) -> DueNote:
     """How an owed, sent invoice stands against its due date on the rep's `today`; drafts and paid ones say nothing."""
     if invoice.balance.amount <= 0 or invoice.due_date is None or invoice.status in NOT_YET_ISSUED:
-        return DueNote(DueKind.NONE)
+        return NO_DUE_NOTE
     days = (invoice.due_date - today).days
     if days < 0:
         return DueNote(DueKind.OVERDUE, -days)
@@ -442,7 +446,7 @@ CREDIT_WORDS = {CreditKind.CREDIT_NOTE: "Credit note", CreditKind.OVERPAYMENT: "
 
 @dataclass(frozen=True, slots=True)
 class CreditNote:
-    """One line explaining why a balance is lower than total minus payments: "Credit note CN-0012 −$200.00"."""
+    """One line explaining why a balance is lower than total minus payments: "Credit note CN-0012 -$200.00"."""
 
     kind: CreditKind | None  # None: Xero says credit was applied but sent no allocation
     number: str
