@@ -13,6 +13,7 @@ from datetime import date
 from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
 from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
+from plugin.domain.models import Invoice
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
@@ -26,6 +27,7 @@ from plugin.xero.links import deep_link
 
 log = logging.getLogger(__name__)
 
+ONLINE_INVOICE_TTL = 24 * 3600
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
 
@@ -237,6 +239,42 @@ class PanelLoader:
             return
         self.db.contact_links.clear(self.account_id, self.embed.record, connection.tenant_id)
         self.forget_match(connection.tenant_id)
+
+    # --- Quick actions on one invoice (payment link, PDF) ---------------------------------------------------------
+
+    def owned_invoice(self, invoice_id: str) -> Invoice | None:
+        """The invoice, if it is one of this record's matched customer's, as the cached snapshot says; None otherwise.
+
+        An id from the rep's browser is never passed to Xero before this check: a rep can only act on invoices the
+        panel has shown for this record. Costs no Xero call when the record's match is cached (it is once the panel
+        has been shown)."""
+        connection = self.connection()
+        if (connection is None or not connection.tenant_id or connection.status == STATUS_PENDING
+                or connection.needs_reconnect):
+            return None
+        try:
+            found = self.match(connection.tenant_id)
+        except XeroError:
+            return None
+        if not found.found:
+            return None
+        snapshot = self.store.peek(connection.tenant_id, found.contact_id)
+        if snapshot is None:
+            return None
+        return next((invoice for invoice in snapshot.invoices
+                     if invoice.invoice_id == invoice_id and invoice.contact_id == found.contact_id), None)
+
+    def payment_link(self, invoice: Invoice) -> str:
+        """Xero's online invoice URL for an owned, approved sales invoice: asked of Xero once (one call, through the
+        rate budget), then kept; Xero's URL for an invoice does not change. Raises XeroError."""
+        connection = self.connection()
+        assert connection is not None
+        key = f"online-invoice:{connection.tenant_id}:{invoice.invoice_id}"
+        url = self.cache.get(key)
+        if url is None:
+            url = self.client().online_invoice_url(invoice.invoice_id)
+            self.cache.set(key, url, timeout=ONLINE_INVOICE_TTL)
+        return url
 
     # --- The rep's last chosen view --------------------------------------------------------------
 

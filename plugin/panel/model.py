@@ -6,6 +6,7 @@ state of the data (fresh, stale, failed) into a `PanelPage` the templates only d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -167,6 +168,10 @@ class PanelPage:
         return tuple(entry.credited for entry in self.totals if not entry.credited.is_zero)
 
     @property
+    def pinned_count(self) -> int:
+        return self.counts.get(View.PINNED, 0)
+
+    @property
     def next_limit(self) -> int:
         return self.query.limit + PAGE_SIZE
 
@@ -233,20 +238,26 @@ def build_panel(
 
 
 def ageing_of(invoices: Sequence[Invoice], today: date) -> tuple[CurrencyAgeing, ...]:
-    """The summary's ageing, worked out once per snapshot and day (reps switch views all day over the same data)."""
+    """The summary's ageing, worked out once per snapshot and day (reps switch views all day over the same data).
+    Snapshots are immutable tuples handed out by identity (plugin.runtime.decoded_cache), as plugin.domain.facts
+    relies on too; the tuple is held so its id can't be reused meanwhile."""
+    if not isinstance(invoices, tuple):
+        return rules.ageing(invoices, today)
     key = (id(invoices), today)
-    found = _ageing_memo.get(key)
-    if found is not None and found[0] is invoices:
-        return found[1]
+    with _ageing_lock:
+        found = _ageing_memo.get(key)
+        if found is not None and found[0] is invoices:
+            return found[1]
     made = rules.ageing(invoices, today)
-    if isinstance(invoices, tuple):
-        if len(_ageing_memo) >= MAX_AGEING_MEMO:
+    with _ageing_lock:
+        _ageing_memo[key] = (invoices, made)
+        while len(_ageing_memo) > MAX_AGEING_MEMO:
             _ageing_memo.pop(next(iter(_ageing_memo)))
-        _ageing_memo[key] = (invoices, made)  # holding the tuple keeps its id from being reused meanwhile
     return made
 
 
 MAX_AGEING_MEMO = 256
+_ageing_lock = threading.Lock()
 _ageing_memo: dict[tuple[int, date], tuple[Sequence[Invoice], tuple[CurrencyAgeing, ...]]] = {}
 
 
