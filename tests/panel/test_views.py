@@ -131,7 +131,7 @@ def test_totals_are_shown_per_currency_in_the_users_locale(panel, opened, custom
 
 def test_each_ageing_bucket_lists_its_invoices_in_the_list_region(panel, opened):
     body = text_of(opened)
-    assert '"age": "31-60", "cur": "NZD", "part": "rows"' in body and 'hx-target="#rows"' in body
+    assert '{"age": "31-60", "cur": "NZD", "limit": "", "part": "rows"}' in body and 'hx-target="#rows"' in body
 
 
 def test_amounts_and_dates_follow_the_users_locale(panel, customer):
