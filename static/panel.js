@@ -138,7 +138,10 @@
       say("Copying isn't allowed in this frame: the link is selected, press Ctrl+C (\u2318C on a Mac) to copy it.");
       result.setAttribute("data-copy", "selected");
     }
-    if (!navigator.clipboard || !navigator.clipboard.writeText) { fallback(); return; }
+    // Ask the frame's permissions policy first: calling a blocked Clipboard API only logs an error.
+    var policy = document.permissionsPolicy || document.featurePolicy;
+    var allowed = !policy || !policy.allowsFeature || policy.allowsFeature("clipboard-write");
+    if (!allowed || !navigator.clipboard || !navigator.clipboard.writeText) { fallback(); return; }
     navigator.clipboard.writeText(field.value).then(function () {
       say("Payment link copied.");
       result.setAttribute("data-copy", "copied");
@@ -230,7 +233,7 @@
     var fitFrame = function () {
       // An open payments popover hangs below its row and may reach past the last one: make room for it.
       var bottom = document.body.getBoundingClientRect().bottom;
-      document.querySelectorAll(".payments__popover").forEach(function (popover) {
+      document.querySelectorAll(".payments__popover, .actions[open] .actions__menu").forEach(function (popover) {
         if (popover.offsetParent !== null) bottom = Math.max(bottom, popover.getBoundingClientRect().bottom + 8);
       });
       var height = Math.ceil(bottom + window.scrollY);
