@@ -140,7 +140,8 @@ def toggle_pin(invoice_id: str) -> Response:
         row = next((row for row in page.rows if row.invoice.invoice_id == invoice_id), None)
         if row is not None:
             return _render(page, pinned_row=row)
-        response = _render(page, whole=True)  # the row is not in this list (any more): the whole panel, where it was asked for
+        # The row is not in this list (any more, e.g. unpinned in Pinned): the whole panel, in its place.
+        response = _render(page, whole=True)
         response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#panel", "outerHTML"
         return response
     return _render(page)

@@ -54,14 +54,16 @@ def money(amount: Money, locale: str | Locale | None = None) -> str:
 
 def money_short(amount: Money, locale: str | Locale | None = None) -> str:
     """An amount for a small space (the ageing buckets), rounded to whole units: "$9,346", "9.346 €"; from 10,000
-    up in the locale's compact form: "$12.3K", "$1.2M". The full amount is always given beside it for screen readers."""
+    up in the locale's compact form: "$12.3K", "$138K", "$1M". The full amount is always given beside it for screen
+    readers."""
     return _formatted_short(amount.amount, amount.currency, _locale(locale))
 
 
 @lru_cache(maxsize=4_096)
 def _formatted_short(value: Decimal, currency: str, locale: Locale) -> str:
     if abs(value) >= 10_000:
-        return format_compact_currency(value, currency, locale=locale, fraction_digits=1)
+        digits = 1 if abs(value) < 100_000 else 0
+        return format_compact_currency(value, currency, locale=locale, fraction_digits=digits)
     pattern = locale.currency_formats["standard"].pattern.split(";")[0]
     whole = re.sub(r"\.0+", "", pattern)
     return format_currency(value.quantize(Decimal(1)), currency, format=whole, locale=locale, currency_digits=False)

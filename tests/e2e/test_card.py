@@ -53,7 +53,7 @@ def test_the_summary_shows_owed_overdue_and_a_bucket_lists_its_invoices(rich_pan
     expect(panel.locator("tr.invoice")).to_have_count(min(count, 25))
     for status in panel.locator("tr.invoice .status").all_inner_texts():
         assert re.match(r"\d+ days? overdue", status)
-    expect(panel.locator(".summary__scope")).to_have_text("All invoices, not only the filtered list")
+    expect(panel.locator(".summary__scope")).to_have_text("Covers all invoices")
     assert kept(frame, "#panel") and kept(frame, "#summary") and kept(frame, "#list")
     panel.locator(".rows__all").click()
     expect(panel.locator(".rows__chip")).to_have_count(0)
@@ -90,7 +90,7 @@ def test_rows_say_how_late_what_is_owed_and_why_credit_lowered_it(rich_panel):
     assert any(re.match(r"\d+ days? overdue", s) for s in statuses)
     assert any(re.match(r"Due (today|tomorrow|in \d+ days)", s) for s in statuses)
     credit = panel.locator("tr.invoice .credit").filter(has_text="Credit note")
-    expect(credit.first).to_contain_text(re.compile(r"Credit note \S+ −\$[\d,]+\.\d{2}"))
+    expect(credit.first).to_contain_text(re.compile(r"Credit note \S+ \u2212\$[\d,]+\.\d{2}"))
     panel.locator("#tab-paid").click()
     expect(panel.locator("#tab-paid")).to_have_attribute("aria-selected", "true")
     for amount in panel.locator("tr.invoice .invoice__headline").all_inner_texts()[:10]:
@@ -111,7 +111,7 @@ def test_filters_are_folded_and_an_active_one_shows_with_the_lists_sum(rich_pane
     expect(toggle).to_contain_text("on")
     expect(panel.locator(".rows__sum")).to_contain_text(re.compile(r"\d+ invoices?: "))
     expect(panel.locator(".rows__sum strong").first).to_have_text(re.compile(r"\$[\d,]+\.\d{2}"))
-    expect(panel.locator(".summary__scope")).to_have_text("All invoices, not only the filtered list")
+    expect(panel.locator(".summary__scope")).to_have_text("Covers all invoices")
     expect(panel.locator("#filter-q")).to_be_focused()
     assert kept(frame, "#summary") and kept(frame, "#list")
     panel.locator("#filter-clear").click()
@@ -120,7 +120,8 @@ def test_filters_are_folded_and_an_active_one_shows_with_the_lists_sum(rich_pane
 
 
 def test_show_more_appends_rows_and_a_pin_replaces_only_its_row(page, connected_demo):
-    panel, frame = open_panel(page, connected_demo, "contacts", connected_demo.contact_for(big_customer(connected_demo)))
+    contact = connected_demo.contact_for(big_customer(connected_demo))
+    panel, frame = open_panel(page, connected_demo, "contacts", contact)
     panel.locator("#tab-paid").click()
     expect(panel.locator("#tab-paid")).to_have_attribute("aria-selected", "true")
     expect(panel.locator("tr.invoice")).to_have_count(25)
@@ -217,7 +218,8 @@ def test_density_at_each_width_with_screenshots(page, connected_demo, artifacts,
 
 
 def test_screenshots_of_the_rich_card_its_actions_and_filters(page, connected_demo, artifacts):
-    panel, frame = open_panel(page, connected_demo, "contacts", connected_demo.contact_for(connected_demo.customer(RICH)))
+    contact = connected_demo.contact_for(connected_demo.customer(RICH))
+    panel, frame = open_panel(page, connected_demo, "contacts", contact)
     for width in (320, 480, 800):
         set_width(page, frame, width)
         page.locator(PANEL_FRAME).screenshot(path=str(artifacts / f"card-rich-{width}.png"))

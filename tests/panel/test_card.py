@@ -54,7 +54,7 @@ def test_a_bucket_lists_exactly_its_invoices_and_replaces_only_the_list(panel, i
     assert not body.lstrip().startswith("<main"), "the list region only"
     assert 'id="summary"' not in body, "the summary stays"
     assert 'id="views" class="views" role="tablist" aria-label="Invoice views" hx-swap-oob="true"' in body
-    assert "All invoices, not only the filtered list" in body
+    assert "Covers all invoices" in body
     if expected:
         assert f"{len(expected)} invoice" in body
     assert panel.calls() == 0
@@ -99,7 +99,7 @@ def test_a_filter_says_what_the_list_adds_up_to_per_currency(panel, opened, invo
         assert formatting.money(amount, "en-NZ") in sums
     assert len(rules.listed_sums(shown)) > 1, "one sum per currency, never added together"
     assert 'class="fold-toggle__badge">on<' in body
-    assert "All invoices, not only the filtered list" in body
+    assert "Covers all invoices" in body
 
 
 def test_show_more_sends_only_the_next_rows(panel, emulator, connected, customer):
