@@ -203,12 +203,16 @@ def keep_session() -> Response:
     return Response(status=204)
 
 
-
 # --- Quick actions on one sales invoice ---------------------------------------------------------------------------
 # Every invoice id comes from the rep's browser, so each action first checks it is one of this record's customer's
 # invoices in the cached snapshot (PanelLoader.owned_invoice) before anything is asked of Xero.
 
 NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices."
+NOT_ONLINE = "Xero has a payment link and PDF only for approved sales invoices."
+
+
+def _refusal(invoice) -> str:  # type: ignore[no-untyped-def]
+    return NOT_THIS_CUSTOMERS if invoice is None else NOT_ONLINE
 PDF_TICKET_TTL = 300  # seconds a PDF link in an opened actions menu works
 
 
@@ -228,7 +232,7 @@ def invoice_actions(invoice_id: str) -> Response:
     loader = _loader()
     invoice = loader.owned_invoice(invoice_id[:64])
     if invoice is None or not is_online(invoice):
-        return _fragment("panel/_actions.html", invoice=None, message=NOT_THIS_CUSTOMERS)
+        return _fragment("panel/_actions.html", invoice=None, message=_refusal(invoice))
     ticket = secrets.token_urlsafe(24)
     services().cache.set(_ticket_key(ticket), (g.embed, invoice.invoice_id), timeout=PDF_TICKET_TTL)
     return _fragment("panel/_actions.html", invoice=invoice, pdf_url=url_for("panel.invoice_pdf", ticket=ticket))
@@ -241,7 +245,7 @@ def payment_link(invoice_id: str) -> Response:
     loader = _loader()
     invoice = loader.owned_invoice(invoice_id[:64])
     if invoice is None or not is_online(invoice):
-        return _fragment("panel/_payment_link.html", url="", message=NOT_THIS_CUSTOMERS)
+        return _fragment("panel/_payment_link.html", url="", message=_refusal(invoice))
     try:
         url, message = loader.payment_link(invoice), ""
     except XeroError as error:
@@ -259,7 +263,7 @@ def invoice_pdf(ticket: str) -> Response:
     loader = _loader()
     invoice = loader.owned_invoice(invoice_id)
     if invoice is None or not is_online(invoice):
-        return _pdf_problem(404, NOT_THIS_CUSTOMERS)
+        return _pdf_problem(404, _refusal(invoice))
     try:
         pdf = loader.client().invoice_pdf(invoice.invoice_id)
     except XeroError as error:
