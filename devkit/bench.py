@@ -336,11 +336,11 @@ def _open_invoice(world: World, contact_id: str):
 
 
 def _fetched_at(world: World, customer: dict[str, Any]):
-    from plugin.runtime.cache import cache
     from plugin.runtime.invoices import invoices_key
+    from plugin.services import services
 
-    with world.app.app_context():
-        return cache.get(invoices_key(world.tenant_id, customer["contact_id"])).fetched_at
+    with world.app.app_context():  # the app's shared cache (plugin.services); the module-level `cache` is gone
+        return services().cache.get(invoices_key(world.tenant_id, customer["contact_id"])).fetched_at
 
 
 # --- the load run -------------------------------------------------------------------------------
