@@ -3,7 +3,8 @@
 Everything runs on this machine against the local emulator: parse speed against xero-python, warm render
 times in-process and with the shared Redis (and the per-worker snapshot cache's peak bytes), cold render
 times, Xero calls per 100 panel actions, a bounded load run under gunicorn (2 workers,
-50 users), freshness with and without webhooks, and peak memory per worker. Prints a table and
+50 users), freshness with and without webhooks, peak memory per worker, and the speed a rep feels in Chromium
+(devkit/bench_browser.py: click to settled result per action; `--no-browser` leaves it out). Prints a table and
 writes JSON (default bench-results/bench.json, git-ignored). `--quick` makes every run small.
 """
 
@@ -32,6 +33,8 @@ from typing import Any
 
 import click
 import requests
+
+from devkit.bench_browser import table_rows as browser_rows
 
 BENCH_KEY = "bench-webhook-key"
 CONTEXT_SECRET = "bench-context-secret-0123456789abcdef"
@@ -582,6 +585,10 @@ def run(args: argparse.Namespace) -> int:
         finally:
             world.stop()
             _forget_redis_keys(world.config)
+        if getattr(args, "browser", True):
+            from devkit.bench_browser import browser_speed
+
+            results["browser"] = browser_speed(quick)
     print(format_table(results))
     path = Path(getattr(args, "json", "bench-results/bench.json"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -648,6 +655,7 @@ def format_table(results: dict[str, Any]) -> str:
         ("6 freshness without webhooks", _seconds(fresh["without_webhooks"]["seconds"])
          + f" (cache TTL {fresh['without_webhooks']['cache_ttl_s']} s)", ""),
         ("7 peak memory per worker", ", ".join(f"{value:.0f} MB" for value in memory) or "n/a", ""),
+        *browser_rows(results.get("browser")),
     ]
     width = max(len(row[0]) for row in rows)
     lines = [f"{'figure'.ljust(width)} | measured | target", f"{'-' * width}-|----------|-------"]
@@ -667,6 +675,8 @@ def _seconds(value: float | None) -> str:
 @click.option("--duration", type=float, default=60.0, show_default=True, help="seconds of the load run")
 @click.option("--users", type=int, default=50, show_default=True, help="concurrent users in the load run")
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn workers in the load run")
-def command(quick: bool, json_path: str, duration: float, users: int, workers: int) -> None:
+@click.option("--browser/--no-browser", default=True, show_default=True,
+              help="time clicks in Chromium (view switch, bucket, Show more, pin, filter, search)")
+def command(quick: bool, json_path: str, duration: float, users: int, workers: int, browser: bool) -> None:
     raise SystemExit(run(argparse.Namespace(quick=quick, json=json_path, duration=duration, users=users,
-                                            workers=workers)))
+                                            workers=workers, browser=browser)))

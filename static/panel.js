@@ -125,6 +125,93 @@
     target.click();
   });
 
+  // --- Folded filters: one toggle shows or hides search and dates (it says "on" while a filter is active). ---
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-fold-toggle]");
+    if (!toggle) return;
+    var panel = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!panel) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    panel.hidden = !open;
+    if (open) {
+      var first = panel.querySelector("input:not([type=hidden])");
+      if (first) first.focus();
+    }
+  });
+
+  // Clear and Show all empty the search and date fields too (their request already sends them empty).
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("[data-clear-filters]"))) return;
+    ["filter-q", "filter-start", "filter-end"].forEach(function (id) {
+      var field = document.getElementById(id);
+      if (field) field.value = "";
+    });
+  });
+
+  // --- Summary: with several currencies, one is shown at a time (never added together). ---
+  document.addEventListener("change", function (event) {
+    var picker = event.target.closest && event.target.closest("[data-summary-currency]");
+    if (!picker) return;
+    document.querySelectorAll(".owed[data-currency]").forEach(function (block) {
+      block.hidden = block.getAttribute("data-currency") !== picker.value;
+    });
+  });
+
+  // --- Quick actions: the payment link goes to the clipboard; where the CRM's frame may not use it (a cross-origin
+  // sandboxed iframe often may not), the link is left selected in its read-only field for the rep to copy. ---
+  function copyLink(field) {
+    var result = field.closest(".actions__result") || field.parentNode;
+    var status = result.querySelector("[data-copy-status]");
+    function say(words) { if (status) status.textContent = words; }
+    function fallback() {
+      field.focus();
+      field.select();
+      say("Copying isn't allowed in this frame: the link is selected, press Ctrl+C (\u2318C on a Mac) to copy it.");
+      result.setAttribute("data-copy", "selected");
+    }
+    // Ask the frame's permissions policy first: calling a blocked Clipboard API only logs an error.
+    var policy = document.permissionsPolicy || document.featurePolicy;
+    var allowed = !policy || !policy.allowsFeature || policy.allowsFeature("clipboard-write");
+    if (!allowed || !navigator.clipboard || !navigator.clipboard.writeText) { fallback(); return; }
+    navigator.clipboard.writeText(field.value).then(function () {
+      say("Payment link copied.");
+      result.setAttribute("data-copy", "copied");
+    }, fallback);
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    var field = target && target.querySelector ? target.querySelector("[data-copy-link]") : null;
+    if (field) copyLink(field);
+  });
+  // A second click on "Copy payment link" copies again without asking the server (the link is already here).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-button]");
+    if (!button) return;
+    var shown = button.parentNode.querySelector("[data-copy-link]");
+    if (shown) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      copyLink(shown);
+    }
+  }, true);
+
+  // The actions menu closes on Escape (focus back on its toggle) and when another one opens.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = event.target.closest && event.target.closest("details.actions[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.actions") || !menu.open) return;
+    document.querySelectorAll("details.actions[open]").forEach(function (other) {
+      if (other !== menu) other.open = false;
+    });
+  }, true);
+
   // --- When a request fails outside the panel's own states (expired session, network), say so. ---
   function notify(message) {
     var notice = document.getElementById("client-notice");
@@ -211,7 +298,7 @@
     var fitFrame = function () {
       // An open payments popover hangs below its row and may reach past the last one: make room for it.
       var bottom = document.body.getBoundingClientRect().bottom;
-      document.querySelectorAll(".payments__popover").forEach(function (popover) {
+      document.querySelectorAll(".payments__popover, .actions[open] .actions__menu").forEach(function (popover) {
         if (popover.offsetParent !== null) bottom = Math.max(bottom, popover.getBoundingClientRect().bottom + 8);
       });
       var height = Math.ceil(bottom + window.scrollY);

@@ -7,7 +7,8 @@
 Served on a socket: `devkit.emulator.server.serve_emulator(...)` (`.url`, `.app`, `.state`, `.stop()`).
 
 Blueprints: identity.py (OAuth 2.0 / OpenID Connect, /connections), accounting.py (/api.xro/2.0),
-controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com). Paths ignore case, as
+controls.py (/_emulator, JSON), deeplink.py (/go, stand-in for go.xero.com), documents.py (invoice PDFs,
+online invoices and /in, a stand-in for in.xero.com). Paths ignore case, as
 Xero's do (routing.py).
 """
 
@@ -29,7 +30,7 @@ EXTENSION_KEY = "emulator"
 
 def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris: Iterable[str] = (),
                     webhook_url: str | None = None, webhook_key: str | None = None) -> Flask:
-    from devkit.emulator import accounting, controls, deeplink, identity, responses
+    from devkit.emulator import accounting, controls, deeplink, documents, identity, responses
     from devkit.emulator.routing import CaseInsensitivePaths
 
     app = Flask(__name__)
@@ -41,6 +42,7 @@ def create_emulator(*, seed: int = 1, clock: Clock | None = None, redirect_uris:
     app.register_blueprint(accounting.bp)
     app.register_blueprint(controls.bp)
     app.register_blueprint(deeplink.bp)
+    app.register_blueprint(documents.bp)
     app.register_error_handler(404, lambda _error: responses.not_found())
     app.wsgi_app = CaseInsensitivePaths(app.wsgi_app, app.url_map)  # Xero's paths ignore case
     app.after_request(_correlation_id)

@@ -1,9 +1,10 @@
-"""The Accounting API under /api.xro/2.0: Organisation, Contacts, Invoices, Payments (read-only, GET).
+"""The Accounting API under /api.xro/2.0: Organisation, Contacts, Invoices (and their PDFs and online invoices),
+Payments (read-only, GET).
 
 Query parameters follow Xero's spec (operationIds getOrganisations, getContacts, getContact, getInvoices,
-getInvoice, getPayments), including `unitdp=4` (four-decimal unit amounts) on the invoice calls. Without `page`,
-list calls return every match (invoices without line items, as Xero does); with `page`, `pageSize` items (default
-100, at most 1000) and a `pagination` object.
+getInvoice, getInvoiceAsPdf, getOnlineInvoice, getPayments), including `unitdp=4` (four-decimal unit amounts) on the
+invoice calls. Without `page`, list calls return every match (invoices without line items, as Xero does); with
+`page`, `pageSize` items (default 100, at most 1000) and a `pagination` object.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from devkit.emulator import responses, serialize
+from devkit.emulator import documents, responses, serialize
 from devkit.emulator.gate import Caller, guarded, state
 from devkit.emulator.query import (
     BOOL,
@@ -178,13 +179,29 @@ def _invoice_candidates(data: OrgData) -> list[Invoice]:
 @bp.get("/Invoices/<invoice_ref>")
 @guarded("invoices")
 def invoice(caller: Caller, invoice_ref: str) -> Response:
-    """By InvoiceID, or by InvoiceNumber as Xero also allows."""
+    """By InvoiceID, or by InvoiceNumber as Xero also allows; with `Accept: application/pdf`, Xero's PDF of it
+    (getInvoiceAsPdf)."""
     data = state().orgs[caller.tenant_id]
     found = data.invoices.get(invoice_ref.lower()) or data.by_number.get(invoice_ref.lower())
     if found is None:
         return responses.not_found()
+    if "application/pdf" in request.headers.get("Accept", "").lower():
+        return Response(documents.pdf_of(found, data.contacts[found.contact_id]), content_type="application/pdf")
     return _list_answer("Invoices", [serialize.invoice(found, data.contacts[found.contact_id], lines=True,
                                                        full_contact=True, unit_places=_unit_places())])
+
+
+@bp.get("/Invoices/<invoice_id>/OnlineInvoice")
+@guarded("invoices")
+def online_invoice(caller: Caller, invoice_id: str) -> Response:
+    """The customer's online invoice URL (getOnlineInvoice); approved sales invoices only, else 400."""
+    data = state().orgs[caller.tenant_id]
+    found = data.invoices.get(invoice_id.lower())
+    if found is None:
+        return responses.not_found()
+    if not documents.has_online_invoice(found):
+        return documents.not_available()
+    return _list_answer("OnlineInvoices", [{"OnlineInvoiceUrl": documents.online_invoice_url(found)}])
 
 
 # --- Payments ----------------------------------------------------------------------------------------------

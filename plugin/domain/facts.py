@@ -28,6 +28,14 @@ class DayFacts:
                      for view in REQUEST_FREE_VIEWS}
         self._statuses: dict[str, DisplayStatus] = {}
         self._instalments: dict[str, tuple[Instalment, ...]] = {}
+        self._ageing: tuple[rules.CurrencyAgeing, ...] | None = None
+
+    def ageing(self, invoices: tuple[Invoice, ...]) -> tuple[rules.CurrencyAgeing, ...]:
+        """The summary's ageing of the snapshot's `invoices` on this day, worked out once (reps switch views all
+        day over the same data, and the snapshot cache keeps these facts beside the snapshot)."""
+        if self._ageing is None:
+            self._ageing = rules.ageing(invoices, self.today)
+        return self._ageing
 
     def status(self, invoice: Invoice) -> DisplayStatus:
         found = self._statuses.get(invoice.invoice_id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
-from plugin.domain.models import Invoice, InvoiceStatus, InvoiceType, Payment
+from plugin.domain.models import CreditKind, Invoice, InvoiceStatus, InvoiceType, Payment
 from plugin.domain.money import Money
 
 NEVER_LISTED = frozenset({InvoiceStatus.DELETED, InvoiceStatus.VOIDED})
@@ -271,6 +272,224 @@ def _zero_totals(currency: str) -> CurrencyTotals:
 
 def has_credit(all_totals: Iterable[CurrencyTotals]) -> bool:
     return any(not entry.credited.is_zero for entry in all_totals)
+
+
+# --- Ageing, days overdue and credit explanations ------------------------------------------------
+#
+# All judged on the rep's own calendar day (`today`, as PanelLoader.reps_today gives it): Xero's due dates are
+# calendar dates, so an invoice due on the rep's today is "due today", never overdue.
+
+
+class AgeBucket(StrEnum):
+    """How long an owed invoice is past its due date. CURRENT: not due yet, or due today."""
+
+    CURRENT = "current"
+    DAYS_1_30 = "1-30"
+    DAYS_31_60 = "31-60"
+    DAYS_61_90 = "61-90"
+    OVER_90 = "90+"
+
+    @property
+    def label(self) -> str:
+        return {"current": "Current", "1-30": "1\u201330 days", "31-60": "31\u201360 days", "61-90": "61\u201390 days",
+                "90+": "Over 90 days"}[self.value]
+
+    @property
+    def short_label(self) -> str:
+        return {"current": "Current", "1-30": "1\u201330", "31-60": "31\u201360", "61-90": "61\u201390",
+                "90+": "90+"}[self.value]
+
+    @classmethod
+    def of_days(cls, days_late: int) -> AgeBucket:
+        """The bucket for an invoice `days_late` days past due (0 or less: current)."""
+        if days_late <= 0:
+            return cls.CURRENT
+        if days_late <= 30:
+            return cls.DAYS_1_30
+        if days_late <= 60:
+            return cls.DAYS_31_60
+        if days_late <= 90:
+            return cls.DAYS_61_90
+        return cls.OVER_90
+
+    @classmethod
+    def parse(cls, value: str | None) -> AgeBucket | None:
+        try:
+            return cls((value or "").strip())
+        except ValueError:
+            return None
+
+
+def days_overdue(invoice: Invoice, today: date) -> int:
+    """Whole days past the due date on the rep's calendar (0 when not overdue: not owed, no due date, due today
+    or later). Due yesterday is 1 day overdue."""
+    if not is_overdue(invoice, today):
+        return 0
+    assert invoice.due_date is not None
+    return (today - invoice.due_date).days
+
+
+def is_aged(invoice: Invoice) -> bool:
+    """Counted in the ageing: an issued sales invoice with something still owed."""
+    return counts_in_totals(invoice) and invoice.balance.amount > 0
+
+
+def age_bucket(invoice: Invoice, today: date) -> AgeBucket:
+    return AgeBucket.of_days(days_overdue(invoice, today))
+
+
+class DueKind(StrEnum):
+    OVERDUE = "overdue"
+    DUE_TODAY = "due_today"
+    DUE_SOON = "due_soon"  # due in the future
+    NONE = "none"  # nothing owed, not sent yet, or no due date
+
+
+@dataclass(frozen=True, slots=True)
+class DueNote:
+    """What a row says about its due date: "12 days overdue", "Due today", "Due in 5 days"."""
+
+    kind: DueKind
+    days: int = 0
+
+    @property
+    def text(self) -> str:
+        if self.kind is DueKind.OVERDUE:
+            return f"{self.days} day{'s' if self.days != 1 else ''} overdue"
+        if self.kind is DueKind.DUE_TODAY:
+            return "Due today"
+        if self.kind is DueKind.DUE_SOON:
+            return "Due tomorrow" if self.days == 1 else f"Due in {self.days} days"
+        return ""
+
+
+NO_DUE_NOTE = DueNote(DueKind.NONE)
+
+
+def due_note(invoice: Invoice, today: date) -> DueNote:
+    """How an owed, sent invoice stands against its due date on the rep's `today`; drafts and paid ones say nothing."""
+    if invoice.balance.amount <= 0 or invoice.due_date is None or invoice.status in NOT_YET_ISSUED:
+        return NO_DUE_NOTE
+    days = (invoice.due_date - today).days
+    if days < 0:
+        return DueNote(DueKind.OVERDUE, -days)
+    if days == 0:
+        return DueNote(DueKind.DUE_TODAY)
+    return DueNote(DueKind.DUE_SOON, days)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketTotal:
+    bucket: AgeBucket
+    amount: Money
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyAgeing:
+    """What one customer owes in one currency, and how late it is. Never mixes currencies."""
+
+    currency: str
+    owed: Money
+    owed_count: int
+    overdue: Money
+    overdue_count: int
+    oldest_days: int  # of the most overdue invoice; 0 when none is overdue
+    buckets: tuple[BucketTotal, ...]  # one per AgeBucket, in order
+
+    def share(self, bucket: BucketTotal) -> float:
+        """The bucket's share of what is owed, 0 to 1 (for drawing the bar)."""
+        return float(bucket.amount.amount / self.owed.amount) if self.owed.amount > 0 else 0.0
+
+
+def ageing(invoices: Iterable[Invoice], today: date) -> tuple[CurrencyAgeing, ...]:
+    """Per currency (sorted by code): owed and overdue amounts and counts, the oldest overdue in days, and the
+    five buckets. Only issued sales invoices with a balance count (no drafts, bills, voided or deleted)."""
+    sums: dict[str, dict[AgeBucket, tuple[Money, int]]] = {}
+    oldest: dict[str, int] = {}
+    for invoice in invoices:
+        if not is_aged(invoice):
+            continue
+        late = days_overdue(invoice, today)
+        bucket = AgeBucket.of_days(late)
+        per = sums.setdefault(invoice.currency, {})
+        amount, count = per.get(bucket, (Money.zero(invoice.currency), 0))
+        per[bucket] = (amount + invoice.balance, count + 1)
+        oldest[invoice.currency] = max(oldest.get(invoice.currency, 0), late)
+    result = []
+    for currency in sorted(sums):
+        per = sums[currency]
+        zero = Money.zero(currency)
+        buckets = tuple(BucketTotal(b, *per.get(b, (zero, 0))) for b in AgeBucket)
+        late = [entry for entry in buckets if entry.bucket is not AgeBucket.CURRENT]
+        owed = sum((entry.amount for entry in buckets), zero)
+        overdue = sum((entry.amount for entry in late), zero)
+        result.append(CurrencyAgeing(currency, owed, sum(entry.count for entry in buckets), overdue,
+                                     sum(entry.count for entry in late), oldest[currency], buckets))
+    return tuple(result)
+
+
+def in_bucket(invoice: Invoice, bucket: AgeBucket, today: date, currency: str = "") -> bool:
+    """In the ageing, in this bucket (and this currency, when one is given)."""
+    return (is_aged(invoice) and age_bucket(invoice, today) is bucket
+            and (not currency or invoice.currency == currency))
+
+
+def headline(invoice: Invoice) -> Money:
+    """The amount a row leads with: what is still owed, or for a settled invoice its total (never a bold $0.00)."""
+    return invoice.balance if invoice.balance.amount > 0 else invoice.total
+
+
+CREDIT_WORDS = {CreditKind.CREDIT_NOTE: "Credit note", CreditKind.OVERPAYMENT: "Overpayment",
+                CreditKind.PREPAYMENT: "Prepayment"}
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """One line explaining why a balance is lower than total minus payments: "Credit note CN-0012 -$200.00"."""
+
+    kind: CreditKind | None  # None: Xero says credit was applied but sent no allocation
+    number: str
+    applied: Money
+
+    @property
+    def words(self) -> str:
+        if self.kind is None:
+            return "Credit applied"
+        name = CREDIT_WORDS[self.kind]
+        return f"{name} {self.number}" if self.number else name
+
+
+def credit_notes(invoice: Invoice) -> tuple[CreditNote, ...]:
+    """Each credit note, overpayment and prepayment applied to the invoice, largest first; when Xero reports
+    AmountCredited without the allocations, one line for the unexplained rest."""
+    listed = sorted(invoice.credits, key=lambda credit: (-credit.applied.amount, credit.number))
+    notes = [CreditNote(credit.kind, credit.number, credit.applied) for credit in listed
+             if credit.applied.currency == invoice.currency and credit.applied.amount > 0]
+    explained = sum((note.applied.amount for note in notes), Decimal(0))
+    rest = invoice.amount_credited.amount - explained
+    if rest > 0:
+        notes.append(CreditNote(None, "", Money(rest, invoice.currency)))
+    return tuple(notes)
+
+
+def listed_sums(invoices: Iterable[Invoice]) -> tuple[Money, ...]:
+    """What a filtered list adds up to, per currency: each sales invoice's headline amount (bills left out)."""
+    sums: dict[str, Money] = {}
+    for invoice in invoices:
+        if invoice.is_bill:
+            continue
+        amount = headline(invoice)
+        sums[invoice.currency] = sums.get(invoice.currency, Money.zero(invoice.currency)) + amount
+    return tuple(sums[currency] for currency in sorted(sums))
+
+
+SHOWN_ONLINE = frozenset({InvoiceStatus.AUTHORISED, InvoiceStatus.PAID})
+
+
+def has_online_invoice(invoice: Invoice) -> bool:
+    """Xero shows sales invoices online once approved: AUTHORISED or PAID ACCREC (not drafts, bills or voided)."""
+    return invoice.type is InvoiceType.ACCREC and invoice.status in SHOWN_ONLINE
 
 
 # --- Form input ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date
 from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
 from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, MatchRule, RecordKey, find_contact
+from plugin.domain.models import Invoice
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
@@ -38,6 +39,7 @@ from plugin.xero.links import deep_link
 log = logging.getLogger(__name__)
 
 _MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # a record's match, MessagePack in the shared cache
+ONLINE_INVOICE_TTL = 24 * 3600
 NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
 SEVERAL_MESSAGE = "More than one Xero customer could be this one."
 MAX_PINS = 200  # per record: far more than anyone reads, few enough that the table can't be filled at will
@@ -198,9 +200,6 @@ class PanelLoader:
             found = self.match(tenant_id)
         except XeroError as error:
             return problem_only(query, self._notice_for(error))
-        if found.found and self._gone_from_directory(tenant_id, found, cold=self._cold(tenant_id, found, force,
-                                                                                          stale_ok)):
-            found = self._match_again(tenant_id)
         if not found.found:
             return self._no_match_page(query, found)
         try:
@@ -214,13 +213,6 @@ class PanelLoader:
     def _no_match_page(self, query: PanelQuery, found: ContactMatch) -> PanelPage:
         message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
         return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
-
-    def _cold(self, tenant_id: str, found: ContactMatch, force: bool, stale_ok: bool) -> bool:
-        """Whether this view will fetch the contact's invoices from Xero."""
-        if force:
-            return True
-        cached = self.store.peek(tenant_id, found.contact_id)
-        return cached is None or (not stale_ok and not self.store.is_current(cached))
 
     def _gone_from_directory(self, tenant_id: str, found: ContactMatch, *, cold: bool) -> bool:
         """The contact this record was matched to is no longer an active customer in the organisation's directory
@@ -259,6 +251,11 @@ class PanelLoader:
             loaded = self.store.read(tenant_id, found.contact_id, force=force, stale_ok=stale_ok)
             snapshot: Snapshot | None = loaded.snapshot
             current = loaded.current
+            # A view that fetched from Xero anyway also checks the organisation's directory (refreshed every 15
+            # minutes, at once on a CONTACT webhook): a contact archived or deleted since is matched again. A warm
+            # view reads neither (a warm render reads one stamp, not the directory).
+            if not retried and not loaded.from_cache and self._gone_from_directory(tenant_id, found, cold=True):
+                raise ContactGone(found.contact_id)
         except NotFound as error:  # Xero says the contact is gone: match again on this view (once)
             if not retried and found.method is not MatchMethod.LINKED:
                 raise ContactGone(found.contact_id) from error
@@ -319,11 +316,11 @@ class PanelLoader:
         key = f"rate-limit:{connection.tenant_id}:{error.problem or 'unknown'}"
         held = self.cache.get(key)
         from_xero = not isinstance(error, BudgetRefused)
-        if not from_xero and isinstance(held, tuple) and held[0] > now:
+        if not from_xero and isinstance(held, list | tuple) and held[0] > now:
             until = float(held[0])
         else:
             until = now + error.retry_after
-            self.cache.set(key, (until, from_xero), timeout=max(1, math.ceil(until - now)) + 1)
+            self.cache.set(key, [until, from_xero], timeout=max(1, math.ceil(until - now)) + 1)
         retry_after = max(1, math.ceil(until - now))
         return Notice(Problem.RATE_LIMITED, RateLimited(retry_after, error.problem).user_message,
                       retry_after=retry_after)
@@ -384,6 +381,42 @@ class PanelLoader:
             return
         self.db.contact_links.clear(self.account_id, self.embed.record, connection.tenant_id)
         self.forget_match(connection.tenant_id)
+
+    # --- Quick actions on one invoice (payment link, PDF) ---------------------------------------------------------
+
+    def owned_invoice(self, invoice_id: str) -> Invoice | None:
+        """The invoice, if it is one of this record's matched customer's, as the cached snapshot says; None otherwise.
+
+        An id from the rep's browser is never passed to Xero before this check: a rep can only act on invoices the
+        panel has shown for this record. Costs no Xero call when the record's match is cached (it is once the panel
+        has been shown)."""
+        connection = self.connection()
+        if (connection is None or not connection.tenant_id or connection.status == STATUS_PENDING
+                or connection.needs_reconnect):
+            return None
+        try:
+            found = self.match(connection.tenant_id)
+        except XeroError:
+            return None
+        if not found.found:
+            return None
+        snapshot = self.store.peek(connection.tenant_id, found.contact_id)
+        if snapshot is None:
+            return None
+        return next((invoice for invoice in snapshot.invoices
+                     if invoice.invoice_id == invoice_id and invoice.contact_id == found.contact_id), None)
+
+    def payment_link(self, invoice: Invoice) -> str:
+        """Xero's online invoice URL for an owned, approved sales invoice: asked of Xero once (one call, through the
+        rate budget), then kept; Xero's URL for an invoice does not change. Raises XeroError."""
+        connection = self.connection()
+        assert connection is not None
+        key = f"online-invoice:{connection.tenant_id}:{invoice.invoice_id}"
+        url = self.cache.get(key)
+        if url is None:
+            url = self.client().online_invoice_url(invoice.invoice_id)
+            self.cache.set(key, url, timeout=ONLINE_INVOICE_TTL)
+        return url
 
     # --- The rep's last chosen view --------------------------------------------------------------
 

@@ -13,7 +13,16 @@ from enum import StrEnum
 
 from plugin.domain import invoices as rules
 from plugin.domain.facts import DayFacts, SnapshotFacts
-from plugin.domain.invoices import CurrencyTotals, DisplayStatus, Instalment, View
+from plugin.domain.invoices import (
+    AgeBucket,
+    CreditNote,
+    CurrencyAgeing,
+    CurrencyTotals,
+    DisplayStatus,
+    DueNote,
+    Instalment,
+    View,
+)
 from plugin.domain.matching import ContactMatch
 from plugin.domain.models import Contact, Invoice
 from plugin.domain.money import Money
@@ -33,23 +42,38 @@ class PanelQuery:
     start: str = ""
     end: str = ""
     limit: int = PAGE_SIZE
+    age: AgeBucket | None = None  # an ageing bucket clicked in the summary (with its currency)
+    currency: str = ""
 
     @classmethod
     def from_params(cls, params: Mapping[str, str], default_view: View = rules.DEFAULT_VIEW) -> PanelQuery:
+        age = AgeBucket.parse(params.get("age"))
+        currency = (params.get("cur") or "").strip().upper()[:3]
+        view = View.parse(params.get("view"), default_view)
+        if age is not None:  # a bucket lists owed, sent invoices: current ones are Open, the others Overdue
+            view = View.OPEN if age is AgeBucket.CURRENT else View.OVERDUE
         return cls(
-            view=View.parse(params.get("view"), default_view),
+            view=view,
             q=(params.get("q") or "").strip()[:100],
             start=(params.get("start") or "").strip()[:10],
             end=(params.get("end") or "").strip()[:10],
             limit=_limit(params.get("limit")),
+            age=age,
+            currency=currency if age is not None and len(currency) == 3 and currency.isalpha() else "",
         )
 
     def with_view(self, view: View) -> PanelQuery:
-        return replace(self, view=view, limit=PAGE_SIZE)
+        return replace(self, view=view, limit=PAGE_SIZE, age=None, currency="")
 
     @property
     def is_filtered(self) -> bool:
+        """Search or dates narrow the list (the folded filters say so)."""
         return bool(self.q or self.start or self.end)
+
+    @property
+    def is_narrowed(self) -> bool:
+        """Anything beyond the view narrows the list: search, dates or an ageing bucket."""
+        return self.is_filtered or self.age is not None
 
 
 def _limit(value: str | None) -> int:
@@ -87,6 +111,17 @@ class Row:
     instalments: tuple[Instalment, ...]
     link: str
     pinned: bool
+    due: DueNote = rules.NO_DUE_NOTE
+    credits: tuple[CreditNote, ...] = ()
+    online: bool = False  # Xero shows it online: payment link and PDF offered
+
+    @property
+    def headline(self) -> Money:
+        return rules.headline(self.invoice)
+
+    @property
+    def settled(self) -> bool:
+        return self.invoice.balance.amount <= 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +144,16 @@ class PanelPage:
     has_data: bool = False
     search_results: tuple[Contact, ...] = ()
     pin_message: str = ""  # a pin that was refused, and why
+    ageing: tuple[CurrencyAgeing, ...] = ()  # over every invoice, whatever the list shows
+    listed_count: int = 0  # rows in the list before paging
+    listed_sums: tuple[Money, ...] = ()  # what the narrowed list adds up to, per currency
+    base_currency: str = ""
+
+    @property
+    def summary_currency(self) -> str:
+        """The currency the summary opens on: the organisation's own when the customer owes in it."""
+        codes = [entry.currency for entry in self.ageing]
+        return self.base_currency if self.base_currency in codes else (codes[0] if codes else "")
 
     @property
     def unpaid_totals(self) -> tuple[Money, ...]:
@@ -121,6 +166,10 @@ class PanelPage:
     @property
     def credit_totals(self) -> tuple[Money, ...]:
         return tuple(entry.credited for entry in self.totals if not entry.credited.is_zero)
+
+    @property
+    def pinned_count(self) -> int:
+        return self.counts.get(View.PINNED, 0)
 
     @property
     def next_limit(self) -> int:
@@ -164,6 +213,8 @@ def build_panel(
         rows, counts = selection.rows, selection.counts
     else:
         rows, counts = facts.view_rows(query.view, today, pinned_ids), facts.counts(today, pinned_ids)
+    if query.age is not None:
+        rows = tuple(invoice for invoice in rows if rules.in_bucket(invoice, query.age, today, query.currency))
     shown = rows[: query.limit]
     all_totals = tuple(sorted(facts.totals, key=lambda entry: entry.currency != base_currency))
     day = facts.on(today)
@@ -181,6 +232,10 @@ def build_panel(
         hidden_rows=len(rows) - len(shown),
         date_message=chosen_dates.message,
         has_data=True,
+        ageing=day.ageing(facts.invoices),
+        listed_count=len(rows),
+        listed_sums=rules.listed_sums(rows) if query.is_narrowed else (),
+        base_currency=base_currency,
     )
 
 
@@ -205,6 +260,9 @@ def _row(invoice: Invoice, day: DayFacts, pinned_ids: Collection[str], link_for:
         instalments=day.instalments(invoice),
         link=link_for(invoice),
         pinned=invoice.invoice_id in pinned_ids,
+        due=rules.due_note(invoice, day.today),
+        credits=rules.credit_notes(invoice) if not invoice.amount_credited.is_zero or invoice.credits else (),
+        online=rules.has_online_invoice(invoice),
     )
 
 

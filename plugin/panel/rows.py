@@ -3,11 +3,13 @@
 Rendering a row (`templates/panel/_row.html` with its payments popover) costs a Jinja include, a
 `url_for` and a handful of filters; a panel shows 25 of them and reps switch views all day over the
 same rows. `rendered_row(row)` keys the finished HTML by everything the template reads: the invoice
-object, its status, deep link and pin state, the rep's locale, and the app's URL root. The invoice is
+object, its status and due note (both judged on the rep's day), deep link and pin state, the rep's locale, and
+the app's URL root. The invoice is
 compared by identity (hashing all its fields for every row cost more than the rest of the lookup): the
 snapshot cache hands out one decoded snapshot per fetch (plugin.runtime.snapshots), so a refetched or changed
 invoice is a new object, and each entry holds its invoice so the identity can't be reused meanwhile.
-Instalments are not in the key because build_panel derives them from the invoice alone. Any change is a
+Instalments, credit explanations and whether the invoice is online are not in the key because build_panel
+derives them from the invoice alone. Any change is a
 different key, so a reused row is byte-for-byte what rendering it again would give. That holds only while
 the template reads nothing else (nothing per user but the locale): tests/panel/test_rows.py checks the
 variables, filters and includes of panel/_row.html with jinja2.meta.
@@ -61,7 +63,7 @@ _rendered = RenderedRows()
 def rendered_row(context: Context, row: Row) -> Markup:
     """The row's HTML, as `{% include "panel/_row.html" %}` would print it with `row` and `locale` set."""
     locale = context.get("locale")
-    key = (id(row.invoice), row.status, row.link, row.pinned, locale, request.script_root)
+    key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, request.script_root)
     html = _rendered.get(key, row.invoice)
     if html is None:
         template = context.environment.get_template(ROW_TEMPLATE)

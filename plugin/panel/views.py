@@ -11,17 +11,23 @@ is a 401 (panel.js says so).
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
+import secrets
 import time
 from dataclasses import replace
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request, stream_with_context, url_for
 from werkzeug.wrappers import Response
 
+from plugin.domain.invoices import has_online_invoice as is_online
+from plugin.embed.context import EmbedContext
 from plugin.embed.session import require_embed_context, require_panel_session
 from plugin.panel import changes, rows
 from plugin.panel.loader import PanelLoader, PinRefused
 from plugin.panel.model import PanelPage, PanelQuery
 from plugin.runtime import metrics
+from plugin.runtime.encoding import Typed
 from plugin.runtime.invoices import search_customers
 from plugin.services import services
 from plugin.settings import xero_endpoints
@@ -77,7 +83,15 @@ def _query(loader: PanelLoader) -> PanelQuery:
     return query
 
 
-def _render(page: PanelPage, **extra) -> Response:  # type: ignore[no-untyped-def]
+# The parts of the panel an htmx request may ask for (`part=`), each the smallest that changes:
+#   rows  the list region (its rows, its caption and sum) with the view tabs, filter state and summary scope out of
+#         band: a view switch, an ageing bucket, a search or date filter;
+#   more  the next rows only, appended (Show more);
+#   row   one invoice row and the Pinned count (a pin).
+PARTS = {"rows": "panel/_rows_part.html", "more": "panel/_more_part.html", "row": "panel/_row_part.html"}
+
+
+def _render(page: PanelPage, *, whole: bool = False, **extra) -> Response:  # type: ignore[no-untyped-def]
     user = g.embed.user
     context = {
         "page": page,
@@ -92,9 +106,21 @@ def _render(page: PanelPage, **extra) -> Response:  # type: ignore[no-untyped-de
         template = "panel/_resumed.html"
     else:
         template = "panel/_panel.html" if htmx and not htmx.boosted else "panel/page.html"
+    part = "" if whole else request.values.get("part", "")
+    if template == "panel/_panel.html" and part in PARTS and page.has_data and page.notice is None:
+        template = PARTS[part]  # anything else (a state, a notice) re-renders the whole panel
+        context["offset"] = _offset(page)
     response = Response(render_template(template, **context), mimetype="text/html")
     response.vary.add("HX-Request")
     return response
+
+
+def _offset(page: PanelPage) -> int:
+    """Show more: how many rows the list already shows (they are not sent again)."""
+    try:
+        return min(max(int(request.values.get("offset") or 0), 0), page.query.limit)
+    except ValueError:
+        return 0
 
 
 @bp.get("")
@@ -159,8 +185,17 @@ def toggle_pin(invoice_id: str) -> Response:
     try:
         loader.toggle_pin(invoice_id[:64], pinned=None if wanted is None else wanted == "true")
     except PinRefused as refused:
-        return _render(replace(loader.page(_query(loader)), pin_message=str(refused)))
-    return _render(loader.page(_query(loader)))
+        return _render(replace(loader.page(_query(loader)), pin_message=str(refused)), whole=True)
+    page = loader.page(_query(loader))
+    if request.values.get("part") == "row":
+        row = next((row for row in page.rows if row.invoice.invoice_id == invoice_id), None)
+        if row is not None:
+            return _render(page, pinned_row=row)
+        # The row is not in this list (any more, e.g. unpinned in Pinned): the whole panel, in its place.
+        response = _render(page, whole=True)
+        response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#panel", "outerHTML"
+        return response
+    return _render(page)
 
 
 @bp.get("/contacts")
@@ -218,3 +253,92 @@ def keep_session() -> Response:
     """Nothing but the session check: an idle page pings this so its token is renewed (see plugin.embed.session)."""
     return Response(status=204)
 
+
+# --- Quick actions on one sales invoice ---------------------------------------------------------------------------
+# Every invoice id comes from the rep's browser, so each action first checks it is one of this record's customer's
+# invoices in the cached snapshot (PanelLoader.owned_invoice) before anything is asked of Xero.
+
+NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices."
+NOT_ONLINE = "Xero has a payment link and PDF only for approved sales invoices."
+
+
+def _refusal(invoice) -> str:  # type: ignore[no-untyped-def]
+    return NOT_THIS_CUSTOMERS if invoice is None else NOT_ONLINE
+PDF_TICKET_TTL = 300  # seconds a PDF link in an opened actions menu works
+
+
+def _fragment(template: str, status: int = 200, **context) -> Response:  # type: ignore[no-untyped-def]
+    body = render_template(template, locale=formatting.user_locale(g.embed.user.locale), **context)
+    response = Response(body, status=status, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/invoices/<invoice_id>/actions")
+@require_panel_session
+def invoice_actions(invoice_id: str) -> Response:
+    """The actions menu of one row, filled when the rep opens it: Copy payment link, and a PDF link that works for a
+    few minutes in a new tab (a top-level tab sends no panel session header, so the link carries a ticket naming
+    this rep's record and this invoice; the ticket itself is only a random key into the shared cache)."""
+    loader = _loader()
+    invoice = loader.owned_invoice(invoice_id[:64])
+    if invoice is None or not is_online(invoice):
+        return _fragment("panel/_actions.html", invoice=None, message=_refusal(invoice))
+    ticket = secrets.token_urlsafe(24)
+    _PDF_TICKET.set(services().cache, _ticket_key(ticket), (g.embed, invoice.invoice_id), timeout=PDF_TICKET_TTL)
+    return _fragment("panel/_actions.html", invoice=invoice, pdf_url=url_for("panel.invoice_pdf", ticket=ticket))
+
+
+@bp.get("/invoices/<invoice_id>/payment-link")
+@require_panel_session
+def payment_link(invoice_id: str) -> Response:
+    """Xero's online invoice URL for the rep to copy (fetched once per invoice, then cached)."""
+    loader = _loader()
+    invoice = loader.owned_invoice(invoice_id[:64])
+    if invoice is None or not is_online(invoice):
+        return _fragment("panel/_payment_link.html", url="", message=_refusal(invoice))
+    try:
+        url, message = loader.payment_link(invoice), ""
+    except XeroError as error:
+        url, message = "", error.user_message
+    return _fragment("panel/_payment_link.html", url=url, message=message, invoice=invoice)
+
+
+@bp.get("/pdf/<ticket>")
+def invoice_pdf(ticket: str) -> Response:
+    """Xero's PDF of the invoice, streamed from Xero to the rep's new tab and never stored here."""
+    found = _PDF_TICKET.get(services().cache, _ticket_key(ticket[:64]))
+    if found is None:
+        return _pdf_problem(404, "This PDF link has expired. Open the invoice's actions in the panel again.")
+    g.embed, invoice_id = found
+    loader = _loader()
+    invoice = loader.owned_invoice(invoice_id)
+    if invoice is None or not is_online(invoice):
+        return _pdf_problem(404, _refusal(invoice))
+    try:
+        pdf = loader.client().invoice_pdf(invoice.invoice_id)
+    except XeroError as error:
+        return _pdf_problem(502, error.user_message)
+    response = Response(stream_with_context(pdf.chunks()), mimetype="application/pdf", direct_passthrough=True)
+    response.call_on_close(pdf.close)
+    if pdf.length is not None:
+        response.content_length = pdf.length
+    response.headers["Content-Disposition"] = f'inline; filename="{_file_name(invoice.invoice_number)}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# A PDF ticket's rep, record and invoice, as MessagePack in the shared cache (never a pickle).
+_PDF_TICKET: Typed[tuple[EmbedContext, str]] = Typed(tuple[EmbedContext, str])
+
+
+def _ticket_key(ticket: str) -> str:
+    return "pdf-ticket:" + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def _file_name(number: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", number).strip("-.")[:60] or "invoice"
+
+
+def _pdf_problem(status: int, message: str) -> Response:
+    return Response(render_template("panel/pdf_problem.html", message=message), status=status, mimetype="text/html")

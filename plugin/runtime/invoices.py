@@ -211,6 +211,7 @@ class Loaded:
 
     snapshot: Snapshot
     current: bool
+    from_cache: bool = True  # False: this read asked Xero (or waited for another request that did)
 
 
 class SharedInvoices:
@@ -272,7 +273,7 @@ class SharedInvoices:
 
         snapshot = self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
                                    good_enough)
-        return Loaded(snapshot, self.store.is_fresh(snapshot))
+        return Loaded(snapshot, self.store.is_fresh(snapshot), from_cache=False)
 
     def _fetch(self, tenant_id: str, contact_id: str) -> Snapshot:
         snapshot = self.store.load_invoices(tenant_id, contact_id, force=True)

@@ -7,6 +7,7 @@ context, so a view passes the user's settings once and every filter follows them
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_compact_currency, format_currency
 from flask import Flask
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -50,6 +51,23 @@ def money(amount: Money, locale: str | Locale | None = None) -> str:
     value = amount.amount
     # The sign travels apart: -0.00 equals 0 as a Decimal (same cache slot) but Babel prints it "-$0.00".
     return _formatted_money(value, value.is_signed(), amount.currency, _locale(locale))
+
+
+def money_short(amount: Money, locale: str | Locale | None = None) -> str:
+    """An amount for a small space (the ageing buckets), rounded to whole units: "$9,346", "9.346 €"; from 10,000
+    up in the locale's compact form: "$12.3K", "$138K", "$1M". The full amount is always given beside it for screen
+    readers."""
+    return _formatted_short(amount.amount, amount.currency, _locale(locale))
+
+
+@lru_cache(maxsize=4_096)
+def _formatted_short(value: Decimal, currency: str, locale: Locale) -> str:
+    if abs(value) >= 10_000:
+        digits = 1 if abs(value) < 100_000 else 0
+        return format_compact_currency(value, currency, locale=locale, fraction_digits=digits)
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
+    whole = re.sub(r"\.0+", "", pattern)
+    return format_currency(value.quantize(Decimal(1)), currency, format=whole, locale=locale, currency_digits=False)
 
 
 def day(value: date | None, locale: str | Locale | None = None, length: str = "medium") -> str:
@@ -92,6 +110,11 @@ def _money_filter(context: Context, amount: Money) -> str:
 
 
 @pass_context
+def _money_short_filter(context: Context, amount: Money) -> str:
+    return money_short(amount, context.get("locale"))
+
+
+@pass_context
 def _date_filter(context: Context, value: date | None, length: str = "medium") -> str:
     return day(value, context.get("locale"), length)
 
@@ -110,9 +133,10 @@ def _printable(value: object) -> object:
 
 
 def init_app(app: Flask) -> None:
-    """Register the `money`, `day` and `clock_time` filters (templates set `locale` and `timezone`), and strip bidi
-    controls from everything printed."""
+    """Register the `money`, `money_short`, `day` and `clock_time` filters (templates set `locale` and `timezone`),
+    and strip bidi controls from everything printed."""
     app.jinja_env.finalize = _printable
     app.jinja_env.filters["money"] = _money_filter
+    app.jinja_env.filters["money_short"] = _money_short_filter
     app.jinja_env.filters["day"] = _date_filter
     app.jinja_env.filters["clock_time"] = _time_filter

@@ -58,6 +58,8 @@ from plugin.xero.parse import (
 from plugin.xero.retry import RETRYABLE_STATUSES, Jitter, backoff, equal_jitter, should_retry
 
 MAX_PAGE_SIZE = 1000
+PDF = "application/pdf"
+PDF_CHUNK = 64 * 1024
 DEFAULT_RETRY_AFTER = 1  # seconds, when a 429 comes without Retry-After (the concurrent limit)
 
 
@@ -199,6 +201,58 @@ class XeroClient:
             raise NotFound(f"Invoices: no {id_or_number}")
         return decoded.invoices[0]
 
+    def online_invoice_url(self, invoice_id: str) -> str:
+        """The customer-facing URL of a sales invoice (GET Invoices/{InvoiceID}/OnlineInvoice). Xero has one only for
+        approved sales invoices; for others it answers 400 or 404, raised as QueryRejected / NotFound."""
+        body = self._get(f"Invoices/{_segment(invoice_id)}/OnlineInvoice")
+        url = _single(body, "OnlineInvoices", invoice_id).get("OnlineInvoiceUrl")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BadXeroData("OnlineInvoiceUrl", url, "not a URL")
+        return url
+
+    def invoice_pdf(self, invoice_id: str) -> PdfStream:
+        """Xero's own PDF of an invoice (GET Invoices/{InvoiceID} with Accept: application/pdf), streamed: iterate the
+        answer's chunks and close it (it is a context manager). The call holds its budget slot until closed. One
+        attempt (a 401 TokenExpired refreshes once); failures raise the same XeroErrors as the other calls."""
+        path = f"Invoices/{_segment(invoice_id)}"
+        url = f"{self._endpoints.api_url}/{path}"
+        operation = f"{operation_of(path)} (PDF)"
+        call = _Call(token=self._tokens.access_token())
+        while True:
+            slot = contextlib.ExitStack()
+            slot.enter_context(self._gate())
+            started = time.perf_counter()
+            try:
+                response = self._session.get(url, headers=self._headers(call.token, PDF), timeout=self._timeout,
+                                             stream=True)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                slot.close()
+                self._report(operation, _network_outcome(error), time.perf_counter() - started)
+                raise XeroUnavailable(f"GET {path} (PDF): {type(error).__name__}") from error
+            seconds = time.perf_counter() - started
+            self._note_limits(response)
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if response.status_code == 200 and kind == PDF:
+                self._report(operation, "ok", seconds)
+                return PdfStream(response, slot)
+            try:
+                response.content  # noqa: B018 (an error body is small: read it, then let the slot go)
+            finally:
+                response.close()
+                slot.close()
+            if response.status_code == 200:
+                self._report(operation, "malformed", seconds)
+                raise _with_correlation(XeroUnavailable(f"GET {path} (PDF): answered {kind or 'no type'}"), response)
+            self._report(operation, _status_outcome(response.status_code), seconds)
+            if response.status_code == 401:
+                self._refresh_or_raise(response, call)
+                continue
+            if response.status_code == 429:
+                raise rate_limited_from(response)
+            if response.status_code in RETRYABLE_STATUSES:
+                raise _with_correlation(XeroUnavailable(f"GET {path} (PDF): HTTP {response.status_code}"), response)
+            raise _with_correlation(_error_for(path, response), response)
+
     def payments(
         self,
         *,
@@ -282,12 +336,7 @@ class XeroClient:
     def _send(self, url: str, params, headers, token: str) -> tuple[requests.Response, float]:
         """The only place that touches the network, and it only ever GETs. Returns the answer and how long it took
         (a network error carries the seconds it took as `seconds`); time spent waiting at the gate is not counted."""
-        all_headers = {
-            "Accept": "application/json",
-            "xero-tenant-id": self._tenant_id,
-            "Authorization": f"Bearer {token}",
-            **(headers or {}),
-        }
+        all_headers = {**self._headers(token, "application/json"), **(headers or {})}
         with self._gate():
             timeout = deadline.bounded(self._timeout)  # no try outlives the view's deadline
             if timeout < deadline.TOO_LITTLE:
@@ -299,6 +348,9 @@ class XeroClient:
                 error.seconds = time.perf_counter() - started  # type: ignore[attr-defined]
                 raise
             return response, time.perf_counter() - started
+
+    def _headers(self, token: str, accept: str) -> dict[str, str]:
+        return {"Accept": accept, "xero-tenant-id": self._tenant_id, "Authorization": f"Bearer {token}"}
 
     def _report(self, operation: str, outcome: str, seconds: float) -> None:
         if self._on_call is not None:
@@ -369,6 +421,34 @@ class XeroClient:
             self._on_limits(self.last_limits)
 
 
+class PdfStream:
+    """A PDF Xero is sending: `chunks()` yields its bytes as they arrive; `close()` ends the answer and gives its
+    budget slot back (closing twice is harmless). Nothing is kept: the bytes go straight on to the browser."""
+
+    def __init__(self, response: requests.Response, slot: contextlib.ExitStack) -> None:
+        self._response = response
+        self._slot = slot
+        self.length = _header_int(response.headers, "Content-Length")
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_content(PDF_CHUNK)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        try:
+            self._response.close()
+        finally:
+            self._slot.close()
+
+    def __enter__(self) -> PdfStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 # -- reading answers ---------------------------------------------------------------------------------------------
 
 
@@ -384,7 +464,10 @@ def rate_limit_status(headers: Mapping[str, str]) -> RateLimitStatus:
 def operation_of(path: str) -> str:
     """A call's name for metrics: its path under the Accounting API with the id left out ("Invoices/{id}")."""
     collection, _, rest = path.partition("/")
-    return f"{collection}/{{id}}" if rest else collection
+    if not rest:
+        return collection
+    _, _, tail = rest.partition("/")  # e.g. Invoices/{id}/OnlineInvoice
+    return f"{collection}/{{id}}/{tail}" if tail else f"{collection}/{{id}}"
 
 
 def _status_outcome(status: int) -> str:

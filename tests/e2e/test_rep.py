@@ -33,7 +33,7 @@ def rows(panel):
 
 def numbers(panel) -> list[str]:
     """The invoice numbers listed (the link's first line; the next is its hidden "opens in Xero" note)."""
-    return [text.strip().split("\n")[0] for text in panel.locator("tr.invoice .invoice__number a").all_inner_texts()]
+    return [text.strip().split("\n")[0] for text in panel.locator("tr.invoice a.invoice__number").all_inner_texts()]
 
 
 def count_on_tab(panel, view: str) -> int:
@@ -45,28 +45,35 @@ def show_view(panel, view: str) -> None:
     expect(panel.locator(f"#tab-{view}")).to_have_attribute("aria-selected", "true")
 
 
+def open_filters(panel) -> None:
+    """Search and dates are folded behind one toggle."""
+    if panel.locator("#filters-toggle").get_attribute("aria-expanded") != "true":
+        panel.locator("#filters-toggle").click()
+    expect(panel.locator("#filter-q")).to_be_visible()
+
+
 def test_a_rep_opening_a_contact_sees_the_customers_open_invoices(rich_panel, rich, context):
     panel, _ = rich_panel
     expect(panel.locator("#panel-title")).to_have_text(rich["name"])
     expect(panel.locator("#tab-open")).to_have_attribute("aria-selected", "true")
     expect(rows(panel)).to_have_count(count_on_tab(panel, "open"))
-    expect(panel.locator(".total--unpaid .total__amount").first).to_be_visible()
+    expect(panel.locator(".owed:not([hidden]) .owed__amount")).to_be_visible()
     assert context.console_errors == []
 
 
 @pytest.mark.parametrize(("view", "statuses"), [
-    ("paid", {"Paid"}),
-    ("unpaid", {"Open", "Overdue", "Draft", "Awaiting approval", "Partially paid"}),
-    ("open", {"Open", "Partially paid"}),  # drafts are not sent yet: never open or overdue
-    ("overdue", {"Overdue"}),
-    ("pinned", set()),
+    ("paid", r"Paid"),
+    ("unpaid", r"\d+ days? overdue|Due (today|tomorrow|in \d+ days)|Open|Draft|Awaiting approval"),
+    ("open", r"Due (today|tomorrow|in \d+ days)|Open"),  # drafts are not sent yet: never open or overdue
+    ("overdue", r"\d+ days? overdue"),
+    ("pinned", r"(?!)"),
 ])
 def test_each_view_lists_as_many_rows_as_its_count_with_matching_statuses(rich_panel, view, statuses):
     panel, _ = rich_panel
     show_view(panel, view)
     expect(rows(panel)).to_have_count(min(count_on_tab(panel, view), 25))
-    shown = {label.split(",")[0].strip() for label in panel.locator("tr.invoice .status").all_inner_texts()}
-    assert shown <= statuses
+    for label in panel.locator("tr.invoice .status").all_inner_texts():
+        assert re.fullmatch(statuses, label.split(",")[0].strip()), label
     if view == "pinned":
         expect(panel.locator(".rows__empty")).to_contain_text("No pinned invoices")
 
@@ -78,23 +85,15 @@ def test_switching_views_in_turn_keeps_exactly_one_tab_selected(rich_panel):
         expect(panel.locator('[role="tab"][aria-selected="true"]')).to_have_count(1)
 
 
-@pytest.mark.parametrize(("total", "view"), [("unpaid", "unpaid"), ("paid", "paid")])
-def test_clicking_a_total_opens_its_view(rich_panel, total, view):
-    panel, _ = rich_panel
-    panel.locator(f".total--{total}").click()
-    expect(panel.locator(f"#tab-{view}")).to_have_attribute("aria-selected", "true")
-    expect(panel.locator(f".total--{total}")).to_have_class(re.compile("total--active"))
-    expect(rows(panel)).to_have_count(count_on_tab(panel, view))
-
-
 def test_searching_part_of_a_number_in_lower_case_keeps_only_matching_rows(rich_panel):
     panel, _ = rich_panel
     show_view(panel, "unpaid")
     wanted = numbers(panel)[-1]
     fragment = wanted[:-1].lower()[-5:]  # e.g. "-045" of INV-0457: partial, any case
+    open_filters(panel)
     panel.locator("#filter-q").fill(fragment)
-    expect(panel.locator("#filter-clear")).to_be_enabled()  # the search has been answered
-    expect(panel.locator("tr.invoice .invoice__number a").filter(has_text=wanted)).to_have_count(1)
+    expect(panel.locator("#filters-toggle")).to_contain_text("on")  # the search has been answered
+    expect(panel.locator("tr.invoice a.invoice__number").filter(has_text=wanted)).to_have_count(1)
     expect(rows(panel)).to_have_count(count_on_tab(panel, "unpaid"))
     assert all(fragment.upper() in number.upper() for number in numbers(panel))
 
@@ -103,10 +102,11 @@ def test_a_date_range_filters_by_invoice_date_and_clear_brings_everything_back(r
     panel, _ = rich_panel
     show_view(panel, "paid")
     everything = count_on_tab(panel, "paid")
+    open_filters(panel)
     panel.locator("#filter-start").fill("2026-01-01")
     panel.locator("#filter-end").fill("2026-01-31")
     panel.locator("#filter-apply").click()
-    expect(panel.locator("#filter-clear")).to_be_enabled()
+    expect(panel.locator("#filters-toggle")).to_contain_text("on")
     filtered = count_on_tab(panel, "paid")
     assert filtered < everything
     for dates in panel.locator("tr.invoice .invoice__date").all_inner_texts():
@@ -119,6 +119,7 @@ def test_a_date_range_filters_by_invoice_date_and_clear_brings_everything_back(r
 
 def test_an_end_date_before_the_start_date_gets_a_message(rich_panel):
     panel, _ = rich_panel
+    open_filters(panel)
     panel.locator("#filter-start").fill("2026-03-01")
     panel.locator("#filter-end").fill("2026-01-01")
     panel.locator("#filter-apply").click()
@@ -193,7 +194,7 @@ def test_keyboard_focus_on_payments_opens_it_and_escape_closes_it(rich_panel, pa
 
 def test_an_invoice_number_opens_the_invoice_in_its_organisation_in_a_new_tab(rich_panel, page, connected_demo):
     panel, _ = rich_panel
-    link = panel.locator("tr.invoice .invoice__number a").first
+    link = panel.locator("tr.invoice a.invoice__number").first
     organisation = connected_demo.organisation
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", re.compile(r"\bnoopener\b"))

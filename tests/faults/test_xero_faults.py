@@ -164,10 +164,11 @@ def left_out_notice(number: str, reason: str) -> str:
 
 
 def total_unpaid(body: str) -> str:
-    """The Total unpaid button's spoken amounts (every currency), e.g. "Total unpaid: $1,150.00 NZD"."""
-    found = re.search(r'aria-label="(Total unpaid: [^"]*)\. Show unpaid', body)
-    assert found, "the panel shows its total unpaid"
-    return found.group(1)
+    """What the summary says is owed, in every currency, e.g. "NZD $1,150.00 | AUD A$20.00"."""
+    found = re.findall(r'data-currency="([A-Z]{3})"[^>]*>\s*<p class="owed__line">\s*<span class="owed__total">'
+                       r'<span class="owed__amount num">([^<]+)<', body)
+    assert found, "the panel shows what is owed"
+    return " | ".join(f"{currency} {amount}" for currency, amount in found)
 
 
 def assert_left_out(response, notice: str, *, like: str | None = None) -> str:

@@ -74,8 +74,8 @@ ROW_COLLISIONS = """() => {
   const hit = (a, b) => a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom;
   const found = [];
   document.querySelectorAll('.invoice').forEach(row => {
-    const amounts = [row.querySelector('.invoice__total'), row.querySelector('.invoice__balance')].filter(Boolean);
-    for (const part of ['.invoice__narrow-dates', '.invoice__status', '.invoice__type', '.invoice__number']) {
+    const amounts = [row.querySelector('.invoice__headline'), row.querySelector('.invoice__of')].filter(Boolean);
+    for (const part of ['.invoice__first', '.invoice__second', '.invoice__credits', '.invoice__number']) {
       const element = row.querySelector(part);
       if (!element || !element.getClientRects().length) continue;
       for (const amount of amounts) {

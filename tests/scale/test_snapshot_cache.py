@@ -24,8 +24,8 @@ from tests.panel.builders import make_invoice, make_payment
 from tests.panel.conftest import CONTEXT_SECRET, PanelActions, contact_record
 from tests.scale.conftest import REDIS_URL
 
-ROW = re.compile(r'<tr class="invoice">.*?</tr>', re.S)
-NUMBER = re.compile(r'class="invoice__number">\s*<a [^>]*>([^<]+)<')
+ROW = re.compile(r'<tr class="invoice[^"]*"[^>]*>.*?</tr>', re.S)
+NUMBER = re.compile(r'<a class="invoice__number" [^>]*>(?:<span class="invoice__number-text">)?([^<]+)<')
 EXECUTED: list[str] = []
 
 

@@ -9,6 +9,8 @@ FIRST_LOADS = {"panel.first_load", "admin.integration_page"}  # ?context= from t
 # top-level window: ticket (GET asks, POST continues to Xero) / OAuth state
 SIGN_IN_WINDOW = {"admin.connect_start", "admin.connect_continue", "admin.oauth_callback"}
 SIGNED_URL = {"panel.changed"}  # a URL signed by us, no session (see plugin.webhooks.views)
+# a new top-level tab: a random, short-lived ticket minted for one rep's record and one invoice (plugin.panel.views)
+TICKET_URL = {"panel.invoice_pdf"}
 
 
 def framed_rules(app):
@@ -26,7 +28,7 @@ def methods_of(rule) -> list[str]:
 
 def session_routes(app) -> list[tuple[str, str, str]]:
     """(method, path, endpoint) of every framed route that must need the X-Panel-Session header."""
-    special = FIRST_LOADS | SIGN_IN_WINDOW | SIGNED_URL
+    special = FIRST_LOADS | SIGN_IN_WINDOW | SIGNED_URL | TICKET_URL
     return [(method, concrete_path(rule), rule.endpoint) for rule in framed_rules(app)
             if rule.endpoint not in special for method in methods_of(rule)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 from datetime import UTC, date, datetime
 
 import pytest
@@ -343,6 +344,11 @@ def test_every_method_only_gets(xero, make_client):
     client.invoice("INV-1")
     [paid] = client.payments()
     assert paid.invoice_id == "i"
+    xero.answers = [answer(body={"OnlineInvoices": [{"OnlineInvoiceUrl": "https://in.xero.com/abc"}]}),
+                    pdf_answer(b"%PDF-1.4 x")]
+    client.online_invoice_url("i")
+    with client.invoice_pdf("i") as pdf:
+        assert b"".join(pdf.chunks()) == b"%PDF-1.4 x"
     assert {r.method for r in xero.requests} == {"GET"}
     assert all(r.url.startswith(ENDPOINTS.api_url) for r in xero.requests)
     assert not hasattr(XeroClient, "post") and not any(
@@ -447,3 +453,86 @@ def test_connections_errors_carry_the_xero_correlation_id_too(xero):
     with pytest.raises(ConnectionRevoked) as raised:
         oauth.connections("access-token")
     assert raised.value.correlation_id == CORRELATION["Xero-Correlation-Id"]
+
+
+# --- Quick actions: the online invoice URL and the PDF -------------------------------------------------------------
+
+
+def pdf_answer(content: bytes = b"%PDF-1.4\n...%%EOF", status: int = 200, kind: str = "application/pdf"):
+    response = answer(status, text="", headers={"Content-Type": kind, "Content-Length": str(len(content))})
+    response._content = content
+    response.raw = io.BytesIO(content)
+    response._content_consumed = False
+    return response
+
+
+def test_the_online_invoice_url_is_one_get_of_its_own_path(xero, make_client):
+    xero.answers = [answer(body={"OnlineInvoices": [{"OnlineInvoiceUrl": "https://in.xero.com/bCWCC"}]})]
+    assert make_client().online_invoice_url("inv-1") == "https://in.xero.com/bCWCC"
+    sent = xero.requests[0]
+    assert (sent.method, sent.url) == ("GET", "http://xero.test/api.xro/2.0/Invoices/inv-1/OnlineInvoice")
+    assert sent.headers["Accept"] == "application/json"
+
+
+@pytest.mark.parametrize(("reply", "error"), [
+    (lambda: answer(body={"OnlineInvoices": []}), NotFound),
+    (lambda: answer(body={"OnlineInvoices": [{"OnlineInvoiceUrl": "javascript:alert(1)"}]}), BadXeroData),
+    (lambda: answer(400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": "no"}), QueryRejected),
+    (lambda: answer(404, text="The resource you're looking for cannot be found"), NotFound),
+])
+def test_an_online_invoice_xero_does_not_give_is_an_error(xero, make_client, reply, error):
+    xero.answers = [reply()]
+    with pytest.raises(error):
+        make_client().online_invoice_url("inv-1")
+
+
+def test_the_pdf_streams_through_holding_its_budget_slot_until_closed(xero, make_client):
+    held = []
+
+    @contextlib.contextmanager
+    def gate():
+        held.append("in")
+        yield
+        held.append("out")
+
+    xero.answers = [pdf_answer(b"%PDF-1.4 " + b"x" * 200_000)]
+    pdf = make_client(gate=gate).invoice_pdf("inv-1")
+    sent = xero.requests[0]
+    assert (sent.method, sent.url, sent.headers["Accept"]) == (
+        "GET", "http://xero.test/api.xro/2.0/Invoices/inv-1", "application/pdf")
+    assert held == ["in"], "the slot is held while the PDF is read"
+    chunks = list(pdf.chunks())
+    assert len(chunks) > 1 and b"".join(chunks).startswith(b"%PDF-1.4")
+    assert held == ["in", "out"]
+    pdf.close()  # closing again is harmless
+    assert held == ["in", "out"]
+
+
+@pytest.mark.parametrize(("reply", "error"), [
+    (lambda: answer(404, text="The resource you're looking for cannot be found"), NotFound),
+    (lambda: answer(429, text="", headers={"Retry-After": "30", "X-Rate-Limit-Problem": "minute"}), RateLimited),
+    (lambda: answer(503, text=""), XeroUnavailable),
+    (lambda: pdf_answer(b"{}", kind="application/json"), XeroUnavailable),
+    (lambda: requests.ConnectionError("down"), XeroUnavailable),
+])
+def test_a_pdf_xero_does_not_send_is_an_error_and_gives_its_slot_back(xero, make_client, reply, error):
+    held = []
+
+    @contextlib.contextmanager
+    def gate():
+        held.append("in")
+        yield
+        held.append("out")
+
+    xero.answers = [reply()]
+    with pytest.raises(error):
+        make_client(gate=gate).invoice_pdf("inv-1")
+    assert held == ["in", "out"]
+    assert len(xero.requests) == 1, "one attempt: the rep can ask again"
+
+
+def test_an_expired_token_on_the_pdf_is_refreshed_once(xero, make_client, tokens):
+    xero.answers = [problem(401, "TokenExpired: token expired"), pdf_answer()]
+    with make_client().invoice_pdf("inv-1") as pdf:
+        assert b"".join(pdf.chunks()).startswith(b"%PDF")
+    assert [r.headers["Authorization"] for r in xero.requests] == ["Bearer token-1", "Bearer token-2"]

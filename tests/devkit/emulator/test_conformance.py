@@ -157,6 +157,25 @@ def test_single_objects_match_the_accounting_spec(accounting_checker, api):
     accounting_checker.check(by_number, spec_path="/Invoices/" + invoices[0]["InvoiceID"])
 
 
+def test_online_invoices_and_pdfs_match_the_accounting_spec(accounting_checker, api):
+    invoices = api.get("Invoices").json()["Invoices"]
+    approved = next(i for i in invoices if i["Type"] == "ACCREC" and i["Status"] == "AUTHORISED")
+    draft = next(i for i in invoices if i["Type"] == "ACCREC" and i["Status"] == "DRAFT")
+
+    online = api.get(f"Invoices/{approved['InvoiceID']}/OnlineInvoice")
+    assert online.status_code == 200, online.text
+    accounting_checker.check(online)
+    refused = api.get(f"Invoices/{draft['InvoiceID']}/OnlineInvoice")
+    assert refused.status_code == 400
+    accounting_checker.check_schema(refused.json(), "Error")
+
+    pdf = api.get(f"Invoices/{approved['InvoiceID']}", headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    # The spec files this operation under /Invoices/{InvoiceID}/pdf with `x-path: /Invoices/{InvoiceID}`: the PDF is
+    # the invoice's own path asked for with Accept: application/pdf.
+    accounting_checker.check(pdf, spec_path=f"/Invoices/{approved['InvoiceID']}/pdf")
+
+
 def test_the_other_organisation_matches_too(accounting_checker, emulator, tokens, joinery_id):
     api = Api(emulator.url, tokens["access_token"], joinery_id)
     for path in ("Organisation", "Contacts", "Invoices", "Payments"):
