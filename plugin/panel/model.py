@@ -7,7 +7,7 @@ state of the data (fresh, stale, failed) into a `PanelPage` the templates only d
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -24,7 +24,7 @@ from plugin.domain.invoices import (
     View,
 )
 from plugin.domain.matching import ContactMatch
-from plugin.domain.models import Contact, Invoice
+from plugin.domain.models import Invoice
 from plugin.domain.money import Money
 from plugin.runtime.invoices import UnreadableInvoice
 
@@ -61,9 +61,6 @@ class PanelQuery:
             age=age,
             currency=currency if age is not None and len(currency) == 3 and currency.isalpha() else "",
         )
-
-    def with_view(self, view: View) -> PanelQuery:
-        return replace(self, view=view, limit=PAGE_SIZE, age=None, currency="")
 
     @property
     def is_filtered(self) -> bool:
@@ -142,7 +139,6 @@ class PanelPage:
     hidden_rows: int = 0
     date_message: str = ""
     has_data: bool = False
-    search_results: tuple[Contact, ...] = ()
     pin_message: str = ""  # a pin that was refused, and why
     ageing: tuple[CurrencyAgeing, ...] = ()  # over every invoice, whatever the list shows
     listed_count: int = 0  # rows in the list before paging

@@ -118,7 +118,7 @@ def test_a_huge_invoice_number_is_cut_short_and_shown_whole_on_focus(browser, se
     page.click("#tab-unpaid")
     page.wait_for_selector('#tab-unpaid[aria-selected="true"]')
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    link = page.locator(".invoice__number a", has_text="NNNN").first
+    link = page.locator("a.invoice__number", has_text="NNNN").first
     assert link.get_attribute("title") == huge
     text = link.locator(".invoice__number-text")
     assert text.bounding_box()["width"] < 400
