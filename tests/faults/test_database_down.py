@@ -57,7 +57,7 @@ def test_a_pin_during_the_outage_is_refused_plainly_and_works_after(panel, opene
                                                                     database_folder):
     with panel.app.app_context():
         snapshot = services(panel.app).snapshots.get(connected["tenant_id"], customer["contact_id"])
-    invoice_id = snapshot.invoices[0].invoice_id  # only this customer's invoices can be pinned
+    invoice_id = snapshot.facts.listed[0].invoice_id  # only this customer's (listed) invoices can be pinned
     with Outage(panel.app, database_folder):
         response = bounded(lambda: panel.post(f"/panel/pins/{invoice_id}"))
         assert response.status_code == 503 and UNREACHABLE in text_of(response)

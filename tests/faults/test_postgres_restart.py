@@ -45,7 +45,7 @@ def test_killed_connections_are_replaced_unseen(panel, opened, customer, connect
         assert response.status_code == 200 and rows_in(text_of(response)) > 0
     with panel.app.app_context():
         snapshot = services(panel.app).snapshots.get(connected["tenant_id"], customer["contact_id"])
-    invoice_id = snapshot.invoices[0].invoice_id  # a write: only this customer's invoices can be pinned
+    invoice_id = snapshot.facts.listed[0].invoice_id  # a write: only this customer's (listed) invoices can be pinned
     assert bounded(lambda: panel.post(f"/panel/pins/{invoice_id}", pinned="true")).status_code == 200
     assert 'aria-pressed="true"' in text_of(panel.get("/panel/invoices", view="pinned"))
     assert terminate_this_apps_connections(postgres_url) >= 1
