@@ -75,3 +75,8 @@ def translate(message: str) -> str:
     if isinstance(message, Message):
         return message.translate(flask_babel.gettext, flask_babel.ngettext)
     return flask_babel.gettext(message) if message else message
+
+
+def language() -> str:
+    """The catalog the current request's words come from ("de", "pt_BR", "en")."""
+    return str(flask_babel.get_locale() or DEFAULT)
