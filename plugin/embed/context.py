@@ -276,7 +276,7 @@ def _object(claims: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def _text(claims: Mapping[str, Any], name: str, *, where: str = "", limit: int = MAX_TEXT) -> str:
-    label = N_("%(claim)s.{name}", claim=where) if where else name
+    label = f"{where}.{name}" if where else name
     value = claims.get(name)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # CRMs send numeric ids
@@ -303,9 +303,9 @@ def _linked(record: Mapping[str, Any], name: str) -> LinkedRecord | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise ContextError(401, N_("The CRM context's 'record.%(claim)s' claim is not an object.", claim=name))
+        raise ContextError(401, N_("The CRM context's '%(claim)s' claim is not an object.", claim="record." + name))
     return LinkedRecord(
-        id=_text(value, "id", where=N_("record.%(claim)s", claim=name), limit=200),
+        id=_text(value, "id", where=f"record.{name}", limit=200),
         name=_optional(value, "name"),
         email=_optional(value, "email"),
         company=_optional(value, "company"),
