@@ -16,7 +16,7 @@ import flask_babel
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_translations
 
-from plugin.domain.text import Message
+from plugin.domain.text import N_, Message, Nn_
 from plugin.web.paths import TRANSLATIONS_DIR
 
 DEFAULT = "en"
@@ -53,7 +53,7 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_domain="messages",
           default_translation_directories=str(TRANSLATIONS_DIR))
-    app.jinja_env.globals.update(_=_translate, gettext=_translate)
+    app.jinja_env.globals.update(_=_translate, gettext=_translate, client_words=client_words)
 
 
 def _translate(message: object, **variables: object) -> object:
@@ -80,3 +80,33 @@ def translate(message: str) -> str:
 def language() -> str:
     """The catalog the current request's words come from ("de", "pt_BR", "en")."""
     return str(flask_babel.get_locale() or DEFAULT)
+
+
+# Words static/panel.js and static/admin.js say by themselves, handed to them translated in base.html's
+# `data-words` (JSON): the scripts fall back to English when a key is missing.
+CLIENT_WORDS = {
+    "copy_refused": N_("Copying isn't allowed in this frame: the link is selected, press Ctrl+C (⌘C on a Mac) "
+                       "to copy it."),
+    "copied": N_("Payment link copied."),
+    "session_ended": N_("This panel has been open too long and must be reopened. Reload the page to carry on."),
+    "went_wrong": N_("Something went wrong showing invoices. Try again, or reload the page."),
+    "unreachable": N_("Can't reach the invoice panel. Check your connection and try again."),
+    "trying_again": N_("Trying again…"),
+    "second": Nn_("%(num)d second", "%(num)d seconds", 1),
+    "seconds": Nn_("%(num)d second", "%(num)d seconds", 2),
+    "minutes": Nn_("%(num)d minute", "%(num)d minutes", 2),
+    "hours": Nn_("about %(num)d hour", "about %(num)d hours", 2),
+    "admin_session_ended": N_("Your session on this page has ended. Reopen the Xero settings from the CRM."),
+    "admin_went_wrong": N_("Something went wrong. Try again in a moment."),
+}
+
+
+def client_words() -> dict[str, str]:
+    """CLIENT_WORDS in the request's language; the duration words keep a %(num)d for the script to fill."""
+    words = {}
+    for key, message in CLIENT_WORDS.items():
+        if message.plural is not None:
+            words[key] = get_translations().ungettext(message.msgid, message.plural, message.count or 0)
+        else:
+            words[key] = flask_babel.gettext(message.msgid)
+    return words
