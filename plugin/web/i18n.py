@@ -65,16 +65,22 @@ def _translate(message: object, **variables: object) -> object:
     if not isinstance(message, str) or not message:
         return message
     if isinstance(message, Message):
-        return message.translate(flask_babel.gettext, flask_babel.ngettext)
+        return _translated(message)
     translated = get_translations().ugettext(message)
     return translated % variables if variables else translated
+
+
+def _translated(message: Message) -> str:
+    # The catalog's raw lookups (Flask-Babel's gettext/ngettext would fill placeholders before Message does).
+    translations = get_translations()
+    return message.translate(translations.ugettext, translations.ungettext)
 
 
 def translate(message: str) -> str:
     """Python's counterpart of `_()` for text a lower layer marked (or plain text): the current locale's words."""
     if isinstance(message, Message):
-        return message.translate(flask_babel.gettext, flask_babel.ngettext)
-    return flask_babel.gettext(message) if message else message
+        return _translated(message)
+    return get_translations().ugettext(message) if message else message
 
 
 def language() -> str:
