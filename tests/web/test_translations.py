@@ -136,7 +136,7 @@ def panel_like_app():
 
 
 def test_a_plural_with_other_placeholders_is_filled_once_translated(panel_like_app):
-    several = Nn_("%(num)d Xero customer has the email “%(value)s”.", "%(num)d Xero customers have the email “%(value)s”.",
-                  2, value="a@b.test")
+    several = Nn_("%(num)d Xero customer has the email “%(value)s”.",
+                  "%(num)d Xero customers have the email “%(value)s”.", 2, value="a@b.test")
     with panel_like_app.test_request_context(headers={"Accept-Language": "de"}):
         assert i18n.translate(several) == "2 Xero-Kunden haben die E-Mail-Adresse „a@b.test“."
