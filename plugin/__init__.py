@@ -20,7 +20,7 @@ from plugin.embed import headers as embed_headers
 from plugin.embed import session as embed_session
 from plugin.hosts import freshworks_views, hubspot_views, pipedrive_views, salesforce_views
 from plugin.panel import views as panel_views
-from plugin.web import formatting, logs, metrics_route, request_limits
+from plugin.web import formatting, i18n, logs, metrics_route, request_limits
 from plugin.web.paths import STATIC_DIR, TEMPLATES_DIR
 from plugin.webhooks import views as webhook_views
 
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)  # first: every request, even one a later hook refuses, gets its request id
     HTMX(app)
     formatting.init_app(app)
+    i18n.init_app(app)  # gettext in Jinja and Python, in the rep's language (plugin/web/i18n.py)
     embed_headers.init_app(app)
     embed_session.init_app(app)
     request_limits.init_app(app)

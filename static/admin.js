@@ -4,6 +4,14 @@
 (function () {
   "use strict";
 
+  // Words this script says by itself, translated by the server (base.html's data-words); English when missing.
+  function word(key, english) {
+    try {
+      var words = JSON.parse(document.body.getAttribute("data-words") || "{}");
+      return words[key] || english;
+    } catch (error) { return english; }
+  }
+
   var WINDOW_NAME = "xero-sign-in";
   var FINISHED = "xero-panel:sign-in-finished";
   var signInWindow = null;
@@ -40,8 +48,8 @@
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     var sessionEnded = status === 401 || status === 403;
     notice.textContent = sessionEnded
-      ? "Your session on this page has ended. Reopen the Xero settings from the CRM."
-      : "Something went wrong. Try again in a moment.";
+      ? word("admin_session_ended", "Your session on this page has ended. Reopen the Xero settings from the CRM.")
+      : word("admin_went_wrong", "Something went wrong. Try again in a moment.");
     notice.hidden = false;
     // A poll that can no longer succeed stops: htmx polls only while its element is in the page.
     var polling = document.querySelector('#xero-connection[data-state="signing_in"]');

@@ -160,6 +160,14 @@
 
   // --- Quick actions: the payment link goes to the clipboard; where the CRM's frame may not use it (a cross-origin
   // sandboxed iframe often may not), the link is left selected in its read-only field for the rep to copy. ---
+  // Words this script says by itself, translated by the server (base.html's data-words); English when missing.
+  function word(key, english) {
+    try {
+      var words = JSON.parse(document.body.getAttribute("data-words") || "{}");
+      return words[key] || english;
+    } catch (error) { return english; }
+  }
+
   function copyLink(field) {
     var result = field.closest(".actions__result") || field.parentNode;
     var status = result.querySelector("[data-copy-status]");
@@ -167,7 +175,7 @@
     function fallback() {
       field.focus();
       field.select();
-      say("Copying isn't allowed in this frame: the link is selected, press Ctrl+C (\u2318C on a Mac) to copy it.");
+      say(word("copy_refused", "Copying isn't allowed in this frame: the link is selected, press Ctrl+C (\u2318C on a Mac) to copy it."));
       result.setAttribute("data-copy", "selected");
     }
     // Ask the frame's permissions policy first: calling a blocked Clipboard API only logs an error.
@@ -175,7 +183,7 @@
     var allowed = !policy || !policy.allowsFeature || policy.allowsFeature("clipboard-write");
     if (!allowed || !navigator.clipboard || !navigator.clipboard.writeText) { fallback(); return; }
     navigator.clipboard.writeText(field.value).then(function () {
-      say("Payment link copied.");
+      say(word("copied", "Payment link copied."));
       result.setAttribute("data-copy", "copied");
     }, fallback);
   }
@@ -241,13 +249,13 @@
     if (resuming) resuming.hidden = true;
     if (status === 401 || status === 403) {
       stopPolling();
-      notify("This panel has been open too long and must be reopened. Reload the page to carry on.");
+      notify(word("session_ended", "This panel has been open too long and must be reopened. Reload the page to carry on."));
     } else {
-      notify("Something went wrong showing invoices. Try again, or reload the page.");
+      notify(word("went_wrong", "Something went wrong showing invoices. Try again, or reload the page."));
     }
   });
   document.addEventListener("htmx:sendError", function () {
-    notify("Can't reach the invoice panel. Check your connection and try again.");
+    notify(word("unreachable", "Can't reach the invoice panel. Check your connection and try again."));
   });
   document.addEventListener("htmx:afterSwap", function () {
     var notice = document.getElementById("client-notice");
@@ -257,9 +265,10 @@
   // --- Rate limits: "Try again in …" counts down from what Xero said (the server gives every panel of the
   // organisation the same instant), then the panel asks again by itself (data-retry-when-allowed). ---
   function plainDuration(seconds) {
-    if (seconds < 120) return seconds === 1 ? "1 second" : seconds + " seconds";
-    if (seconds < 2 * 3600) return Math.ceil(seconds / 60) + " minutes";
-    return "about " + Math.round(seconds / 3600) + " hours";
+    function say(key, english, count) { return word(key, english).replace("%(num)d", String(count)); }
+    if (seconds < 120) return seconds === 1 ? say("second", "%(num)d second", 1) : say("seconds", "%(num)d seconds", seconds);
+    if (seconds < 2 * 3600) return say("minutes", "%(num)d minutes", Math.ceil(seconds / 60));
+    return say("hours", "about %(num)d hours", Math.round(seconds / 3600));
   }
 
   function startCountdowns() {
@@ -270,11 +279,15 @@
         if (!document.body.contains(node)) { window.clearInterval(timer); return; }
         var left = Math.ceil((ends - Date.now()) / 1000);
         if (left > 0) {
-          node.textContent = node.textContent.replace(/Try again in [^.]*\./, "Try again in " + plainDuration(left) + ".");
+          // data-countdown-text: the sentence in the rep's language with %(wait)s where the wait goes.
+          var sentence = node.getAttribute("data-countdown-text");
+          node.textContent = sentence ? sentence.replace("%(wait)s", plainDuration(left))
+            : node.textContent.replace(/Try again in [^.]*\./, "Try again in " + plainDuration(left) + ".");
           return;
         }
         window.clearInterval(timer);
-        node.textContent = node.textContent.replace(/Try again in [^.]*\./, "Trying again…");
+        node.textContent = node.getAttribute("data-countdown-text") ? word("trying_again", "Trying again…")
+          : node.textContent.replace(/Try again in [^.]*\./, "Trying again…");
         if (window.htmx) window.htmx.trigger(document.body, "xero-allowance-back");
       }, 1000);
     });

@@ -20,6 +20,7 @@ from plugin.domain.models import (
     InvoiceType,
     Organisation,
 )
+from plugin.domain.text import Said
 from plugin.runtime.cache import in_process
 from plugin.runtime.encoding import SharedCacheSerializer, Typed, encode
 from plugin.runtime.invoices import InvoiceSnapshot, UnreadableInvoice
@@ -67,8 +68,9 @@ def test_a_snapshot_comes_back_exactly_decimals_enums_dates_and_all():
 
 def test_matches_directories_and_organisations_come_back_exactly():
     customer = Contact("k1", "Aroha Ngata", "aroha@example.com", is_customer=True, status=ContactStatus.ACTIVE)
-    match = ContactMatch(MatchMethod.LINKED, "k1", "Aroha Ngata", RecordKey("deal", "d1"), ("email",), (customer,),
-                         "t1")
+    match = ContactMatch(MatchMethod.LINKED, "k1", "Aroha Ngata", RecordKey("deal", "d1"),
+                         (Said("No Xero customer has the email “%(value)s”.", params=(("value", "a@b.test"),)),),
+                         (customer,), "t1")
     directory = CustomerDirectory.of("t1", [customer])
     organisation = Organisation("o1", "Kōwhai Design Studio", "!abc12", "NZD", "NZ", "NZST")
     for value in (match, directory, organisation):

@@ -20,6 +20,7 @@ from flask import current_app
 from plugin.admin.oauth_state import PendingSignIn, SignInStoreUnavailable, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import ConnectTicket
 from plugin.domain.models import Connection, TokenSet, XeroIdentity
+from plugin.domain.text import N_
 from plugin.runtime.budget import BudgetUsage
 from plugin.runtime.lookups import CacheStats
 from plugin.services import services
@@ -106,7 +107,7 @@ def organisations(account_id: str) -> list[Connection]:
 # -- signing in -----------------------------------------------------------------------------------------------------
 
 
-_STORE_DOWN = "The sign-in can't be checked right now, so nothing was connected. Try again in a minute."
+_STORE_DOWN = N_("The sign-in can't be checked right now, so nothing was connected. Try again in a minute.")
 
 
 def begin_sign_in(ticket: ConnectTicket, browser_hash: str = "") -> str:
@@ -144,17 +145,17 @@ def finish_sign_in(*, state: str, code: str, error: str = "", browser_hash: str 
         raise SignInRefused(_STORE_DOWN) from error
     if pending is None:
         raise SignInRefused(
-            "This sign-in is unknown, has expired or was already finished. "
-            "Go back to the Xero settings page in the CRM and press Connect again."
+            N_("This sign-in is unknown, has expired or was already finished. "
+            "Go back to the Xero settings page in the CRM and press Connect again.")
         )
     if not pending.browser_hash or not hmac.compare_digest(pending.browser_hash, browser_hash):
         log.warning("Xero sign-in for account %s finished in another browser; refused", pending.account_id)
         raise SignInRefused(
-            "This Xero sign-in was started in another browser, so nothing was connected. If you want to connect "
-            "Xero, go to the Xero settings page in the CRM and press Connect in this browser."
+            N_("This Xero sign-in was started in another browser, so nothing was connected. If you want to connect "
+            "Xero, go to the Xero settings page in the CRM and press Connect in this browser.")
         )
     if error or not code:
-        raise SignInRefused("Xero sign-in was cancelled, so nothing was connected.")
+        raise SignInRefused(N_("Xero sign-in was cancelled, so nothing was connected."))
     oauth = services().oauth()
     try:
         tokens = oauth.exchange_code(code, code_verifier=pending.code_verifier)
@@ -165,7 +166,7 @@ def finish_sign_in(*, state: str, code: str, error: str = "", browser_hash: str 
                     extra=log_extra(failure))
         raise SignInRefused(_sign_in_failure(failure)) from failure
     if not consented:
-        raise SignInRefused("Xero sign-in finished, but no organisation was allowed. Connect again and pick one.")
+        raise SignInRefused(N_("Xero sign-in finished, but no organisation was allowed. Connect again and pick one."))
     status = _store_sign_in(pending.account_id, tokens, identity, consented)
     return SignInResult(pending.account_id, identity, tuple(consented), status)
 
@@ -209,7 +210,7 @@ def choose_organisation(account_id: str, tenant_id: str) -> IntegrationStatus:
         if organisation.tenant_id == tenant_id:
             _choose(account_id, organisation)
             return integration_status(account_id)
-    raise AdminActionRefused("That organisation is not part of this Xero connection. Connect again to add it.")
+    raise AdminActionRefused(N_("That organisation is not part of this Xero connection. Connect again to add it."))
 
 
 def save(account_id: str, tenant_id: str = "") -> IntegrationStatus:
@@ -223,13 +224,13 @@ def save(account_id: str, tenant_id: str = "") -> IntegrationStatus:
 def activate(account_id: str) -> IntegrationStatus:
     status = integration_status(account_id)
     if status.state is IntegrationState.NOT_CONNECTED:
-        raise AdminActionRefused("Connect to Xero first, then save.")
+        raise AdminActionRefused(N_("Connect to Xero first, then save."))
     if status.state is IntegrationState.NEEDS_RECONNECT:
-        raise AdminActionRefused("The Xero connection stopped working. Reconnect first, then save.")
+        raise AdminActionRefused(N_("The Xero connection stopped working. Reconnect first, then save."))
     try:
         services().database.connections.activate(account_id)
     except ValueError as refused:
-        raise AdminActionRefused(f"Could not save: {refused}.") from refused
+        raise AdminActionRefused(N_("Could not save: %(reason)s.", reason=str(refused))) from refused
     return integration_status(account_id)
 
 
@@ -319,15 +320,15 @@ def _remember_error(account_id: str, error: XeroError) -> None:
 
 
 def _plain(error: Exception) -> str:
-    return getattr(error, "user_message", "") or "Xero answered with an error."
+    return getattr(error, "user_message", "") or N_("Xero answered with an error.")
 
 
 def _sign_in_failure(failure: Exception) -> str:
     if isinstance(failure, ConnectionRevoked):  # InvalidGrant: the code was used already or expired
-        return "Xero did not accept this sign-in (the code was already used or has expired). Press Connect again."
+        return N_("Xero did not accept this sign-in (the code was already used or has expired). Press Connect again.")
     if isinstance(failure, OAuthError):
-        return "Xero's sign-in could not be verified, so nothing was connected. Press Connect again."
-    return f"{_plain(failure)} Nothing was connected; press Connect again."
+        return N_("Xero's sign-in could not be verified, so nothing was connected. Press Connect again.")
+    return N_("%(problem)s Nothing was connected; press Connect again.", problem=_plain(failure))
 
 
 def public_origin() -> str:

@@ -30,14 +30,15 @@ from dataclasses import dataclass
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from plugin.domain.clock import Clock
+from plugin.domain.text import N_
 from plugin.runtime.markers import MarkersUnavailable
 from plugin.services import services
 
 TICKET_TTL = 120
 _SALT = "xero-panel/admin-connect-ticket"
 _USED_PREFIX = "admin:ticket-used:"
-_START_AGAIN = "Go back to the Xero settings page in the CRM and press Connect again."
-_CANT_CHECK = "This sign-in link can't be checked right now. Try again in a minute."
+_START_AGAIN = N_("Go back to the Xero settings page in the CRM and press Connect again.")
+_CANT_CHECK = N_("This sign-in link can't be checked right now. Try again in a minute.")
 
 
 class TicketRefused(Exception):
@@ -96,12 +97,14 @@ def redeem_ticket(token: str, *, secret: str, clock: Clock) -> ConnectTicket:
 def _unexpired(token: str, secret: str, clock: Clock) -> ConnectTicket:
     ticket = _read(token, secret)
     if ticket.expires_at - clock.now().timestamp() <= 0:
-        raise TicketRefused(f"This sign-in link has expired. {_START_AGAIN}")
+        raise TicketRefused(N_("This sign-in link has expired. "
+                            "Go back to the Xero settings page in the CRM and press Connect again."))
     return ticket
 
 
 def _already_used() -> TicketRefused:
-    return TicketRefused(f"This sign-in link was already used. {_START_AGAIN}")
+    return TicketRefused(N_("This sign-in link was already used. "
+                            "Go back to the Xero settings page in the CRM and press Connect again."))
 
 
 def _read(token: str, secret: str) -> ConnectTicket:
@@ -116,4 +119,5 @@ def _read(token: str, secret: str) -> ConnectTicket:
             expires_at=float(payload["exp"]),
         )
     except (BadSignature, KeyError, TypeError, ValueError) as error:
-        raise TicketRefused(f"This sign-in link is not valid. {_START_AGAIN}") from error
+        raise TicketRefused(N_("This sign-in link is not valid. "
+                            "Go back to the Xero settings page in the CRM and press Connect again.")) from error

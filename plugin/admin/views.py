@@ -31,6 +31,7 @@ from plugin.admin import service
 from plugin.admin.oauth_state import SIGN_IN_TTL
 from plugin.admin.service import AdminActionRefused, IntegrationState, IntegrationStatus, SignInRefused
 from plugin.admin.tickets import TicketRefused, check_ticket, issue_ticket, redeem_ticket
+from plugin.domain.text import N_
 from plugin.embed.headers import top_level_only
 from plugin.embed.session import require_admin, require_embed_context, require_panel_session
 from plugin.services import services
@@ -74,7 +75,7 @@ def status() -> str:
     )
     if signing_in and services().clock.now().timestamp() - started < SIGN_IN_TTL:
         return _render_connection(current, waiting_since=started)
-    message = "The Xero sign-in took too long. Press Connect to try again." if signing_in else ""
+    message = N_("The Xero sign-in took too long. Press Connect to try again.") if signing_in else ""
     return _render_connection(current, message=message)
 
 
@@ -120,7 +121,7 @@ def organisations() -> str:
 @require_admin
 def choose_organisation() -> str:
     return _act(lambda account: service.choose_organisation(account, request.form.get("tenant_id", "")),
-                done="Organisation changed.")
+                done=N_("Organisation changed."))
 
 
 @bp.post("/save")
@@ -131,7 +132,7 @@ def save() -> str:
     so picking one and pressing Save saves that one, not the one chosen before."""
     picked = request.form.get("tenant_id", "")
     return _act(lambda account: service.save(account, picked),
-                done="Saved. Reps now see invoices from this organisation.")
+                done=N_("Saved. Reps now see invoices from this organisation."))
 
 
 @bp.get("/remove")
@@ -150,13 +151,13 @@ def remove_question() -> str:
 def remove() -> str:
     result = service.remove(g.embed.account_id)
     if not result.removed:
-        message = "There was no Xero connection to remove."
+        message = N_("There was no Xero connection to remove.")
     elif result.confirmed_by_xero:
-        message = "Xero is disconnected and its tokens are deleted here. Reps now see that Xero isn't connected."
+        message = N_("Xero is disconnected and its tokens are deleted here. Reps now see that Xero isn't connected.")
     else:
         message = (
-            "The connection is removed here and its tokens are deleted, but Xero did not confirm. "
-            "To finish, remove the app in Xero under Settings > Connected apps."
+            N_("The connection is removed here and its tokens are deleted, but Xero did not confirm. "
+            "To finish, remove the app in Xero under Settings > Connected apps.")
         )
     return _render_connection(service.integration_status(g.embed.account_id), message=message)
 
@@ -214,8 +215,8 @@ def connect_continue() -> Response:
     return response
 
 
-_OTHER_SITE = ("This sign-in was started from another website, so it was stopped. "
-               "Go back to the Xero settings page in the CRM and press Connect again.")
+_OTHER_SITE = (N_("This sign-in was started from another website, so it was stopped. "
+               "Go back to the Xero settings page in the CRM and press Connect again."))
 
 
 def _posted_from_another_site() -> bool:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from plugin.domain.models import CreditKind, Invoice, InvoiceStatus, InvoiceType, Payment
 from plugin.domain.money import Money
+from plugin.domain.text import N_, Nn_
 
 NEVER_LISTED = frozenset({InvoiceStatus.DELETED, InvoiceStatus.VOIDED})
 NOT_YET_ISSUED = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED})
@@ -49,6 +50,9 @@ class StatusKind(StrEnum):
     DRAFT = "draft"
 
 
+STATUS_WORDS = {"paid": N_("Paid"), "open": N_("Open"), "overdue": N_("Overdue"), "draft": N_("Draft")}
+
+
 @dataclass(frozen=True, slots=True)
 class DisplayStatus:
     """What the status column says. `kind` picks the icon; the words alone carry the meaning."""
@@ -61,19 +65,19 @@ class DisplayStatus:
     @property
     def label(self) -> str:
         if self.awaiting_approval:
-            return "Awaiting approval"
+            return N_("Awaiting approval")
         if self.kind is StatusKind.OPEN and self.partially_paid:
-            return "Partially paid"
+            return N_("Partially paid")
         if self.kind is StatusKind.OVERDUE and self.partially_paid:
-            return "Overdue, partially paid"
-        return self.kind.value.capitalize()
+            return N_("Overdue, partially paid")
+        return STATUS_WORDS[self.kind.value]
 
     @property
     def payments_label(self) -> str:
         """ "2 payments", or "" when there are none."""
         if not self.payment_count:
             return ""
-        return f"{self.payment_count} payment{'s' if self.payment_count != 1 else ''}"
+        return Nn_("%(num)d payment", "%(num)d payments", self.payment_count)
 
     @property
     def text(self) -> str:
@@ -291,12 +295,12 @@ class AgeBucket(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"current": "Current", "1-30": "1\u201330 days", "31-60": "31\u201360 days", "61-90": "61\u201390 days",
-                "90+": "Over 90 days"}[self.value]
+        return {"current": N_("Current"), "1-30": N_("1\u201330 days"), "31-60": N_("31\u201360 days"),
+                "61-90": N_("61\u201390 days"), "90+": N_("Over 90 days")}[self.value]
 
     @property
     def short_label(self) -> str:
-        return {"current": "Current", "1-30": "1\u201330", "31-60": "31\u201360", "61-90": "61\u201390",
+        return {"current": N_("Current"), "1-30": "1\u201330", "31-60": "31\u201360", "61-90": "61\u201390",
                 "90+": "90+"}[self.value]
 
     @classmethod
@@ -355,11 +359,11 @@ class DueNote:
     @property
     def text(self) -> str:
         if self.kind is DueKind.OVERDUE:
-            return f"{self.days} day{'s' if self.days != 1 else ''} overdue"
+            return Nn_("%(num)d day overdue", "%(num)d days overdue", self.days)
         if self.kind is DueKind.DUE_TODAY:
-            return "Due today"
+            return N_("Due today")
         if self.kind is DueKind.DUE_SOON:
-            return "Due tomorrow" if self.days == 1 else f"Due in {self.days} days"
+            return N_("Due tomorrow") if self.days == 1 else Nn_("Due in %(num)d day", "Due in %(num)d days", self.days)
         return ""
 
 
@@ -440,8 +444,8 @@ def headline(invoice: Invoice) -> Money:
     return invoice.balance if invoice.balance.amount > 0 else invoice.total
 
 
-CREDIT_WORDS = {CreditKind.CREDIT_NOTE: "Credit note", CreditKind.OVERPAYMENT: "Overpayment",
-                CreditKind.PREPAYMENT: "Prepayment"}
+CREDIT_WORDS = {CreditKind.CREDIT_NOTE: N_("Credit note"), CreditKind.OVERPAYMENT: N_("Overpayment"),
+                CreditKind.PREPAYMENT: N_("Prepayment")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,9 +459,15 @@ class CreditNote:
     @property
     def words(self) -> str:
         if self.kind is None:
-            return "Credit applied"
+            return N_("Credit applied")
         name = CREDIT_WORDS[self.kind]
-        return f"{name} {self.number}" if self.number else name
+        if not self.number:
+            return name
+        if self.kind is CreditKind.CREDIT_NOTE:
+            return N_("Credit note %(number)s", number=self.number)
+        if self.kind is CreditKind.OVERPAYMENT:
+            return N_("Overpayment %(number)s", number=self.number)
+        return N_("Prepayment %(number)s", number=self.number)
 
 
 def credit_notes(invoice: Invoice) -> tuple[CreditNote, ...]:
@@ -504,9 +514,10 @@ def parse_date_filter(start: str | None, end: str | None) -> DateFilter:
         start_day = _parse_day(start)
         end_day = _parse_day(end)
     except ValueError:
-        return DateFilter(DateRange(), "Enter dates as YYYY-MM-DD, for example 2026-03-01.")
+        return DateFilter(DateRange(), N_("Enter dates as YYYY-MM-DD, for example 2026-03-01."))
     if start_day and end_day and end_day < start_day:
-        return DateFilter(DateRange(), "The end date is before the start date. Pick an end date on or after the start.")
+        return DateFilter(DateRange(),
+                          N_("The end date is before the start date. Pick an end date on or after the start."))
     return DateFilter(DateRange(start_day, end_day))
 
 

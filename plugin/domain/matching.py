@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from plugin.domain.models import Contact, ContactStatus
+from plugin.domain.text import N_, Message, Nn_, Said
 
 
 class MatchMethod(StrEnum):
@@ -81,10 +82,18 @@ class ContactMatch:
     contact_id: str = ""
     contact_name: str = ""
     linked_on: RecordKey | None = None
-    tried: tuple[str, ...] = ()
+    steps: tuple[Said, ...] = ()  # what was tried, as words the panel translates (`tried`: the same in English)
     candidates: tuple[Contact, ...] = field(default_factory=tuple)
     tenant_id: str = ""  # the organisation matched in (the open panel's change poll names it)
     rule: str = ""  # the rule that matched, e.g. "the contact's email"
+
+    @property
+    def tried(self) -> tuple[str, ...]:
+        return tuple(str(step) for step in self.steps)
+
+    @property
+    def tried_words(self) -> tuple[Message, ...]:
+        return tuple(step.message for step in self.steps)
 
     @property
     def found(self) -> bool:
@@ -93,12 +102,44 @@ class ContactMatch:
     @property
     def description(self) -> str:
         if self.method is MatchMethod.LINKED:
-            return "Linked by hand"
+            return N_("Linked by hand")
         if self.method is MatchMethod.EMAIL:
-            return f"Matched by {self.rule}" if self.rule else "Matched by email"
+            return N_("Matched by %(rule)s", rule=Message(self.rule)) if self.rule else N_("Matched by email")
         if self.method is MatchMethod.COMPANY:
-            return f"Matched by {self.rule}" if self.rule else "Matched by company name"
+            return N_("Matched by %(rule)s", rule=Message(self.rule)) if self.rule else N_("Matched by company name")
         return ""
+
+
+def _steps(tried: list[Message]) -> tuple[Said, ...]:
+    return tuple(Said.of(step) for step in tried)
+
+
+def _tried(rule: MatchRule, found: int) -> Message:
+    """What one rule found, in words: nobody, or several customers (and from where its value came, when that says
+    more than the field)."""
+    value, source = rule.value, rule.source
+    email = rule.method is MatchMethod.EMAIL
+    if rule.whose:
+        if found:
+            if email:
+                return Nn_("%(num)d Xero customer has the email “%(value)s” (%(source)s).",
+                           "%(num)d Xero customers have the email “%(value)s” (%(source)s).",
+                           found, value=value, source=source)
+            return Nn_("%(num)d Xero customer has the name “%(value)s” (%(source)s).",
+                       "%(num)d Xero customers have the name “%(value)s” (%(source)s).",
+                       found, value=value, source=source)
+        if email:
+            return N_("No Xero customer has the email “%(value)s” (%(source)s).", value=value, source=source)
+        return N_("No Xero customer has the name “%(value)s” (%(source)s).", value=value, source=source)
+    if found:
+        if email:
+            return Nn_("%(num)d Xero customer has the email “%(value)s”.",
+                       "%(num)d Xero customers have the email “%(value)s”.", found, value=value)
+        return Nn_("%(num)d Xero customer has the name “%(value)s”.",
+                   "%(num)d Xero customers have the name “%(value)s”.", found, value=value)
+    if email:
+        return N_("No Xero customer has the email “%(value)s”.", value=value)
+    return N_("No Xero customer has the name “%(value)s”.", value=value)
 
 
 class LinkLookup(Protocol):
@@ -161,12 +202,12 @@ def find_contact(subject: MatchInput, *, linked: LinkLookup, search: Callable[[s
     When none matches exactly one, the first ambiguous rule's customers are offered to choose from.
     The organisation's customer `directory` answers without a Xero call; when it is too large or can't be had
     (None), `search` (Xero's searchTerm) narrows the list and the exact comparison is made here."""
-    tried: list[str] = []
+    tried: list[Message] = []
     for record in subject.records:
         link = linked(record)
         if link:
             return ContactMatch(MatchMethod.LINKED, link[0], link[1], linked_on=record)
-    tried.append("No Xero customer has been linked to this record.")
+    tried.append(N_("No Xero customer has been linked to this record."))
     rules = rules_of(subject)
     known = _complete_directory(directory) if rules else None
     ambiguous: tuple[Contact, ...] = ()
@@ -177,20 +218,20 @@ def find_contact(subject: MatchInput, *, linked: LinkLookup, search: Callable[[s
             customers = [contact for contact in search(rule.value) if contact.is_customer]
             exact = [contact for contact in customers if same_text(_field(contact, rule.method), rule.value)]
         if len(exact) == 1:
-            return ContactMatch(rule.method, exact[0].contact_id, exact[0].name, tried=tuple(tried),
-                                rule=rule.source)
+            return ContactMatch(rule.method, exact[0].contact_id, exact[0].name, steps=_steps(tried),
+                                rule=str.__str__(rule.source))
         if len(exact) > 1:
-            tried.append(f"{len(exact)} Xero customers have the {rule.label} “{rule.value}”{rule.whose}.")
+            tried.append(_tried(rule, len(exact)))
             ambiguous = ambiguous or tuple(exact)
             if rule.asks_when_several:
                 break
             continue
-        tried.append(f"No Xero customer has the {rule.label} “{rule.value}”{rule.whose}.")
+        tried.append(_tried(rule, 0))
     if not any(rule.method is MatchMethod.EMAIL for rule in rules):
-        tried.append("This record has no email address to match on.")
+        tried.append(N_("This record has no email address to match on."))
     if ambiguous:
-        return ContactMatch(MatchMethod.SEVERAL, tried=tuple(tried), candidates=ambiguous)
-    return ContactMatch(MatchMethod.NONE, tried=tuple(tried))
+        return ContactMatch(MatchMethod.SEVERAL, steps=_steps(tried), candidates=ambiguous)
+    return ContactMatch(MatchMethod.NONE, steps=_steps(tried))
 
 
 def rules_of(subject: MatchInput) -> tuple[MatchRule, ...]:

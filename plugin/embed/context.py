@@ -19,6 +19,7 @@ from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmErr
 from joserfc.jwk import OctKey
 
 from plugin.domain.clock import Clock
+from plugin.domain.text import N_
 
 ALGORITHM = "HS256"
 MAX_LIFETIME_SECONDS = 600
@@ -128,10 +129,10 @@ def verify_context(
     _check_registered_claims(claims, issuer=issuer, audience=audience, now=clock.now(), leeway=leeway)
     context = context_from_claims(claims, host="generic")
     if NAMESPACE_SEPARATOR in context.account_id:
-        raise ContextError(401, "The CRM context's 'account' claim may not contain ':' (it marks other CRM hosts' "
-                           "accounts, e.g. pipedrive:<companyId>).")
+        raise ContextError(401, N_("The CRM context's 'account' claim may not contain ':' (it marks other CRM hosts' "
+                           "accounts, e.g. pipedrive:<companyId>)."))
     if not replay_guard.first_use(context.jti, context.expires_at):
-        raise ContextError(401, "This CRM link was already used. Reopen the panel from the CRM.")
+        raise ContextError(401, N_("This CRM link was already used. Reopen the panel from the CRM."))
     return context
 
 
@@ -148,21 +149,21 @@ def _decode_with_any(token: str, candidates: list[str]) -> dict[str, Any]:
 def decode_hs256(token: str, secret: str) -> dict[str, Any]:
     """The claims of an HS256 JWS signed with `secret`; any other algorithm or key is refused."""
     if not isinstance(token, str) or not token or len(token) > 8192:
-        raise ContextError(401, "The panel was opened without a valid CRM context. Reopen it from the CRM.")
+        raise ContextError(401, N_("The panel was opened without a valid CRM context. Reopen it from the CRM."))
     try:
         decoded = jwt.decode(token, signing_key(secret), algorithms=[ALGORITHM])
     except UnsupportedAlgorithmError:
-        raise ContextError(401, "The CRM context is not signed the way this app requires (HS256).") from None
+        raise ContextError(401, N_("The CRM context is not signed the way this app requires (HS256).")) from None
     except BadSignatureError:
         raise SignatureMismatch(
             401, "The CRM context's signature does not match; it was not signed by your CRM.") from None
     except (JoseError, ValueError, TypeError, RecursionError, OverflowError):
         # RecursionError: JSON nested too deeply for the parser; every parse failure is a plain refusal.
-        raise ContextError(401, "The CRM context could not be read. Reopen the panel from the CRM.") from None
+        raise ContextError(401, N_("The CRM context could not be read. Reopen the panel from the CRM.")) from None
     if decoded.header.get("alg") != ALGORITHM:  # belt and braces: the allow-list above already did this
-        raise ContextError(401, "The CRM context is not signed the way this app requires (HS256).")
+        raise ContextError(401, N_("The CRM context is not signed the way this app requires (HS256)."))
     if not isinstance(decoded.claims, dict):
-        raise ContextError(401, "The CRM context could not be read. Reopen the panel from the CRM.")
+        raise ContextError(401, N_("The CRM context could not be read. Reopen the panel from the CRM."))
     return decoded.claims
 
 
@@ -171,20 +172,20 @@ def _check_registered_claims(
 ) -> None:
     for name in ("iss", "aud", "iat", "exp", "jti"):
         if name not in claims:
-            raise ContextError(401, f"The CRM context is missing its '{name}' claim.")
+            raise ContextError(401, N_("The CRM context is missing its '%(claim)s' claim.", claim=name))
     if claims["iss"] != issuer:
-        raise ContextError(401, "The CRM context was issued by a different CRM than the one this app trusts.")
+        raise ContextError(401, N_("The CRM context was issued by a different CRM than the one this app trusts."))
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if audience not in audiences:
-        raise ContextError(401, "The CRM context is meant for a different app.")
+        raise ContextError(401, N_("The CRM context is meant for a different app."))
     iat, exp = _number(claims, "iat"), _number(claims, "exp")
     current = now.timestamp()
     if exp <= iat or exp - iat > MAX_LIFETIME_SECONDS:
-        raise ContextError(401, "The CRM context claims to last longer than the 10 minutes this app allows.")
+        raise ContextError(401, N_("The CRM context claims to last longer than the 10 minutes this app allows."))
     if iat > current + leeway:
-        raise ContextError(401, "The CRM context was issued in the future; check the CRM server's clock.")
+        raise ContextError(401, N_("The CRM context was issued in the future; check the CRM server's clock."))
     if current > exp + leeway:
-        raise ContextError(401, "The CRM context has expired. Reopen the panel from the CRM.")
+        raise ContextError(401, N_("The CRM context has expired. Reopen the panel from the CRM."))
     _text(claims, "jti", limit=200)
 
 
@@ -197,10 +198,10 @@ def context_from_claims(claims: Mapping[str, Any], *, host: str | None = None) -
     record = _object(claims, "record")
     role = _text(user, "role", where="user")
     if role not in ROLES:
-        raise ContextError(401, "The CRM context gives the user an unknown role (expected admin or member).")
+        raise ContextError(401, N_("The CRM context gives the user an unknown role (expected admin or member)."))
     record_type = _text(record, "type", where="record")
     if record_type not in RECORD_TYPES:
-        raise ContextError(401, "The CRM context names a record type this panel does not show.")
+        raise ContextError(401, N_("The CRM context names a record type this panel does not show."))
     return EmbedContext(
         account_id=_text(claims, "account", limit=200),
         user=UserInfo(
@@ -229,7 +230,7 @@ def context_from_claims(claims: Mapping[str, Any], *, host: str | None = None) -
 def _host_claim(claims: Mapping[str, Any]) -> str:
     value = claims.get("host", "generic")
     if not isinstance(value, str) or not value.isidentifier() or len(value) > 20:
-        raise ContextError(401, "The panel session names an unknown host. Reopen the panel from the CRM.")
+        raise ContextError(401, N_("The panel session names an unknown host. Reopen the panel from the CRM."))
     return value
 
 
@@ -263,14 +264,14 @@ def _number(claims: Mapping[str, Any], name: str) -> int:
     within MIN_TIME..MAX_TIME, so every comparison with it means what it says."""
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_TIME <= value <= MAX_TIME:
-        raise ContextError(401, f"The CRM context's '{name}' claim is not a time.")
+        raise ContextError(401, N_("The CRM context's '%(claim)s' claim is not a time.", claim=name))
     return value
 
 
 def _object(claims: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = claims.get(name)
     if not isinstance(value, Mapping):
-        raise ContextError(401, f"The CRM context is missing its '{name}' claim.")
+        raise ContextError(401, N_("The CRM context is missing its '%(claim)s' claim.", claim=name))
     return value
 
 
@@ -280,9 +281,9 @@ def _text(claims: Mapping[str, Any], name: str, *, where: str = "", limit: int =
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # CRMs send numeric ids
     if not isinstance(value, str) or not value.strip():
-        raise ContextError(401, f"The CRM context is missing its '{label}' claim.")
+        raise ContextError(401, N_("The CRM context is missing its '%(claim)s' claim.", claim=label))
     if len(value) > limit:
-        raise ContextError(401, f"The CRM context's '{label}' claim is too long.")
+        raise ContextError(401, N_("The CRM context's '%(claim)s' claim is too long.", claim=label))
     return value
 
 
@@ -293,7 +294,7 @@ def _optional(claims: Mapping[str, Any], name: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise ContextError(401, f"The CRM context's '{name}' claim is not valid text.")
+        raise ContextError(401, N_("The CRM context's '%(claim)s' claim is not valid text.", claim=name))
     return value
 
 
@@ -302,7 +303,7 @@ def _linked(record: Mapping[str, Any], name: str) -> LinkedRecord | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise ContextError(401, f"The CRM context's 'record.{name}' claim is not an object.")
+        raise ContextError(401, N_("The CRM context's '%(claim)s' claim is not an object.", claim="record." + name))
     return LinkedRecord(
         id=_text(value, "id", where=f"record.{name}", limit=200),
         name=_optional(value, "name"),

@@ -27,6 +27,7 @@ from flask import Flask, after_this_request, current_app, g, render_template, re
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from plugin.domain.text import N_, Nn_
 from plugin.embed.context import (
     ContextError,
     EmbedContext,
@@ -54,7 +55,7 @@ LAUNCH_PARAM = "launch"
 HANDOVER_ISSUER = "xero-invoice-panel/hosts"
 HANDOVER_AUDIENCE = "xero-invoice-panel/handover"
 HANDOVER_TTL_SECONDS = 60
-ADMIN_ONLY_MESSAGE = "Only admins can configure the Xero integration"
+ADMIN_ONLY_MESSAGE = N_("Only admins can configure the Xero integration")
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -69,7 +70,8 @@ class MarkerReplayGuard:
         try:
             return services().markers.claim(key, ttl=max(remaining, 60))
         except MarkersUnavailable:
-            raise ContextError(503, "The panel can't check this CRM link right now. Try again in a minute.") from None
+            raise ContextError(
+                503, N_("The panel can't check this CRM link right now. Try again in a minute.")) from None
 
 
 def context_secrets(app: Flask | None = None) -> list[str]:
@@ -118,14 +120,14 @@ def session_cap(role: str) -> int:
     return ADMIN_SESSION_AGE_SECONDS if role == "admin" else MAX_SESSION_AGE_SECONDS
 
 
-_INVALID = "The panel session is not valid. Reopen the panel from the CRM."
+_INVALID = N_("The panel session is not valid. Reopen the panel from the CRM.")
 
 
 def _session_claims(token: str) -> dict[str, Any]:
     """The verified claims, with `exp` (when this token stops working) and `capped` (whether that is the launch
     cap) filled in from the signing time and `launch_iat`."""
     if not token:
-        raise ContextError(401, "This request has no panel session. Reopen the panel from the CRM.")
+        raise ContextError(401, N_("This request has no panel session. Reopen the panel from the CRM."))
     if len(token) > MAX_SESSION_TOKEN:
         raise ContextError(401, _INVALID)
     try:
@@ -142,16 +144,17 @@ def _session_claims(token: str) -> dict[str, Any]:
     if services().clock.now().timestamp() > exp:
         if exp >= cap_at:
             raise ContextError(401, _cap_message(str(user.get("role"))))
-        raise ContextError(401, "The panel session has expired. Reopen the panel from the CRM.")
+        raise ContextError(401, N_("The panel session has expired. Reopen the panel from the CRM."))
     return {**claims, "jti": str(claims.get("ctx") or ""), "exp": exp, "capped": exp >= cap_at}
 
 
 def _cap_message(role: str) -> str:
     if role == "admin":
-        return ("This admin page has been open for an hour. Reload the page to open it again "
-                "(admin access is checked with the CRM every hour).")
+        return N_("This admin page has been open for an hour. Reload the page to open it again "
+                  "(admin access is checked with the CRM every hour).")
     hours = MAX_SESSION_AGE_SECONDS // 3600
-    return f"This panel has been open for {hours} hours. Reload the page to open it again."
+    return Nn_("This panel has been open for %(num)d hour. Reload the page to open it again.",
+               "This panel has been open for %(num)d hours. Reload the page to open it again.", hours)
 
 
 def renew_if_due(claims: dict[str, Any], context: EmbedContext) -> str | None:
@@ -184,7 +187,7 @@ def issue_handover(context: EmbedContext) -> str:
 
 def verify_handover(token: str) -> EmbedContext:
     """The context a host handed over; ContextError if forged, expired or used before."""
-    message = "This link from the CRM has expired or was already used. Reopen the panel from the CRM."
+    message = N_("This link from the CRM has expired or was already used. Reopen the panel from the CRM.")
     try:
         claims = decode_hs256(token, _derived_secret(b"xero-panel/handover/v1"))
     except ContextError:
@@ -206,7 +209,7 @@ def renew_for_host(token: str, *, host: str, account_id: str, user_id: str) -> s
     """A fresh panel session for a page whose host proved the user again (Pipedrive's GET_SIGNED_TOKEN): the old
     session must be ours and name the same host, account and user; it may have expired, and the 12-hour launch cap
     starts again, because the host has just vouched for the user."""
-    refused = ContextError(401, "The panel session can't be renewed. Reopen the panel from the CRM.")
+    refused = ContextError(401, N_("The panel session can't be renewed. Reopen the panel from the CRM."))
     try:
         claims = _serializer().loads(token)  # no max_age: an expired session may be renewed this way
     except (BadData, ValueError, TypeError, RecursionError):
@@ -270,7 +273,7 @@ def require_admin(view: View) -> View:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         embed: EmbedContext | None = g.get("embed")
         if embed is None:
-            return error_page(ContextError(401, "This page must be opened from the CRM."))
+            return error_page(ContextError(401, N_("This page must be opened from the CRM.")))
         if not embed.user.is_admin:
             return error_page(ContextError(403, ADMIN_ONLY_MESSAGE))
         return view(*args, **kwargs)

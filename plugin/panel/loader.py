@@ -15,6 +15,7 @@ from plugin.domain.clock import Clock
 from plugin.domain.invoices import View
 from plugin.domain.matching import ContactMatch, MatchInput, MatchMethod, MatchRule, RecordKey, find_contact
 from plugin.domain.models import Invoice
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
 from plugin.runtime import metrics
@@ -40,10 +41,10 @@ log = logging.getLogger(__name__)
 
 _MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # a record's match, MessagePack in the shared cache
 ONLINE_INVOICE_TTL = 24 * 3600
-NO_MATCH_MESSAGE = "We couldn't tell which Xero customer this is."
-SEVERAL_MESSAGE = "More than one Xero customer could be this one."
+NO_MATCH_MESSAGE = N_("We couldn't tell which Xero customer this is.")
+SEVERAL_MESSAGE = N_("More than one Xero customer could be this one.")
 MAX_PINS = 200  # per record: far more than anyone reads, few enough that the table can't be filled at will
-NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices, so it can't be pinned here."
+NOT_THIS_CUSTOMERS = N_("That invoice isn't one of this customer's invoices, so it can't be pinned here.")
 
 
 class ContactGone(Exception):
@@ -68,19 +69,20 @@ def match_input(embed: EmbedContext) -> MatchInput:
         if account:
             records.append(RecordKey("account", account.id))
         rules = (
-            MatchRule(MatchMethod.EMAIL, (contact.email if contact else "") or record.email, "the contact's email"),
-            MatchRule(MatchMethod.COMPANY, (account.name if account else "") or record.company, "the account's name"),
-            MatchRule(MatchMethod.COMPANY, contact.company if contact else "", "the contact's company"),
+            MatchRule(MatchMethod.EMAIL, (contact.email if contact else "") or record.email, N_("the contact's email")),
+            MatchRule(MatchMethod.COMPANY, (account.name if account else "") or record.company,
+                      N_("the account's name")),
+            MatchRule(MatchMethod.COMPANY, contact.company if contact else "", N_("the contact's company")),
         )
     elif record.type == "account":
         rules = (
-            MatchRule(MatchMethod.EMAIL, record.email, "the account's email"),
-            MatchRule(MatchMethod.COMPANY, record.company or record.name, "the account's name"),
+            MatchRule(MatchMethod.EMAIL, record.email, N_("the account's email")),
+            MatchRule(MatchMethod.COMPANY, record.company or record.name, N_("the account's name")),
         )
     else:
         rules = (
-            MatchRule(MatchMethod.EMAIL, record.email, "the contact's email", asks_when_several=True),
-            MatchRule(MatchMethod.COMPANY, record.company, "the contact's company"),
+            MatchRule(MatchMethod.EMAIL, record.email, N_("the contact's email"), asks_when_several=True),
+            MatchRule(MatchMethod.COMPANY, record.company, N_("the contact's company")),
         )
     return MatchInput(tuple(records), rules=rules)
 
@@ -190,9 +192,9 @@ class PanelLoader:
         if connection is None:
             return problem_only(query, self._no_connection_notice())
         if not connection.tenant_id or connection.status == STATUS_PENDING:
-            return problem_only(query, Notice(Problem.NOT_SET_UP, "Xero isn't set up yet."))
+            return problem_only(query, Notice(Problem.NOT_SET_UP, N_("Xero isn't set up yet.")))
         if connection.needs_reconnect:
-            return problem_only(query, Notice(Problem.NEEDS_RECONNECT, "The Xero connection needs renewing."))
+            return problem_only(query, Notice(Problem.NEEDS_RECONNECT, N_("The Xero connection needs renewing.")))
         tenant_id = connection.tenant_id
         if force:
             self._forget_miss(tenant_id)
@@ -234,8 +236,8 @@ class PanelLoader:
         """Never connected: not set up yet. Connected once and then removed by an admin: ask an admin."""
         installation = self.db.installations.get(self.account_id)
         if installation is not None and installation.xero_was_removed:
-            return Notice(Problem.NOT_CONNECTED, "Xero isn't connected; ask an admin.")
-        return Notice(Problem.NOT_SET_UP, "Xero isn't set up yet.")
+            return Notice(Problem.NOT_CONNECTED, N_("Xero isn't connected; ask an admin."))
+        return Notice(Problem.NOT_SET_UP, N_("Xero isn't set up yet."))
 
     def _forget_miss(self, tenant_id: str) -> None:
         cached = _MATCH.get(self.cache, self._match_key(tenant_id))
@@ -358,8 +360,8 @@ class PanelLoader:
 
     def _check_pinnable(self, tenant_id: str, invoice_id: str, *, already: int) -> None:
         if already >= MAX_PINS:
-            raise PinRefused(f"This record has {MAX_PINS} pinned invoices, the most a record can hold. "
-                             "Unpin one to pin another.")
+            raise PinRefused(N_("This record has %(most)d pinned invoices, the most a record can hold. "
+                                "Unpin one to pin another.", most=MAX_PINS))
         found = _MATCH.get(self.cache, self._match_key(tenant_id))
         snapshot = self.store.peek(tenant_id, found.contact_id) if found is not None and found.found else None
         if snapshot is None or all(invoice.invoice_id != invoice_id for invoice in snapshot.invoices):

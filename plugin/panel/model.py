@@ -26,6 +26,7 @@ from plugin.domain.invoices import (
 from plugin.domain.matching import ContactMatch
 from plugin.domain.models import Invoice
 from plugin.domain.money import Money
+from plugin.domain.text import Nn_
 from plugin.runtime.invoices import UnreadableInvoice
 
 PAGE_SIZE = 25
@@ -240,13 +241,20 @@ def left_out_notice(unreadable: Sequence[UnreadableInvoice]) -> Notice | None:
     if not unreadable:
         return None
     count = len(unreadable)
+    # The reasons stay as the parser wrote them (field paths, for whoever fixes the data in Xero).
     named = [f"{item.number or 'one without a readable number'} ({item.reason})"
              for item in unreadable[:MAX_NAMED_UNREADABLE]]
     if count > MAX_NAMED_UNREADABLE:
-        named.append(f"and {count - MAX_NAMED_UNREADABLE} more")
-    subject = "1 invoice from Xero couldn't be read and is" if count == 1 else \
-        f"{count} invoices from Xero couldn't be read and are"
-    return Notice(Problem.LEFT_OUT, f"{subject} left out of this list and the totals: {', '.join(named)}.")
+        more = count - MAX_NAMED_UNREADABLE
+        return Notice(Problem.LEFT_OUT, Nn_(
+            "%(num)d invoice from Xero couldn't be read and is left out of this list and the totals: %(named)s, "
+            "and %(more)d more.",
+            "%(num)d invoices from Xero couldn't be read and are left out of this list and the totals: %(named)s, "
+            "and %(more)d more.", count, named=", ".join(named), more=more))
+    return Notice(Problem.LEFT_OUT, Nn_(
+        "%(num)d invoice from Xero couldn't be read and is left out of this list and the totals: %(named)s.",
+        "%(num)d invoices from Xero couldn't be read and are left out of this list and the totals: %(named)s.",
+        count, named=", ".join(named)))
 
 
 def _row(invoice: Invoice, day: DayFacts, pinned_ids: Collection[str], link_for: Callable[[Invoice], str]) -> Row:

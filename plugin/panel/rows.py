@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from plugin.domain.models import Invoice
 from plugin.panel.model import Row
+from plugin.web import i18n
 
 ROW_TEMPLATE = "panel/_row.html"
 MAX_ROWS = 4096  # a few MB at most: enough for every row the reps of one worker are looking at
@@ -63,7 +64,8 @@ _rendered = RenderedRows()
 def rendered_row(context: Context, row: Row) -> Markup:
     """The row's HTML, as `{% include "panel/_row.html" %}` would print it with `row` and `locale` set."""
     locale = context.get("locale")
-    key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, request.script_root)
+    words = i18n.language()  # the language of its words (plugin.web.i18n), which the formatting locale may not fix
+    key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, words, request.script_root)
     html = _rendered.get(key, row.invoice)
     if html is None:
         template = context.environment.get_template(ROW_TEMPLATE)

@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, g, render_template, request, stream_wi
 from werkzeug.wrappers import Response
 
 from plugin.domain.invoices import has_online_invoice as is_online
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.embed.session import require_embed_context, require_panel_session
 from plugin.panel import changes, rows
@@ -258,8 +259,8 @@ def keep_session() -> Response:
 # Every invoice id comes from the rep's browser, so each action first checks it is one of this record's customer's
 # invoices in the cached snapshot (PanelLoader.owned_invoice) before anything is asked of Xero.
 
-NOT_THIS_CUSTOMERS = "That invoice isn't one of this customer's invoices."
-NOT_ONLINE = "Xero has a payment link and PDF only for approved sales invoices."
+NOT_THIS_CUSTOMERS = N_("That invoice isn't one of this customer's invoices.")
+NOT_ONLINE = N_("Xero has a payment link and PDF only for approved sales invoices.")
 
 
 def _refusal(invoice) -> str:  # type: ignore[no-untyped-def]
@@ -309,7 +310,7 @@ def invoice_pdf(ticket: str) -> Response:
     """Xero's PDF of the invoice, streamed from Xero to the rep's new tab and never stored here."""
     found = _PDF_TICKET.get(services().cache, _ticket_key(ticket[:64]))
     if found is None:
-        return _pdf_problem(404, "This PDF link has expired. Open the invoice's actions in the panel again.")
+        return _pdf_problem(404, N_("This PDF link has expired. Open the invoice's actions in the panel again."))
     g.embed, invoice_id = found
     loader = _loader()
     invoice = loader.owned_invoice(invoice_id)

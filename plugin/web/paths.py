@@ -23,3 +23,4 @@ DATA_ROOT = _data_root()
 TEMPLATES_DIR = DATA_ROOT / "templates"
 STATIC_DIR = DATA_ROOT / "static"
 MANIFEST_PATH = DATA_ROOT / "manifest.json"
+TRANSLATIONS_DIR = PACKAGE_DIR / "translations"  # inside the package: a wheel carries the catalogs as they are

@@ -15,13 +15,16 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestURITooLarge
 from werkzeug.wrappers import Response
 
+from plugin.domain.text import N_
+from plugin.web import i18n
+
 MAX_QUERY_BYTES = 8 * 1024
 READ_CHUNK = 64 * 1024
 
 MESSAGES = {
-    400: "The request could not be read.",
-    413: "The request is larger than this app accepts.",
-    414: "The address of this request is longer than this app accepts.",
+    400: N_("The request could not be read."),
+    413: N_("The request is larger than this app accepts."),
+    414: N_("The address of this request is longer than this app accepts."),
 }
 
 
@@ -66,4 +69,4 @@ def plain_refusal(error: HTTPException) -> Response:
     """A short text answer: htmx shows its own notice for any 4xx, and a person sees what was wrong."""
     status = error.code or 400
     message = MESSAGES.get(status, MESSAGES[400])
-    return Response(message + "\n", status=status, mimetype="text/plain")
+    return Response(i18n.translate(message) + "\n", status=status, mimetype="text/plain")

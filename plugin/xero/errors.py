@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from plugin.domain.text import N_, Nn_
+
 
 class XeroError(Exception):
     """Base class. `user_message` is safe to show a rep; str(error) is for logs. `correlation_id`: the
     Xero-Correlation-Id of the answer that caused it (None when no answer did), for Xero's support."""
 
-    user_message = "Something went wrong while talking to Xero."
+    user_message = N_("Something went wrong while talking to Xero.")
     correlation_id: str | None = None
 
 
 class XeroUnavailable(XeroError):
     """Xero did not answer usefully: time-out, connection error, 5xx after retries, malformed body."""
 
-    user_message = "Xero isn't answering right now. Try again in a minute."
+    user_message = N_("Xero isn't answering right now. Try again in a minute.")
 
 
 class RateLimited(XeroError):
@@ -32,29 +34,29 @@ class RateLimited(XeroError):
     def user_message(self) -> str:  # type: ignore[override]
         wait = plain_duration(self.retry_after)
         if self.problem == "day":
-            return f"This organisation has used up today's Xero allowance. Try again in {wait}."
-        return f"Xero is busy. Try again in {wait}."
+            return N_("This organisation has used up today's Xero allowance. Try again in %(wait)s.", wait=wait)
+        return N_("Xero is busy. Try again in %(wait)s.", wait=wait)
 
 
 def plain_duration(seconds: int) -> str:
     """A wait as a rep would say it: seconds under two minutes, then minutes, then hours (a day limit's wait)."""
     if seconds < 120:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
+        return Nn_("%(num)d second", "%(num)d seconds", seconds)
     if seconds < 2 * 3600:
-        return f"{-(-seconds // 60)} minutes"
-    return f"about {round(seconds / 3600)} hours"
+        return Nn_("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
+    return Nn_("about %(num)d hour", "about %(num)d hours", round(seconds / 3600))
 
 
 class TokenExpired(XeroError):
     """401 TokenExpired: the access token must be refreshed."""
 
-    user_message = "The Xero session expired; refreshing."
+    user_message = N_("The Xero session expired; refreshing.")
 
 
 class ConnectionRevoked(XeroError):
     """The connection no longer works: 403 AuthenticationUnsuccessful, invalid_grant, revoked."""
 
-    user_message = "The Xero connection needs to be reconnected by an admin."
+    user_message = N_("The Xero connection needs to be reconnected by an admin.")
 
 
 class InvalidGrant(ConnectionRevoked):
@@ -64,11 +66,11 @@ class InvalidGrant(ConnectionRevoked):
 class MissingScope(ConnectionRevoked):
     """401 AuthorizationUnsuccessful: the token lacks a scope this call needs."""
 
-    user_message = "The Xero connection lacks a permission this panel needs; an admin must reconnect."
+    user_message = N_("The Xero connection lacks a permission this panel needs; an admin must reconnect.")
 
 
 class NotFound(XeroError):
-    user_message = "Xero could not find that record."
+    user_message = N_("Xero could not find that record.")
 
 
 class QueryRejected(XeroError):
@@ -78,7 +80,7 @@ class QueryRejected(XeroError):
 class BadXeroData(XeroError):
     """A field in Xero's answer could not be read. Names the field."""
 
-    user_message = "Xero sent data this panel could not read."
+    user_message = N_("Xero sent data this panel could not read.")
 
     def __init__(self, field: str, value: object = None, reason: str = "") -> None:
         self.field = field

@@ -28,6 +28,23 @@ def test_a_german_rep_sees_german_amounts_dates_and_berlin_time(page, connected_
     expect(panel.locator(".freshness__time time")).to_have_text(fetched.strftime("%H:%M"))
 
 
+def test_a_german_rep_reads_the_panel_in_german(page, connected_demo):
+    """Lena Vertrieb (de-DE) in the demo CRM: the panel's words are German (Flask-Babel, plugin/translations/de)."""
+    customer = connected_demo.customer(4)
+    panel, _frame = open_panel(page, connected_demo, "contacts", connected_demo.contact_for(customer), user="rep-de")
+    expect(panel.locator("#summary-title")).to_have_text("Offen")
+    expect(panel.locator(".paid__toggle")).to_have_text("Insgesamt bezahlt")
+    expect(panel.locator(".fold-toggle__text")).to_have_text("Filter")
+    expect(panel.locator("#tab-overdue .views__label")).to_have_text("Überfällig")
+    expect(panel.locator(".freshness button")).to_contain_text("Aktualisieren")
+    panel.locator("#tab-overdue").click()
+    expect(panel.locator('#tab-overdue[aria-selected="true"]')).to_be_visible()
+    expect(panel.locator("tr.invoice .status").first).to_have_text(re.compile(r"^\d+ Tage? überfällig"))
+    text = panel.locator("#panel").inner_text()
+    for english in ("Total paid", "Refresh", "days overdue", "Owed"):
+        assert english not in text, english
+
+
 def _japanese_context(demo, customer: dict) -> str:
     claims = {
         "iss": "demo-crm", "aud": "xero-invoice-panel", "jti": secrets.token_hex(8), "account": demo.handle.account_id,

@@ -63,7 +63,7 @@ def test_a_row_reads_nothing_per_user_but_the_locale_so_its_html_can_be_shared(a
     while panel/_row.html, with what it includes, reads nothing else: no user, time zone, session or request."""
     variables, globals_used, filters = _reads_of(app.jinja_env, ROW_TEMPLATE)
     assert variables == {"row"}
-    assert globals_used == {"url_for"}  # depends on the URL root only, which is in the key
+    assert globals_used == {"url_for", "_"}  # the URL root and the language of the words, both in the key
     reading_the_context = {name for name in filters
                            if getattr(getattr(app.jinja_env.filters[name], "jinja_pass_arg", None), "name", "")
                            == "context"}
