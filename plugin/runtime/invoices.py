@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from plugin.domain.clock import Clock
 from plugin.domain.matching import CustomerDirectory
 from plugin.domain.models import Contact, Invoice, Organisation
-from plugin.runtime.changes import ChangeLog
+from plugin.runtime.changes import TRUST_SECONDS, ChangeLog
 from plugin.runtime.encoding import Typed
 from plugin.runtime.single_flight import SingleFlight
 from plugin.runtime.snapshots import (
@@ -238,24 +238,35 @@ class SharedInvoices:
         return getattr(self.store, name)
 
     def is_current(self, snapshot: Snapshot) -> bool:
-        """Within its TTL and not reported changed by a webhook since it was fetched."""
-        if not self.store.is_fresh(snapshot):
-            return False
-        return self.changes is None or not self.changes.changed_after(
-            snapshot.tenant_id, snapshot.contact_id, snapshot.fetched_at)
+        """Within its TTL, or younger than TRUST_SECONDS while the organisation's webhooks are flowing; and in
+        both cases not reported changed by a webhook since it was fetched."""
+        if self.changes is None:
+            return self.store.is_fresh(snapshot)
+        keys = (*self.changes.keys(snapshot.tenant_id, snapshot.contact_id),
+                self.changes.flowing_key(snapshot.tenant_id))
+        values = self.changes.store.get_many(*keys)
+        return self._current(snapshot, self.changes.latest(values[:-1]), values[-1])
 
-    def _current(self, snapshot: Snapshot, last_change: datetime | None) -> bool:
-        return self.store.is_fresh(snapshot) and (last_change is None or last_change <= snapshot.fetched_at)
+    def _current(self, snapshot: Snapshot, last_change: datetime | None, flowing: object = None) -> bool:
+        if last_change is not None and last_change > snapshot.fetched_at:
+            return False
+        if self.store.is_fresh(snapshot):
+            return True
+        now = self.clock.now()
+        return (self.changes is not None and self.changes.flowing(flowing, now)
+                and snapshot.age_seconds(now) < TRUST_SECONDS)
 
     def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False) -> Snapshot:
         return self.read(tenant_id, contact_id, force=force, stale_ok=stale_ok).snapshot
 
     def read(self, tenant_id: str, contact_id: str, *, force: bool = False, stale_ok: bool = False) -> Loaded:
         if not force:
-            keys = self.changes.keys(tenant_id, contact_id) if self.changes is not None else ()
+            keys = ((*self.changes.keys(tenant_id, contact_id), self.changes.flowing_key(tenant_id))
+                    if self.changes is not None else ())
             cached, stamps = self.store.peek_with(tenant_id, contact_id, keys)
-            current = cached is not None and self._current(
-                cached, self.changes.latest(stamps) if self.changes is not None else None)
+            current = cached is not None and (
+                self._current(cached, self.changes.latest(stamps[:-1]), stamps[-1]) if self.changes is not None
+                else self.store.is_fresh(cached))
             hit = current or (cached is not None and stale_ok)
             if self.on_lookup is not None:
                 self.on_lookup(tenant_id, hit=hit)

@@ -68,3 +68,66 @@ def test_refresh_always_asks_xero_and_warm_reads_never_do(parts):
     assert xero.calls == 1
     shared.load_invoices(TENANT, CONTACT, force=True)
     assert xero.calls == 2
+
+
+def _webhook(changes, category: str, resource_id: str, tenant: str = TENANT) -> None:
+    changes.apply([_event(category, resource_id, tenant)])
+
+
+def _event(category: str, resource_id: str, tenant: str):
+    import json
+
+    from plugin.xero.webhooks import parse_events
+
+    body = {"events": [{"resourceUrl": f"https://api.xero.com/api.xro/2.0/{category.title()}s/{resource_id}",
+                        "resourceId": resource_id, "eventDateUtc": "2026-03-01T09:00:00.000", "eventType": "UPDATE",
+                        "eventCategory": category, "tenantId": tenant, "tenantType": "ORGANISATION"}],
+            "firstEventSequence": 1, "lastEventSequence": 1, "entropy": "QWERTYUIOP"}
+    return parse_events(json.dumps(body).encode())[0]
+
+
+def test_with_webhooks_flowing_unchanged_data_stays_current_past_the_ttl(parts, clock):
+    shared, xero, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    _webhook(changes, "CONTACT", "someone-else")  # a delivery for the organisation: webhooks are flowing
+    clock.advance(10 * 60)
+    assert shared.is_current(snapshot)
+    assert shared.read(TENANT, CONTACT).current and xero.calls == 1
+
+
+def test_with_webhooks_flowing_a_change_makes_data_stale_at_once(parts, clock):
+    shared, xero, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    clock.advance(90)
+    _webhook(changes, "INVOICE", snapshot.invoices[0].invoice_id)
+    assert not shared.is_current(snapshot)
+    shared.load_invoices(TENANT, CONTACT)
+    assert xero.calls == 2
+
+
+def test_webhooks_that_stopped_flowing_leave_the_ttl_in_charge(parts, clock):
+    from plugin.runtime.changes import FLOWING_SECONDS
+
+    shared, _, changes = parts
+    _webhook(changes, "CONTACT", "someone-else")
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    clock.advance(FLOWING_SECONDS + 1)
+    assert not shared.is_current(snapshot)
+
+
+def test_even_with_webhooks_flowing_data_is_refetched_after_the_trust_limit(parts, clock):
+    from plugin.runtime.changes import TRUST_SECONDS
+
+    shared, _, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    clock.advance(TRUST_SECONDS + 1)
+    _webhook(changes, "CONTACT", "someone-else")
+    assert not shared.is_current(snapshot)
+
+
+def test_webhooks_of_another_organisation_do_not_extend_freshness(parts, clock):
+    shared, _, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    _webhook(changes, "CONTACT", "someone-else", tenant="t-2")
+    clock.advance(61)
+    assert not shared.is_current(snapshot)
