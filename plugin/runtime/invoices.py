@@ -168,20 +168,33 @@ class CustomerDirectories:
     def __init__(self, cache: CacheBackend, flight: SingleFlight | None = None) -> None:
         self._cache = cache
         self._flight = flight
+        # tenant -> (the encoded directory last read, its decoded form): a directory of thousands of customers is
+        # decoded once per worker per fetch, not on every view that matches a record.
+        self._decoded: dict[str, tuple[bytes, CustomerDirectory]] = {}
+
+    def _read(self, tenant_id: str) -> CustomerDirectory | None:
+        raw = self._cache.get(directory_key(tenant_id))
+        memo = self._decoded.get(tenant_id)
+        if memo is not None and raw is not None and memo[0] == raw:
+            return memo[1]
+        directory = _DIRECTORY.decode(raw)
+        if directory is not None and isinstance(raw, bytes):
+            self._decoded[tenant_id] = (raw, directory)
+        return directory
 
     def drop(self, tenant_id: str) -> None:
         self._cache.delete(directory_key(tenant_id))
 
     def peek(self, tenant_id: str) -> CustomerDirectory | None:
         """The cached directory, if any; never calls Xero."""
-        return _DIRECTORY.get(self._cache, directory_key(tenant_id))
+        return self._read(tenant_id)
 
     def put(self, tenant_id: str, directory: CustomerDirectory) -> None:
         _DIRECTORY.set(self._cache, directory_key(tenant_id), directory, timeout=DIRECTORY_TTL)
 
     def get(self, tenant_id: str, client: Callable[[], XeroReader]) -> CustomerDirectory:
         key = directory_key(tenant_id)
-        cached = _DIRECTORY.get(self._cache, key)
+        cached = self._read(tenant_id)
         if cached is not None:
             return cached
 
@@ -192,7 +205,7 @@ class CustomerDirectories:
 
         if self._flight is None:
             return fetch()
-        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: _DIRECTORY.get(self._cache, key))
+        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: self._read(tenant_id))
 
 
 def search_customers(client: XeroReader, text: str, limit: int = 20) -> tuple[Contact, ...]:
