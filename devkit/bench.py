@@ -564,6 +564,8 @@ def run(args: argparse.Namespace) -> int:
     users = int(getattr(args, "users", 50))
     workers = int(getattr(args, "workers", 2))
     results: dict[str, Any] = {"machine": _machine(), "quick": quick}
+    if getattr(args, "team_day_only", False):
+        return _team_day_only(args, results)
     with tempfile.TemporaryDirectory(prefix="xero-panel-bench-") as folder:
         (Path(folder) / "local").mkdir()
         local = start_world(Path(folder) / "local", ttl=5 if quick else 60)  # one worker, in-process cache
@@ -589,10 +591,32 @@ def run(args: argparse.Namespace) -> int:
             from devkit.bench_browser import browser_speed
 
             results["browser"] = browser_speed(quick)
+    if getattr(args, "team_day", True):
+        results["team_day"] = _team_day(quick)
     print(format_table(results))
     path = Path(getattr(args, "json", "bench-results/bench.json"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+def _team_day(quick: bool) -> dict[str, Any]:
+    """The team-day run (devkit/bench_teamday.py), with webhooks and without; `quick`: 20 reps instead of 200."""
+    from devkit.bench_teamday import Plan, run_both
+
+    return run_both(Plan(reps=20) if quick else Plan())
+
+
+def _team_day_only(args: argparse.Namespace, results: dict[str, Any]) -> int:
+    from devkit.bench_teamday import format_rows
+
+    results["team_day"] = _team_day(bool(getattr(args, "quick", False)))
+    print(format_rows(results["team_day"]))
+    path = Path(getattr(args, "json", "bench-results/bench.json"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**existing, "team_day": results["team_day"]}, indent=2, default=str))
     print(f"\nwritten to {path}")
     return 0
 
@@ -656,6 +680,7 @@ def format_table(results: dict[str, Any]) -> str:
          + f" (cache TTL {fresh['without_webhooks']['cache_ttl_s']} s)", ""),
         ("7 peak memory per worker", ", ".join(f"{value:.0f} MB" for value in memory) or "n/a", ""),
         *browser_rows(results.get("browser")),
+        *_team_day_rows(results.get("team_day")),
     ]
     width = max(len(row[0]) for row in rows)
     lines = [f"{'figure'.ljust(width)} | measured | target", f"{'-' * width}-|----------|-------"]
@@ -663,6 +688,22 @@ def format_table(results: dict[str, Any]) -> str:
     machine = results["machine"]
     lines.append(f"\nmachine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}")
     return "\n".join(lines)
+
+
+def _team_day_rows(team_day: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    if not team_day:
+        return []
+    rows = []
+    for mode, target in (("with_webhooks", "<= 2000 calls, 0 refused, staleness p95 <= 5 s"),
+                         ("without_webhooks", "<= 4000 calls, 0 refused, staleness max <= CACHE_TTL")):
+        day = team_day.get(mode)
+        if day:
+            stale = day["staleness_s"]
+            rows.append((f"9 team day {mode.replace('_', ' ')}",
+                         f"{day['xero_calls']} Xero calls, {day['refused_views']} refused, "
+                         f"{day['served_without_waiting']}/{day['views']} without waiting, staleness p50 "
+                         f"{stale['p50']:.1f} s, p95 {stale['p95']:.1f} s, max {stale['max']:.1f} s", target))
+    return rows
 
 
 def _seconds(value: float | None) -> str:
@@ -677,6 +718,15 @@ def _seconds(value: float | None) -> str:
 @click.option("--workers", type=int, default=2, show_default=True, help="gunicorn workers in the load run")
 @click.option("--browser/--no-browser", default=True, show_default=True,
               help="time clicks in Chromium (view switch, bucket, Show more, pin, filter, search)")
-def command(quick: bool, json_path: str, duration: float, users: int, workers: int, browser: bool) -> None:
+@click.option("--team-day/--no-team-day", default=True, show_default=True,
+              help="the team-day run: 200 reps' working day on a fast clock, with and without webhooks")
+@click.option("--team-day-only", is_flag=True, help="only the team-day run (its figures join the JSON)")
+def command(quick: bool, json_path: str, duration: float, users: int, workers: int, browser: bool,
+            team_day: bool, team_day_only: bool) -> None:
     raise SystemExit(run(argparse.Namespace(quick=quick, json=json_path, duration=duration, users=users,
-                                            workers=workers, browser=browser)))
+                                            workers=workers, browser=browser, team_day=team_day,
+                                            team_day_only=team_day_only)))
+
+
+if __name__ == "__main__":
+    command()

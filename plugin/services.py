@@ -120,7 +120,7 @@ class Services:
         ttl = float(self.config.get("CACHE_TTL", 60))
         store = InvoiceStore(cache=self.cache, clock=self.clock, client=client, ttl=ttl, snapshots=self.snapshots)
         return SharedInvoices(store, flight=self.flight, clock=self.clock, changes=self.changes,
-                              on_lookup=self.lookups.record)
+                              on_lookup=self.lookups.record, sweeps=True)
 
 
 def build(app: Flask) -> Services:

@@ -249,10 +249,12 @@ class PanelLoader:
         tenant_id = connection.tenant_id
         notice: Notice | None = None
         current = True
+        confirmed_at = None  # "Updated": when the data was last confirmed current (its fetch, or a later sweep)
         try:
             loaded = self.store.read(tenant_id, found.contact_id, force=force, stale_ok=stale_ok)
             snapshot: Snapshot | None = loaded.snapshot
             current = loaded.current
+            confirmed_at = loaded.confirmed_at
             # A view that fetched from Xero anyway also checks the organisation's directory (refreshed every 15
             # minutes, at once on a CONTACT webhook): a contact archived or deleted since is matched again. A warm
             # view reads neither (a warm render reads one stamp, not the directory).
@@ -275,7 +277,7 @@ class PanelLoader:
             today=self.reps_today(),
             pinned_ids=self.pinned_ids(tenant_id),
             link_for=lambda invoice: deep_link(self.deep_link_base, short_code, invoice),
-            fetched_at=snapshot.fetched_at,
+            fetched_at=confirmed_at or snapshot.fetched_at,
             match=found,
             notice=notice,
             stale=notice is not None,

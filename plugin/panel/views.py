@@ -169,11 +169,16 @@ def invoices() -> Response:
     return _render(loader.page(_query(loader), stale_ok=request.args.get("fresh") != "1"))
 
 
+def _rep(loader) -> str:
+    return f"{loader.account_id}:{loader.embed.user.id}"
+
+
 @bp.post("/refresh")
 @require_panel_session
 def refresh() -> Response:
     loader = _loader()
-    return _render(loader.page(_query(loader), force=True))
+    with services().budget.share(_rep(loader)):  # Refresh draws on the rep's own share of the minute
+        return _render(loader.page(_query(loader), force=True))
 
 
 @bp.post("/pins/<invoice_id>")
@@ -206,7 +211,8 @@ def contact_search() -> Response:
     loader = _loader()
     text = (request.args.get("contact_q") or "").strip()[:100]
     try:
-        results = search_customers(loader.client(), text) if loader.connection() else ()
+        with services().budget.share(_rep(loader)):  # searches draw on the rep's own share of the minute
+            results = search_customers(loader.client(), text) if loader.connection() else ()
         message = ""
     except XeroError as error:
         results, message = (), error.user_message

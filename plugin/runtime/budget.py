@@ -15,6 +15,11 @@ refuses a call with `day`, no call goes to Xero before its Retry-After; when our
 today's allowance is spent, one call, a probe, may ask Xero every DAY_PROBE_SECONDS, and its answer's
 X-DayLimit-Remaining brings our count back down when the allowance is back. Refusals say when the next try is.
 
+Fair shares: calls a rep makes by choice (Refresh, the contact search when linking) run inside
+`RateBudget.share(user)`. Such a call draws on that rep's share of the minute (USER_SHARE_PER_MINUTE calls in any
+sliding minute) and may not take the last SHARE_RESERVE calls of the organisation's minute, which stay for views
+(a never-seen record's cold view, revalidation). So one rep's clicks or searches never leave the others "busy".
+
 Two stores hold the counts behind one interface: `LocalBudgetStore` (threads of one process) and
 `RedisBudgetStore` (atomic Lua scripts; every key has a TTL). Both pass the same contract tests.
 Windows: the minute is sliding (a log of call times), because Xero's fixed window starts at an
@@ -46,6 +51,11 @@ LEASE_SECONDS = 60.0
 # Today's allowance spent by our count or Xero's header (without a Retry-After): one call asks Xero this often.
 DAY_PROBE_SECONDS = 600.0
 _UNLIMITED = 2**31
+USER_SHARE_PER_MINUTE = 6  # a rep's own calls (Refresh, contact searches) in any sliding minute
+SHARE_RESERVE = 20  # of the organisation's minute, never taken by a rep's own calls: views keep room
+
+# Whose share the current call draws on ("": a view's call, not any one rep's).
+_share: ContextVar[str] = ContextVar("budget_share", default="")
 
 # The organisation whose day-limit probe the current call is (its answer may say the allowance is back).
 _probing: ContextVar[str] = ContextVar("budget_day_probe", default="")
@@ -56,6 +66,8 @@ class Limits:
     concurrent: int = 5
     per_minute: int = 60
     per_day: int = 5000
+    per_share: int = USER_SHARE_PER_MINUTE
+    share_reserve: int = SHARE_RESERVE
 
 
 XERO_LIMITS = Limits()
@@ -88,7 +100,10 @@ class BudgetUsage:
 class BudgetStore(Protocol):
     """Counts per organisation. `now` is POSIX seconds; `day` names the UTC date being counted."""
 
-    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None: ...
+    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits,
+                    share: str = "") -> Refusal | None:
+        """`share` non-empty: the call is that rep's own (limits.per_share a minute, not the last
+        limits.share_reserve of the organisation's minute)."""
 
     def release(self, tenant_id: str, lease: str) -> None: ...
 
@@ -128,6 +143,16 @@ class RateBudget:
         self.limits = limits
         self.wait_for_slot = wait_for_slot
         self.poll = poll
+
+    @contextlib.contextmanager
+    def share(self, user: str) -> Iterator[None]:
+        """Calls to Xero inside this block are `user`'s own (Refresh, a contact search): they draw on that user's
+        share of the minute and leave the organisation's reserve to views."""
+        token = _share.set(user)
+        try:
+            yield
+        finally:
+            _share.reset(token)
 
     @contextlib.contextmanager
     def slot(self, tenant_id: str) -> Iterator[None]:
@@ -181,14 +206,16 @@ class RateBudget:
         waited = 0.0
         while True:
             now = self.clock.now()
-            refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now), limits=self.limits)
+            share = _share.get()
+            refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now), limits=self.limits,
+                                             share=share)
             probe = False
             if refusal is not None and refusal.problem == "day":
                 next_probe = self.store.try_probe(tenant_id, now=now.timestamp(), seconds=DAY_PROBE_SECONDS)
                 if next_probe <= 0:  # this call asks Xero whether the allowance is back
                     probe = True
                     refusal = self.store.try_acquire(tenant_id, lease, now=now.timestamp(), day=_day(now),
-                                                     limits=replace(self.limits, per_day=_UNLIMITED))
+                                                     limits=replace(self.limits, per_day=_UNLIMITED), share=share)
                 else:
                     refusal = Refusal("day", next_probe)
             if refusal is None:
@@ -240,6 +267,7 @@ class _Counts:
     calls: deque[float] = field(default_factory=deque)  # start times within the last minute
     day: str = ""
     day_used: int = 0
+    shares: dict[str, deque[float]] = field(default_factory=dict)  # rep -> start times of their own calls
 
 
 class LocalBudgetStore:
@@ -268,18 +296,29 @@ class LocalBudgetStore:
             counts = self._current(tenant_id, now, day)
             counts.day_used = min(counts.day_used, day_used)
 
-    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None:
+    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits,
+                    share: str = "") -> Refusal | None:
         with self._lock:
             counts = self._current(tenant_id, now, day)
             if counts.day_used >= limits.per_day:
                 return Refusal("day", 0)
-            if len(counts.calls) >= limits.per_minute:
-                return Refusal("minute", counts.calls[0] + MINUTE - now)
+            minute_limit = max(0, limits.per_minute - limits.share_reserve) if share else limits.per_minute
+            if len(counts.calls) >= minute_limit:
+                oldest = counts.calls[len(counts.calls) - minute_limit] if minute_limit else now
+                return Refusal("minute", oldest + MINUTE - now)
+            own = counts.shares.get(share) if share else None
+            if own is not None:
+                while own and own[0] <= now - MINUTE:
+                    own.popleft()
+                if len(own) >= limits.per_share:
+                    return Refusal("minute", own[0] + MINUTE - now)
             if len(counts.leases) >= limits.concurrent:
                 return Refusal("concurrent", 1)
             counts.leases[lease] = now + LEASE_SECONDS
             counts.calls.append(now)
             counts.day_used += 1
+            if share:
+                counts.shares.setdefault(share, deque()).append(now)
             return None
 
     def release(self, tenant_id: str, lease: str) -> None:
@@ -308,6 +347,9 @@ class LocalBudgetStore:
                 del counts.leases[lease]
         while counts.calls and counts.calls[0] <= now - MINUTE:
             counts.calls.popleft()
+        for user, own in list(counts.shares.items()):
+            if not own or own[-1] <= now - MINUTE:
+                del counts.shares[user]
         if counts.day != day:
             counts.day, counts.day_used = day, 0
         return counts
@@ -315,22 +357,40 @@ class LocalBudgetStore:
 
 # --- Redis store ------------------------------------------------------------------------------
 
-# KEYS: leases (zset lease->expiry ms), calls (zset member->start ms), day counter.
-# ARGV: now ms, lease, lease ms, minute ms, concurrent, per minute, per day, day ttl s.
+# KEYS: leases (zset lease->expiry ms), calls (zset member->start ms), day counter, the rep's share (zset; used only
+# when ARGV[9] is 1).
+# ARGV: now ms, lease, lease ms, minute ms, concurrent, per minute, per day, day ttl s, shared call (1/0), per share,
+# share reserve.
 _ACQUIRE = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[4])
+local shared = ARGV[9] == '1'
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[7]) then
   return {'day', '0'}
 end
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
-  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local minute_limit = tonumber(ARGV[6])
+if shared then minute_limit = math.max(0, minute_limit - tonumber(ARGV[11])) end
+local used = redis.call('ZCARD', KEYS[2])
+if used >= minute_limit then
+  if minute_limit == 0 then return {'minute', tostring(window)} end
+  local oldest = redis.call('ZRANGE', KEYS[2], used - minute_limit, used - minute_limit, 'WITHSCORES')
   return {'minute', tostring(tonumber(oldest[2]) + window - now)}
+end
+if shared then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[10]) then
+    local own = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    return {'minute', tostring(tonumber(own[2]) + window - now)}
+  end
 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then
   return {'concurrent', '1000'}
+end
+if shared then
+  redis.call('ZADD', KEYS[4], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[4], window * 2)
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
@@ -420,10 +480,12 @@ class RedisBudgetStore:
     def _probe_key(self, tenant_id: str) -> str:
         return f"{self.prefix}{tenant_id}:day-probe"
 
-    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits) -> Refusal | None:
+    def try_acquire(self, tenant_id: str, lease: str, *, now: float, day: str, limits: Limits,
+                    share: str = "") -> Refusal | None:
         args = [_ms(now), lease, _ms(LEASE_SECONDS), _ms(MINUTE), limits.concurrent, limits.per_minute,
-                limits.per_day, _DAY_TTL]
-        outcome, wait_ms = self._acquire(keys=self._keys(tenant_id, day), args=args)
+                limits.per_day, _DAY_TTL, 1 if share else 0, limits.per_share, limits.share_reserve]
+        keys = [*self._keys(tenant_id, day), f"{self.prefix}{tenant_id}:share:{share}"]
+        outcome, wait_ms = self._acquire(keys=keys, args=args)
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         if outcome == "ok":
             return None

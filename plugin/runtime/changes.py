@@ -18,6 +18,11 @@ from plugin.domain.clock import Clock
 from plugin.xero.webhooks import XeroEvent
 
 KEEP_SECONDS = 2 * 24 * 3600  # longer than cached invoices live, so a change is never forgotten first
+# Webhooks count as flowing for an organisation while a signed delivery naming it came within this long. While they
+# flow, a contact's cached data that no webhook reported changed stays current past CACHE_TTL (up to TRUST_SECONDS
+# old): Xero would have told us of a change.
+FLOWING_SECONDS = 15 * 60
+TRUST_SECONDS = 3600
 
 
 class ChangeLog:
@@ -52,6 +57,19 @@ class ChangeLog:
     def tenant_changed(self, tenant_id: str) -> None:
         self.store.set(_tenant_key(tenant_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)
 
+    def webhooks_seen(self, tenant_id: str) -> None:
+        """A signed delivery named this organisation: its webhooks are flowing."""
+        self.store.set(_flowing_key(tenant_id), self.clock.now().timestamp(), timeout=FLOWING_SECONDS)
+
+    @staticmethod
+    def flowing_key(tenant_id: str) -> str:
+        """The shared key whose value `flowing` reads (batched with the snapshot's stamp by the caller)."""
+        return _flowing_key(tenant_id)
+
+    def flowing(self, value: object, now: datetime) -> bool:
+        """Were webhooks flowing for the organisation at `now`, given the value read from `flowing_key`?"""
+        return isinstance(value, int | float) and now.timestamp() - value < FLOWING_SECONDS
+
     def last_change(self, tenant_id: str, contact_id: str) -> datetime | None:
         return self.latest(self.store.get_many(*self.keys(tenant_id, contact_id)))
 
@@ -72,6 +90,9 @@ class ChangeLog:
         return last is not None and last > instant
 
     def apply(self, events: Iterable[XeroEvent]) -> None:
+        events = list(events)
+        for tenant_id in {event.tenant_id for event in events}:
+            self.webhooks_seen(tenant_id)
         for event in events:
             if event.category == "CONTACT":
                 self.contact_changed(event.tenant_id, event.resource_id)
@@ -92,6 +113,10 @@ def _invoice_key(tenant_id: str, invoice_id: str) -> str:
 
 def _contact_key(tenant_id: str, contact_id: str) -> str:
     return f"webhooks:contact-changed:{tenant_id}:{contact_id.lower()}"
+
+
+def _flowing_key(tenant_id: str) -> str:
+    return f"webhooks:flowing:{tenant_id}"
 
 
 def _tenant_key(tenant_id: str) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from plugin.domain.clock import Clock
 from plugin.domain.matching import CustomerDirectory
 from plugin.domain.models import Contact, Invoice, Organisation
-from plugin.runtime.changes import ChangeLog
+from plugin.runtime.changes import TRUST_SECONDS, ChangeLog
 from plugin.runtime.encoding import Typed
 from plugin.runtime.single_flight import SingleFlight
 from plugin.runtime.snapshots import (
@@ -168,20 +168,33 @@ class CustomerDirectories:
     def __init__(self, cache: CacheBackend, flight: SingleFlight | None = None) -> None:
         self._cache = cache
         self._flight = flight
+        # tenant -> (the encoded directory last read, its decoded form): a directory of thousands of customers is
+        # decoded once per worker per fetch, not on every view that matches a record.
+        self._decoded: dict[str, tuple[bytes, CustomerDirectory]] = {}
+
+    def _read(self, tenant_id: str) -> CustomerDirectory | None:
+        raw = self._cache.get(directory_key(tenant_id))
+        memo = self._decoded.get(tenant_id)
+        if memo is not None and raw is not None and memo[0] == raw:
+            return memo[1]
+        directory = _DIRECTORY.decode(raw)
+        if directory is not None and isinstance(raw, bytes):
+            self._decoded[tenant_id] = (raw, directory)
+        return directory
 
     def drop(self, tenant_id: str) -> None:
         self._cache.delete(directory_key(tenant_id))
 
     def peek(self, tenant_id: str) -> CustomerDirectory | None:
         """The cached directory, if any; never calls Xero."""
-        return _DIRECTORY.get(self._cache, directory_key(tenant_id))
+        return self._read(tenant_id)
 
     def put(self, tenant_id: str, directory: CustomerDirectory) -> None:
         _DIRECTORY.set(self._cache, directory_key(tenant_id), directory, timeout=DIRECTORY_TTL)
 
     def get(self, tenant_id: str, client: Callable[[], XeroReader]) -> CustomerDirectory:
         key = directory_key(tenant_id)
-        cached = _DIRECTORY.get(self._cache, key)
+        cached = self._read(tenant_id)
         if cached is not None:
             return cached
 
@@ -192,7 +205,7 @@ class CustomerDirectories:
 
         if self._flight is None:
             return fetch()
-        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: _DIRECTORY.get(self._cache, key))
+        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: self._read(tenant_id))
 
 
 def search_customers(client: XeroReader, text: str, limit: int = 20) -> tuple[Contact, ...]:
@@ -212,6 +225,35 @@ class Loaded:
     snapshot: Snapshot
     current: bool
     from_cache: bool = True  # False: this read asked Xero (or waited for another request that did)
+    confirmed_at: datetime | None = None  # when the data was last confirmed current (its fetch, or a later sweep)
+
+
+CURRENT, SWEEP, STALE = "current", "sweep", "stale"
+SWEEP_FIRST_LOOKBACK = 3600.0  # the first sweep of an organisation looks this far back (later ones: since the last)
+SWEEP_KEEP_SECONDS = 24 * 3600  # a longer gap breaks the chain of sweeps; contacts fetched before it fetch again
+
+
+def sweep_key(tenant_id: str) -> str:
+    return f"invoice-sweep:{tenant_id}"
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _sweep_parts(value: object) -> tuple[float, float] | None:
+    """(as of, covered from) of a sweep record: every invoice modified between the two was seen."""
+    if isinstance(value, list | tuple) and len(value) == 2 and all(_number(part) for part in value):
+        return float(value[0]), float(value[1])
+    return None
+
+
+def _confirmed_at(snapshot: Snapshot, sweep: object) -> datetime:
+    parts = _sweep_parts(sweep)
+    fetched = snapshot.fetched_at
+    if parts is not None and parts[1] <= fetched.timestamp() < parts[0]:
+        return datetime.fromtimestamp(parts[0], UTC)
+    return fetched
 
 
 class SharedInvoices:
@@ -227,40 +269,77 @@ class SharedInvoices:
     """
 
     def __init__(self, store, *, flight: SingleFlight, clock: Clock, changes: ChangeLog | None = None,
-                 on_lookup: Callable[..., None] | None = None) -> None:
+                 on_lookup: Callable[..., None] | None = None, sweeps: bool = False) -> None:
         self.store = store
         self.flight = flight
         self.clock = clock  # the app's clock, the one snapshots are stamped with
         self.changes = changes  # plugin.runtime.changes.ChangeLog, or None
         self.on_lookup = on_lookup
+        self.sweeps = sweeps and changes is not None  # revalidate by organisation-wide If-Modified-Since sweeps
 
     def __getattr__(self, name: str):
         return getattr(self.store, name)
 
-    def is_current(self, snapshot: Snapshot) -> bool:
-        """Within its TTL and not reported changed by a webhook since it was fetched."""
-        if not self.store.is_fresh(snapshot):
-            return False
-        return self.changes is None or not self.changes.changed_after(
-            snapshot.tenant_id, snapshot.contact_id, snapshot.fetched_at)
+    # --- judging what is cached ------------------------------------------------------------------------------
 
-    def _current(self, snapshot: Snapshot, last_change: datetime | None) -> bool:
-        return self.store.is_fresh(snapshot) and (last_change is None or last_change <= snapshot.fetched_at)
+    def _keys(self, tenant_id: str, contact_id: str) -> tuple[str, ...]:
+        if self.changes is None:
+            return ()
+        contact_key, tenant_key = self.changes.keys(tenant_id, contact_id)
+        return contact_key, tenant_key, self.changes.flowing_key(tenant_id), sweep_key(tenant_id)
+
+    def _values(self, snapshot: Snapshot) -> list[Any]:
+        keys = self._keys(snapshot.tenant_id, snapshot.contact_id)
+        return list(self.changes.store.get_many(*keys)) if keys else []
+
+    def is_current(self, snapshot: Snapshot) -> bool:
+        """Confirmed within its TTL (by its fetch or a later sweep), or within TRUST_SECONDS while the
+        organisation's webhooks are flowing; and not reported changed since it was fetched."""
+        return self._judge(snapshot, self._values(snapshot)) == CURRENT
+
+    def confirmed_at(self, snapshot: Snapshot) -> datetime:
+        """When the snapshot was last confirmed current: its fetch, or a later sweep that found it unchanged."""
+        values = self._values(snapshot)
+        return _confirmed_at(snapshot, values[3] if len(values) == 4 else None)
+
+    def _judge(self, snapshot: Snapshot, values: Sequence[Any]) -> str:
+        """CURRENT, SWEEP (a sweep can tell whether it changed) or STALE (fetch it again)."""
+        if not values:
+            return CURRENT if self.store.is_fresh(snapshot) else STALE
+        contact_stamp, tenant_stamp, flowing, sweep = values
+        fetched = snapshot.fetched_at.timestamp()
+        if _number(contact_stamp) and contact_stamp > fetched:
+            return STALE
+        confirmed = _confirmed_at(snapshot, sweep)
+        if _number(tenant_stamp) and tenant_stamp > fetched and tenant_stamp > confirmed.timestamp():
+            # something of the organisation changed that a webhook could not name (a new invoice): a sweep can
+            return SWEEP if self.sweeps else STALE
+        now = self.clock.now()
+        age = (now - confirmed).total_seconds()
+        if age < self.store.ttl or (self.changes.flowing(flowing, now) and age < TRUST_SECONDS):
+            return CURRENT
+        return SWEEP if self.sweeps else STALE
+
+    # --- reading ---------------------------------------------------------------------------------------------
 
     def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False) -> Snapshot:
         return self.read(tenant_id, contact_id, force=force, stale_ok=stale_ok).snapshot
 
     def read(self, tenant_id: str, contact_id: str, *, force: bool = False, stale_ok: bool = False) -> Loaded:
         if not force:
-            keys = self.changes.keys(tenant_id, contact_id) if self.changes is not None else ()
-            cached, stamps = self.store.peek_with(tenant_id, contact_id, keys)
-            current = cached is not None and self._current(
-                cached, self.changes.latest(stamps) if self.changes is not None else None)
+            cached, values = self.store.peek_with(tenant_id, contact_id, self._keys(tenant_id, contact_id))
+            verdict = STALE if cached is None else self._judge(cached, values)
+            current = verdict == CURRENT
             hit = current or (cached is not None and stale_ok)
             if self.on_lookup is not None:
                 self.on_lookup(tenant_id, hit=hit)
             if hit:
-                return Loaded(cached, current)
+                return Loaded(cached, current, confirmed_at=_confirmed_at(cached, values[3] if values else None))
+            if verdict == SWEEP and cached is not None:
+                self.sweep(tenant_id)
+                values = self._values(cached)
+                if self._judge(cached, values) == CURRENT and self.store.peek(tenant_id, contact_id) is cached:
+                    return Loaded(cached, True, from_cache=False, confirmed_at=_confirmed_at(cached, values[3]))
         asked_at = self.clock.now() if force else None
 
         def good_enough():
@@ -273,7 +352,36 @@ class SharedInvoices:
 
         snapshot = self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
                                    good_enough)
-        return Loaded(snapshot, self.store.is_fresh(snapshot), from_cache=False)
+        return Loaded(snapshot, self.store.is_fresh(snapshot), from_cache=False, confirmed_at=snapshot.fetched_at)
+
+    # --- the organisation-wide sweep ----------------------------------------------------------------------------
+
+    def sweep(self, tenant_id: str) -> None:
+        """One If-Modified-Since call for the whole organisation (more pages only when much changed): every contact
+        with an invoice modified since the last sweep is marked changed; every other cached contact counts as
+        confirmed current at this sweep's time. Single-flight per organisation: concurrent needs share one."""
+        asked_at = self.clock.now().timestamp()
+
+        def done() -> bool | None:
+            last = self.changes.store.get(sweep_key(tenant_id))
+            return True if _sweep_parts(last) is not None and _sweep_parts(last)[0] >= asked_at else None
+
+        self.flight.run(f"sweep:{tenant_id}", lambda: self._sweep(tenant_id) or True, done)
+
+    def _sweep(self, tenant_id: str) -> None:
+        now = self.clock.now()
+        previous = _sweep_parts(self.changes.store.get(sweep_key(tenant_id)))
+        # Xero's If-Modified-Since has whole seconds: ask from the second before, so nothing slips between.
+        since = previous[0] - 1 if previous is not None else now.timestamp() - SWEEP_FIRST_LOOKBACK
+        covered_from = previous[1] if previous is not None else since
+        changed: set[str] = set()
+        for invoice in self.store._client().invoices(if_modified_since=datetime.fromtimestamp(since, UTC),
+                                                      page_size=INVOICE_PAGE_SIZE, order=None,
+                                                      on_unreadable=lambda raw, error: None):
+            changed.add(invoice.contact_id)
+        for contact_id in changed:
+            self.changes.contact_changed(tenant_id, contact_id)
+        self.changes.store.set(sweep_key(tenant_id), [now.timestamp(), covered_from], timeout=SWEEP_KEEP_SECONDS)
 
     def _fetch(self, tenant_id: str, contact_id: str) -> Snapshot:
         snapshot = self.store.load_invoices(tenant_id, contact_id, force=True)

@@ -46,7 +46,7 @@ def test_expired_data_renders_at_once_marked_and_the_follow_up_swaps_in_fresh_da
     if how == "view switch":
         assert values["limit"] == "50", "Show more's rows survive the swap"
     fresh = panel.get(path, **values)
-    assert panel.calls() == 1
+    assert panel.calls() == 2, "one organisation-wide sweep found the payment, then one fetch of the contact"
     assert "refreshing" not in text_of(fresh) and not FOLLOW_UP.search(fresh.get_data(as_text=True))
 
 

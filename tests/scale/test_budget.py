@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from plugin.domain.clock import FixedClock
@@ -154,3 +156,50 @@ def test_redis_keys_expire(redis_client, redis_prefix, clock):
     keys = list(redis_client.scan_iter(match=redis_prefix + "*"))
     assert keys
     assert all(redis_client.ttl(key) > 0 for key in keys), "every budget key carries a TTL"
+
+
+# --- fair shares: a rep's own calls (Refresh, contact searches) --------------------------------
+
+
+def spend_as(budget: RateBudget, user: str, n: int, tenant: str = TENANT) -> None:
+    with budget.share(user):
+        spend(budget, n, tenant)
+
+
+def test_a_reps_own_calls_are_capped_per_minute_and_others_still_get_theirs(budget, clock):
+    from plugin.runtime.budget import USER_SHARE_PER_MINUTE
+
+    spend_as(budget, "rep-1", USER_SHARE_PER_MINUTE)
+    clock.advance(10)
+    with pytest.raises(RateLimited) as refused:
+        spend_as(budget, "rep-1", 1)
+    assert refused.value.problem == "minute" and refused.value.retry_after == 50
+    spend_as(budget, "rep-2", USER_SHARE_PER_MINUTE)  # another rep's share is untouched
+    spend(budget, 10)  # and views go on
+    clock.advance(51)
+    spend_as(budget, "rep-1", 1)  # the rep's share slides back
+
+
+def test_reps_own_calls_never_take_the_reserve_so_cold_views_keep_room(budget, clock):
+    from plugin.runtime.budget import SHARE_RESERVE, USER_SHARE_PER_MINUTE
+
+    reps = (60 - SHARE_RESERVE) // USER_SHARE_PER_MINUTE + 1
+    refused = 0
+    for rep in range(reps):
+        for _ in range(USER_SHARE_PER_MINUTE):
+            try:
+                spend_as(budget, f"rep-{rep}", 1)
+            except RateLimited:
+                refused += 1
+    assert refused == reps * USER_SHARE_PER_MINUTE - (60 - SHARE_RESERVE)
+    spend(budget, SHARE_RESERVE)  # every call of the reserve is there for views
+    with pytest.raises(RateLimited):
+        spend(budget, 1)
+
+
+def test_a_search_storm_by_one_rep_leaves_everyone_else_un_busy(budget, clock):
+    for _ in range(50):  # half a second of typing in the contact search
+        with contextlib.suppress(RateLimited):
+            spend_as(budget, "rep-1", 1)
+    assert budget.usage(TENANT).minute_used <= 6
+    spend(budget, 50)  # the rest of the organisation's minute is there for everyone else

@@ -68,3 +68,132 @@ def test_refresh_always_asks_xero_and_warm_reads_never_do(parts):
     assert xero.calls == 1
     shared.load_invoices(TENANT, CONTACT, force=True)
     assert xero.calls == 2
+
+
+def _webhook(changes, category: str, resource_id: str, tenant: str = TENANT) -> None:
+    changes.apply([_event(category, resource_id, tenant)])
+
+
+def _event(category: str, resource_id: str, tenant: str):
+    import json
+
+    from plugin.xero.webhooks import parse_events
+
+    body = {"events": [{"resourceUrl": f"https://api.xero.com/api.xro/2.0/{category.title()}s/{resource_id}",
+                        "resourceId": resource_id, "eventDateUtc": "2026-03-01T09:00:00.000", "eventType": "UPDATE",
+                        "eventCategory": category, "tenantId": tenant, "tenantType": "ORGANISATION"}],
+            "firstEventSequence": 1, "lastEventSequence": 1, "entropy": "QWERTYUIOP"}
+    return parse_events(json.dumps(body).encode())[0]
+
+
+def test_with_webhooks_flowing_unchanged_data_stays_current_past_the_ttl(parts, clock):
+    shared, xero, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    _webhook(changes, "CONTACT", "someone-else")  # a delivery for the organisation: webhooks are flowing
+    clock.advance(10 * 60)
+    assert shared.is_current(snapshot)
+    assert shared.read(TENANT, CONTACT).current and xero.calls == 1
+
+
+def test_with_webhooks_flowing_a_change_makes_data_stale_at_once(parts, clock):
+    shared, xero, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    clock.advance(90)
+    _webhook(changes, "INVOICE", snapshot.invoices[0].invoice_id)
+    assert not shared.is_current(snapshot)
+    shared.load_invoices(TENANT, CONTACT)
+    assert xero.calls == 2
+
+
+def test_webhooks_that_stopped_flowing_leave_the_ttl_in_charge(parts, clock):
+    from plugin.runtime.changes import FLOWING_SECONDS
+
+    shared, _, changes = parts
+    _webhook(changes, "CONTACT", "someone-else")
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    clock.advance(FLOWING_SECONDS + 1)
+    assert not shared.is_current(snapshot)
+
+
+def test_even_with_webhooks_flowing_data_is_refetched_after_the_trust_limit(parts, clock):
+    from plugin.runtime.changes import TRUST_SECONDS
+
+    shared, _, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    clock.advance(TRUST_SECONDS + 1)
+    _webhook(changes, "CONTACT", "someone-else")
+    assert not shared.is_current(snapshot)
+
+
+def test_webhooks_of_another_organisation_do_not_extend_freshness(parts, clock):
+    shared, _, changes = parts
+    snapshot = shared.load_invoices(TENANT, CONTACT)
+    _webhook(changes, "CONTACT", "someone-else", tenant="t-2")
+    clock.advance(61)
+    assert not shared.is_current(snapshot)
+
+
+# --- the organisation-wide If-Modified-Since sweep -------------------------------------------------------------
+
+
+class SweepingXero:
+    """Each contact's invoices, and the organisation's invoices modified since a time (one call per list)."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.calls: list[str] = []
+        self.modified: dict[str, object] = {}  # contact -> when its invoices last changed
+
+    def invoices(self, *, contact_ids=(), page_size=100, on_unreadable=None, if_modified_since=None, order=None):
+        if if_modified_since is None:
+            self.calls.append(f"contact:{contact_ids[0]}")
+            return [make_invoice(invoice_id=f"inv-{contact_ids[0]}-{len(self.calls)}", contact_id=contact_ids[0])]
+        self.calls.append("sweep")
+        return [make_invoice(invoice_id=f"changed-{contact}", contact_id=contact)
+                for contact, when in self.modified.items() if when > if_modified_since]
+
+
+@pytest.fixture
+def sweeping(clock):
+    from plugin.runtime.invoices import InvoiceStore
+
+    cache, xero = in_process(), SweepingXero(clock)
+    changes = ChangeLog(cache, clock)
+    store = InvoiceStore(cache=cache, clock=clock, client=lambda: xero, ttl=60)
+    changes.drop = store.drop
+    shared = SharedInvoices(store, flight=SingleFlight(LocalLocks()), clock=clock, changes=changes, sweeps=True)
+    return shared, xero
+
+
+def test_without_webhooks_one_sweep_revalidates_every_unchanged_contact_without_a_call_each(sweeping, clock):
+    shared, xero = sweeping
+    for contact in ("c-1", "c-2", "c-3"):
+        shared.load_invoices(TENANT, contact)
+    clock.advance(61)
+    first = shared.read(TENANT, "c-1")  # past the TTL: one sweep finds nothing changed
+    assert first.current and xero.calls[-1] == "sweep" and len(xero.calls) == 4
+    assert first.confirmed_at == clock.now(), "'Updated' is the sweep's time, when the data was confirmed"
+    for contact in ("c-2", "c-3"):  # the sweep confirmed them too
+        assert shared.read(TENANT, contact).current
+    assert len(xero.calls) == 4
+
+
+def test_a_sweep_that_finds_a_change_fetches_that_contact_only(sweeping, clock):
+    shared, xero = sweeping
+    for contact in ("c-1", "c-2"):
+        shared.load_invoices(TENANT, contact)
+    clock.advance(30)
+    xero.modified["c-2"] = clock.now()
+    clock.advance(31)
+    assert shared.read(TENANT, "c-1").current
+    assert xero.calls[-1] == "sweep"
+    loaded = shared.read(TENANT, "c-2")
+    assert xero.calls[-1] == "contact:c-2" and loaded.current and loaded.snapshot.fetched_at == clock.now()
+
+
+def test_data_past_its_ttl_with_no_sweep_since_is_shown_at_once_and_not_current(sweeping, clock):
+    shared, xero = sweeping
+    shared.load_invoices(TENANT, "c-1")
+    clock.advance(61)
+    loaded = shared.read(TENANT, "c-1", stale_ok=True)
+    assert not loaded.current and len(xero.calls) == 1
