@@ -66,26 +66,46 @@ def _translate(message: object, **variables: object) -> object:
         return message
     if isinstance(message, Message):
         return _translated(message)
-    translated = get_translations().ugettext(message)
+    translated = _catalog().ugettext(message)
     return translated % variables if variables else translated
 
 
 def _translated(message: Message) -> str:
     # The catalog's raw lookups (Flask-Babel's gettext/ngettext would fill placeholders before Message does).
-    translations = get_translations()
+    translations = _catalog()
     return message.translate(translations.ugettext, translations.ungettext)
+
+
+def _catalog():  # type: ignore[no-untyped-def]
+    """The request's catalog, looked up once per request: a render asks for ~50 words, and Flask-Babel's own
+    lookup walks the app and request contexts every time (about a millisecond a render)."""
+    if not has_request_context():
+        return get_translations()
+    found = g.get("_xero_panel_catalog", _NOT_YET)  # a catalog can be falsy (it has a length): compare by identity
+    if found is _NOT_YET:
+        found = g._xero_panel_catalog = get_translations()
+    return found
+
+
+_NOT_YET = object()
 
 
 def translate(message: str) -> str:
     """Python's counterpart of `_()` for text a lower layer marked (or plain text): the current locale's words."""
     if isinstance(message, Message):
         return _translated(message)
-    return get_translations().ugettext(message) if message else message
+    return _catalog().ugettext(message) if message else message
 
 
 def language() -> str:
-    """The catalog the current request's words come from ("de", "pt_BR", "en")."""
-    return str(flask_babel.get_locale() or DEFAULT)
+    """The catalog the current request's words come from ("de", "pt_BR", "en"); looked up once per request (every
+    row's cached HTML is keyed by it)."""
+    if not has_request_context():
+        return str(flask_babel.get_locale() or DEFAULT)
+    found = g.get("_xero_panel_language")
+    if found is None:
+        found = g._xero_panel_language = str(flask_babel.get_locale() or DEFAULT)
+    return found
 
 
 # Words static/panel.js and static/admin.js say by themselves, handed to them translated in base.html's
