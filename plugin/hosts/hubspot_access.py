@@ -8,12 +8,9 @@ lock (another worker may have refreshed meanwhile), and commits the new set befo
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from datetime import timedelta
-
 from flask import Flask, current_app
 
+from plugin.hosts.host_access import NotInstalled, StoredHostTokens, cached
 from plugin.hosts.hubspot import HOST, HubSpotUser
 from plugin.hosts.hubspot_api import (
     DEFAULT_API_URL,
@@ -25,18 +22,12 @@ from plugin.hosts.hubspot_api import (
     HubSpotOAuth,
     HubSpotTokens,
 )
-from plugin.hosts.pipedrive_access import cached
 from plugin.services import services
 from plugin.storage import HostTokenSet
 
-REFRESH_MARGIN = timedelta(minutes=2)
 RECORD_CACHE_SECONDS = 60
 USER_CACHE_SECONDS = 300
 CALLBACK_PATH = "/hosts/hubspot/oauth/callback"
-
-
-class NotInstalled(Exception):
-    """The portal has not installed the app."""
 
 
 def api_url(app: Flask | None = None) -> str:
@@ -68,7 +59,7 @@ def store_install(account_id: str, tokens: HubSpotTokens, installed_by: str) -> 
 def api_for(account_id: str) -> HubSpotAPI:
     if services().database.host_tokens.get(account_id) is None:
         raise NotInstalled(account_id)
-    source = _TokenSource(account_id)
+    source = StoredHostTokens(account_id, _rotate)
     return HubSpotAPI(base_url=api_url(), token=source.access_token, refreshed=source.refresh_after_rejection,
                       http=services().crm_http, timeout=float(current_app.config.get("HUBSPOT_TIMEOUT", 10)))
 
@@ -79,49 +70,12 @@ def user_of(account_id: str, user_id: str, api: HubSpotAPI) -> HubSpotUser | Non
                   HubSpotUser)
 
 
-class _TokenSource:
-    def __init__(self, account_id: str) -> None:
-        self._account_id = account_id
-
-    def access_token(self) -> str:
-        stored = self._stored()
-        return stored.access_token if not self._expiring(stored) else self._refresh(needed=self._expiring)
-
-    def refresh_after_rejection(self, rejected: str) -> str:
-        return self._refresh(needed=lambda stored: stored.access_token == rejected or self._expiring(stored))
-
-    def _stored(self) -> HostTokenSet:
-        stored = services().database.host_tokens.get(self._account_id)
-        if stored is None:
-            raise NotInstalled(self._account_id)
-        return stored
-
-    @staticmethod
-    def _expiring(tokens: HostTokenSet) -> bool:
-        return tokens.expires_at - REFRESH_MARGIN <= services().clock.now()
-
-    def _refresh(self, *, needed: Callable[[HostTokenSet], bool]) -> str:
-        db = services().database
-        with _process_lock(self._account_id), db.host_tokens.locked(self._account_id) as row:
-            stored = row.tokens
-            if stored is None:
-                raise NotInstalled(self._account_id)
-            if not needed(stored):
-                return stored.access_token  # another worker refreshed while this one waited
-            try:
-                fresh = oauth().refresh(stored.refresh_token)
-            except HubSpotGrantRefused as refused:
-                raise HubSpotAccessRefused(str(refused)) from None
-            row.store(HostTokenSet(access_token=fresh.access_token, refresh_token=fresh.refresh_token,
-                                   expires_at=fresh.expires_at, api_domain=stored.api_domain, scope=stored.scope,
-                                   installed_by=stored.installed_by))
-        return fresh.access_token
-
-
-_locks_guard = threading.Lock()
-_locks: dict[str, threading.Lock] = {}
-
-
-def _process_lock(account_id: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(account_id, threading.Lock())
+def _rotate(stored: HostTokenSet) -> HostTokenSet:
+    """The stored set, rotated by HubSpot."""
+    try:
+        fresh = oauth().refresh(stored.refresh_token)
+    except HubSpotGrantRefused as refused:
+        raise HubSpotAccessRefused(str(refused)) from None
+    return HostTokenSet(access_token=fresh.access_token, refresh_token=fresh.refresh_token,
+                        expires_at=fresh.expires_at, api_domain=stored.api_domain, scope=stored.scope,
+                        installed_by=stored.installed_by)

@@ -24,6 +24,7 @@ from plugin.embed.context import EmbedContext, RecordRef
 from plugin.embed.headers import add_frame_origins, top_level_only
 from plugin.embed.session import issue_handover
 from plugin.hosts import hubspot
+from plugin.hosts.host_access import cached
 from plugin.hosts.hubspot import CardRequest, HubSpotRefused
 from plugin.hosts.hubspot_access import (
     RECORD_CACHE_SECONDS,
@@ -35,7 +36,6 @@ from plugin.hosts.hubspot_access import (
 )
 from plugin.hosts.hubspot_api import HubSpotAccessRefused, HubSpotAPI, HubSpotError, HubSpotGrantRefused
 from plugin.hosts.hubspot_card import card_data
-from plugin.hosts.pipedrive_access import cached
 from plugin.services import services
 from plugin.storage import TokenDecryptError
 

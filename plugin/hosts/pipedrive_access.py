@@ -9,15 +9,10 @@ and commits the rotated set before its access token is used.
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
-
 import requests
 from flask import Flask, current_app
 
+from plugin.hosts.host_access import NotInstalled, StoredHostTokens, cached
 from plugin.hosts.pipedrive import HOST, Identity, PipedriveUser
 from plugin.hosts.pipedrive_api import (
     DEFAULT_API_URL,
@@ -28,18 +23,12 @@ from plugin.hosts.pipedrive_api import (
     PipedriveOAuth,
     PipedriveTokens,
 )
-from plugin.runtime.encoding import Typed
 from plugin.services import services
 from plugin.storage import HostTokenSet
 
-REFRESH_MARGIN = timedelta(minutes=2)
 RECORD_CACHE_SECONDS = 60
 USER_CACHE_SECONDS = 300
 CALLBACK_PATH = "/hosts/pipedrive/oauth/callback"
-
-
-class NotInstalled(Exception):
-    """The company has not installed the app (or uninstalled it)."""
 
 
 def http(app: Flask | None = None) -> requests.Session:
@@ -70,7 +59,7 @@ def api_for(account_id: str) -> PipedriveAPI:
     stored = services().database.host_tokens.get(account_id)
     if stored is None:
         raise NotInstalled(account_id)
-    source = _TokenSource(account_id)
+    source = StoredHostTokens(account_id, _rotate)
     base = str(current_app.config.get("PIPEDRIVE_API_URL") or "") or stored.api_domain or DEFAULT_API_URL
     return PipedriveAPI(base_url=base, token=source.access_token, refreshed=source.refresh_after_rejection,
                         http=http(), timeout=float(current_app.config.get("PIPEDRIVE_TIMEOUT", 10)))
@@ -95,73 +84,12 @@ def user_of(identity: Identity, api: PipedriveAPI) -> PipedriveUser | None:
     return cached(f"pipedrive-user:{identity.account_id}:{identity.user_id}", USER_CACHE_SECONDS, load, PipedriveUser)
 
 
-def cached(key: str, seconds: int, load: Callable[[], Any], kind: Any) -> Any:
-    """A read through the shared cache of a value of type `kind` (or None, a miss, cached briefly too). Stored as
-    MessagePack and decoded back into `kind` (plugin.runtime.encoding): nothing read from the cache is unpickled."""
-    codec = _codec(kind)
-    cache = services().cache
-    hit = codec.get(cache, key)
-    if hit is not None:
-        return hit[1]
-    value = load()
-    codec.set(cache, key, (value is not None, value), timeout=seconds if value is not None else 10)
-    return value
-
-
-@functools.cache
-def _codec(kind: Any) -> Typed:
-    return Typed(tuple[bool, kind | None])
-
-
-_MISSING = "\0missing"
-
-
-class _TokenSource:
-    def __init__(self, account_id: str) -> None:
-        self._account_id = account_id
-
-    def access_token(self) -> str:
-        stored = self._stored()
-        if not self._expiring(stored):
-            return stored.access_token
-        return self._refresh(needed=self._expiring)
-
-    def refresh_after_rejection(self, rejected: str) -> str:
-        return self._refresh(needed=lambda stored: stored.access_token == rejected or self._expiring(stored))
-
-    def _stored(self) -> HostTokenSet:
-        stored = services().database.host_tokens.get(self._account_id)
-        if stored is None:
-            raise NotInstalled(self._account_id)
-        return stored
-
-    @staticmethod
-    def _expiring(tokens: HostTokenSet) -> bool:
-        return tokens.expires_at - REFRESH_MARGIN <= services().clock.now()
-
-    def _refresh(self, *, needed: Callable[[HostTokenSet], bool]) -> str:
-        db = services().database
-        with _process_lock(self._account_id), db.host_tokens.locked(self._account_id) as row:
-            stored = row.tokens
-            if stored is None:
-                raise NotInstalled(self._account_id)
-            if not needed(stored):
-                return stored.access_token  # another worker refreshed while this one waited
-            try:
-                rotated = oauth().refresh(stored.refresh_token)
-            except PipedriveGrantRefused as refused:
-                raise PipedriveAccessRefused(str(refused)) from None
-            row.store(HostTokenSet(
-                access_token=rotated.access_token, refresh_token=rotated.refresh_token,
-                expires_at=rotated.expires_at, api_domain=rotated.api_domain, scope=rotated.scope or stored.scope,
-                installed_by=stored.installed_by))
-        return rotated.access_token
-
-
-_locks_guard = threading.Lock()
-_locks: dict[str, threading.Lock] = {}
-
-
-def _process_lock(account_id: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(account_id, threading.Lock())
+def _rotate(stored: HostTokenSet) -> HostTokenSet:
+    """The stored set, rotated by Pipedrive (which may move the company's api_domain)."""
+    try:
+        rotated = oauth().refresh(stored.refresh_token)
+    except PipedriveGrantRefused as refused:
+        raise PipedriveAccessRefused(str(refused)) from None
+    return HostTokenSet(access_token=rotated.access_token, refresh_token=rotated.refresh_token,
+                        expires_at=rotated.expires_at, api_domain=rotated.api_domain,
+                        scope=rotated.scope or stored.scope, installed_by=stored.installed_by)
