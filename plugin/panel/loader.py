@@ -216,14 +216,14 @@ class PanelLoader:
         message = SEVERAL_MESSAGE if found.candidates else NO_MATCH_MESSAGE
         return problem_only(query, Notice(Problem.NO_MATCH, message), match=found)
 
-    def _gone_from_directory(self, tenant_id: str, found: ContactMatch, *, cold: bool) -> bool:
+    def _gone_from_directory(self, tenant_id: str, found: ContactMatch) -> bool:
         """The contact this record was matched to is no longer an active customer in the organisation's directory
         (refreshed every 15 minutes, at once on a CONTACT webhook): archived or deleted since. A link made by hand
-        stays until someone unlinks it. A warm view reads only the cached directory; a view that fetches invoices
-        anyway (cold) also fetches a missing directory (one call per organisation, shared by every record)."""
+        stays until someone unlinks it. Asked only by a view that fetched the contact's invoices anyway, so a missing
+        directory costs one call per organisation, shared by every record, and a warm view reads none."""
         if found.method is MatchMethod.LINKED:
             return False
-        directory = self._directory(tenant_id) if cold else self.directories.peek(tenant_id)
+        directory = self._directory(tenant_id)
         return directory is not None and directory.no_longer_lists(found.contact_id)
 
     def _match_again(self, tenant_id: str) -> ContactMatch:
@@ -258,7 +258,7 @@ class PanelLoader:
             # A view that fetched from Xero anyway also checks the organisation's directory (refreshed every 15
             # minutes, at once on a CONTACT webhook): a contact archived or deleted since is matched again. A warm
             # view reads neither (a warm render reads one stamp, not the directory).
-            if not retried and not loaded.from_cache and self._gone_from_directory(tenant_id, found, cold=True):
+            if not retried and loaded.fetched and self._gone_from_directory(tenant_id, found):
                 raise ContactGone(found.contact_id)
         except NotFound as error:  # Xero says the contact is gone: match again on this view (once)
             if not retried and found.method is not MatchMethod.LINKED:

@@ -224,7 +224,7 @@ class Loaded:
 
     snapshot: Snapshot
     current: bool
-    from_cache: bool = True  # False: this read asked Xero (or waited for another request that did)
+    fetched: bool = False  # this contact's invoices were fetched from Xero for this read (or for one it waited on)
     confirmed_at: datetime | None = None  # when the data was last confirmed current (its fetch, or a later sweep)
 
 
@@ -339,7 +339,7 @@ class SharedInvoices:
                 self.sweep(tenant_id)
                 values = self._values(cached)
                 if self._judge(cached, values) == CURRENT and self.store.peek(tenant_id, contact_id) is cached:
-                    return Loaded(cached, True, from_cache=False, confirmed_at=_confirmed_at(cached, values[3]))
+                    return Loaded(cached, True, confirmed_at=_confirmed_at(cached, values[3]))  # a sweep confirmed it
         asked_at = self.clock.now() if force else None
 
         def good_enough():
@@ -352,7 +352,7 @@ class SharedInvoices:
 
         snapshot = self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
                                    good_enough)
-        return Loaded(snapshot, self.store.is_fresh(snapshot), from_cache=False, confirmed_at=snapshot.fetched_at)
+        return Loaded(snapshot, self.store.is_fresh(snapshot), fetched=True, confirmed_at=snapshot.fetched_at)
 
     # --- the organisation-wide sweep ----------------------------------------------------------------------------
 
