@@ -32,6 +32,11 @@ MAX_TEXT = 500
 # (pipedrive:<companyId>); the generic host (this signed context) keeps bare ids, which may not contain the
 # separator, so no id from one host can name another host's account.
 NAMESPACE_SEPARATOR = ":"
+
+
+def namespaced(host: str, local_id: str) -> str:
+    """The panel's account for a host's own account id (`pipedrive:<companyId>`): the one place the form is made."""
+    return f"{host}{NAMESPACE_SEPARATOR}{local_id}"
 MIN_TIME, MAX_TIME = 0, 253_402_300_799  # 1970-01-01 .. 9999-12-31T23:59:59Z, what datetime can hold
 
 

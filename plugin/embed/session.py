@@ -35,6 +35,7 @@ from plugin.embed.context import (
     context_from_claims,
     decode_hs256,
     encode_context,
+    namespaced,
     verify_context,
 )
 from plugin.runtime.markers import MarkersUnavailable
@@ -198,7 +199,7 @@ def verify_handover(token: str) -> EmbedContext:
             or not isinstance(exp, int | float) or now > exp):
         raise ContextError(401, message)
     context = context_from_claims(claims)
-    if not context.account_id.startswith(context.host + ":"):
+    if not context.account_id.startswith(namespaced(context.host, "")):
         raise ContextError(401, message)
     if not MarkerReplayGuard().first_use("handover:" + context.jti, context.expires_at):
         raise ContextError(401, message)

@@ -29,10 +29,11 @@ from plugin.embed.context import (
     SignatureMismatch,
     context_from_claims,
     decode_hs256,
+    namespaced,
 )
 
 HOST = "freshworks"
-ISSUER_PREFIX = HOST + ":"
+ISSUER_PREFIX = namespaced(HOST, "")  # the issuer is the account: freshworks:<domain>
 AUDIENCE = "xero-invoice-panel"
 MAX_LIFETIME_SECONDS = 600
 LEEWAY_SECONDS = 30

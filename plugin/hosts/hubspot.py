@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo
+from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo, namespaced
 
 HOST = "hubspot"
 SIGNATURE_HEADER = "X-HubSpot-Signature-v3"
@@ -97,7 +97,7 @@ class CrmObject:
 
 def account_id(portal_id: str) -> str:
     """The panel's account for a HubSpot portal: namespaced, so no other host's id can name it."""
-    return f"{HOST}:{portal_id}"
+    return namespaced(HOST, portal_id)
 
 
 def signed_uri(uri: str) -> str:

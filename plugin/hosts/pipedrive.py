@@ -26,7 +26,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OctKey
 
-from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo
+from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo, namespaced
 
 HOST = "pipedrive"
 ALGORITHM = "HS256"
@@ -111,7 +111,7 @@ class Deal:
 
 def account_id(company_id: str) -> str:
     """The panel's account for a Pipedrive company: namespaced, so no other host's id can name it."""
-    return f"{HOST}:{company_id}"
+    return namespaced(HOST, company_id)
 
 
 def jwt_secret(config: Mapping[str, Any]) -> str:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo
+from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo, namespaced
 
 HOST = "salesforce"
 ALGORITHM = "HMACSHA256"
@@ -126,7 +126,7 @@ class Opportunity:
 
 def account_id(organization_id: str) -> str:
     """The panel's account for a Salesforce org: namespaced, so no other host's id can name it."""
-    return f"{HOST}:{organization_id}"
+    return namespaced(HOST, organization_id)
 
 
 def verify_signed_request(signed_request: str, *, secret: str) -> dict[str, Any]:
