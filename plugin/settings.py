@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_TTL": 60,
     # Each worker keeps the invoice snapshots its reps look at decoded, up to this many bytes (estimated).
     "SNAPSHOT_CACHE_BYTES": 64 * 1024 * 1024,
+    # Without REDIS_URL (or while Redis is unreachable), the shared cache lives in this process, up to this many
+    # bytes of encoded values; the least recently used go first (plugin/runtime/cache.py).
+    "LOCAL_CACHE_BYTES": 256 * 1024 * 1024,
     # The CRM that embeds us: origins allowed to frame the panel, and the context-signing secret.
     "CRM_ORIGINS": "http://127.0.0.1:5003",
     "CONTEXT_SECRET": "",

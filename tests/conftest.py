@@ -22,6 +22,7 @@ def _instance_folder_outside_the_checkout(tmp_path_factory):
     """Apps built without an explicit INSTANCE_PATH keep keys and SQLite in a temp folder, not ./instance."""
     os.environ.setdefault("XERO_PANEL_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
     os.environ.setdefault("XERO_PANEL_XERO_MODE", "emulator")  # the tests' Xero is the dev kit's emulator
+    os.environ.setdefault("XERO_PANEL_LOCAL_CACHE_BYTES", str(32 * 1024 * 1024))  # so a test can fill it
 
 
 @pytest.fixture

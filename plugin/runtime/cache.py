@@ -3,51 +3,143 @@
 Built once per app by plugin.services. With Redis, a Redis that is unreachable fails over to this worker's
 own memory (plugin.runtime.redis_link.Failover) until it answers again. Values are never pickled, in Redis or
 in memory: plugin.runtime.encoding's serializer writes MessagePack and refuses anything else on the way out.
+
+In process, the store is `MemoryCache`: bounded in bytes (setting `LOCAL_CACHE_BYTES`) and least recently used
+first, like a Redis with `maxmemory-policy allkeys-lru`. cachelib's SimpleCache, used before, is bounded in
+entries and prunes the entries closest to expiry by sorting the whole store on each write: an organisation of
+3,000 customers has tens of thousands of small entries (the change log's invoice index), so the hour-long
+matches and day-long snapshots were pruned first and a team's day refetched most views.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
+import cachetools
+from cachelib import BaseCache
 from flask import Flask
 from flask_caching import Cache
-from flask_caching.backends import SimpleCache
 
 from plugin.runtime.encoding import SharedCacheSerializer
 from plugin.runtime.redis_link import Failover
 
 KEEP_SECONDS = 24 * 3600  # entries outlive their freshness: freshness is judged from stored fetch times
-LOCAL_ENTRIES = 10_000
-LOCAL_DIRECTORIES = 1_000  # organisations one worker serves; directories have their own in-process store
+DEFAULT_LOCAL_BYTES = 256 * 1024 * 1024
+LOCAL_DIRECTORY_BYTES = 64 * 1024 * 1024  # directories have their own in-process store (see local_directories)
+ENTRY_OVERHEAD_BYTES = 160  # a key, its tuple and the LRU's bookkeeping, roughly, beside the encoded value
+
+
+class MemoryCache(BaseCache):
+    """A cachelib backend in this process's memory: values encoded (as they would be in Redis, so nothing
+    cached is shared as a live object), each with its own expiry, the least recently used dropped first
+    once the encoded values and keys pass `max_bytes`. Thread-safe."""
+
+    def __init__(self, max_bytes: int = DEFAULT_LOCAL_BYTES, default_timeout: int = KEEP_SECONDS) -> None:
+        super().__init__(default_timeout)
+        self.serializer = SharedCacheSerializer()
+        self._entries: cachetools.LRUCache = cachetools.LRUCache(
+            maxsize=max_bytes, getsizeof=lambda entry: entry[2])
+        self._lock = threading.Lock()
+
+    def _expiry(self, timeout: int | None) -> float:
+        timeout = self._normalize_timeout(timeout)
+        return time.monotonic() + timeout if timeout > 0 else float("inf")
+
+    def _live(self, key: str) -> bytes | None:
+        """The encoded value, if present and not expired (call with the lock held)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def _store(self, key: str, value: Any, timeout: int | None) -> bool:
+        encoded = self.serializer.dumps(value)
+        try:
+            self._entries[key] = (self._expiry(timeout), encoded, len(encoded) + len(key) + ENTRY_OVERHEAD_BYTES)
+        except ValueError:  # larger than the whole bound: not kept, as Redis would refuse it under maxmemory
+            self._entries.pop(key, None)
+            return False
+        return True
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            encoded = self._live(key)
+        return self.serializer.loads(encoded)
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        with self._lock:
+            return self._store(key, value, timeout)
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        with self._lock:
+            return self._live(key) is None and self._store(key, value, timeout)
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            return self._entries.pop(key, None) is not None
+
+    def has(self, key: str) -> bool:
+        with self._lock:
+            return self._live(key) is not None
+
+    def clear(self) -> bool:
+        with self._lock:
+            self._entries.clear()
+        return True
+
+    def inc(self, key: str, delta: int = 1) -> int | None:
+        with self._lock:  # atomic, as Redis INCRBY is
+            current = self.serializer.loads(self._live(key))
+            value = (current if isinstance(current, int) else 0) + delta
+            expiry = self._entries[key][0] if key in self._entries else None
+            self._store(key, value, None)
+            if expiry is not None and key in self._entries:  # INCRBY keeps the key's expiry
+                _, encoded, size = self._entries[key]
+                self._entries[key] = (expiry, encoded, size)
+            return value
+
+    def dec(self, key: str, delta: int = 1) -> int | None:
+        return self.inc(key, -delta)
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"entries": len(self._entries), "bytes": int(self._entries.currsize),
+                    "max_bytes": int(self._entries.maxsize)}
 
 
 def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
+    local_bytes = int(app.config.get("LOCAL_CACHE_BYTES") or DEFAULT_LOCAL_BYTES)
     if redis_url:
         # Time-outs: a Redis that stalls after connecting must raise (and so fail over below), not hang requests.
         settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
                     "CACHE_OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}}
     else:
-        settings = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": LOCAL_ENTRIES}
+        # replaced below by this process's MemoryCache
+        settings = {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
     settings["CACHE_DEFAULT_TIMEOUT"] = KEEP_SECONDS
     settings["CACHE_KEY_PREFIX"] = prefix
     cache = Cache()
     cache.init_app(app, config=settings)
     backends = app.extensions["cache"]
-    backends[cache].serializer = SharedCacheSerializer()
     if redis_url:  # while Redis is unreachable, this worker caches in its own memory
-        backends[cache] = Failover(backends[cache], in_process(), what="cache")
+        backends[cache].serializer = SharedCacheSerializer()
+        backends[cache] = Failover(backends[cache], in_process(local_bytes), what="cache")
+    else:
+        backends[cache] = in_process(local_bytes)
     return cache
 
 
-def in_process(entries: int = LOCAL_ENTRIES) -> SimpleCache:
+def in_process(max_bytes: int = DEFAULT_LOCAL_BYTES) -> MemoryCache:
     """A cache in this process's memory, encoded like the shared one (the fallback, and tests' stand-in)."""
-    fallback = SimpleCache(threshold=entries, default_timeout=KEEP_SECONDS)
-    fallback.serializer = SharedCacheSerializer()
-    return fallback
+    return MemoryCache(max_bytes, default_timeout=KEEP_SECONDS)
 
 
-def local_directories() -> SimpleCache:
-    """The in-process store of customer directories (without REDIS_URL), apart from the per-contact entries.
-
-    SimpleCache prunes by dropping expired entries and then the oldest ones; in the main cache thousands of
-    per-contact entries pushed the directory (written once per 15 minutes, so one of the oldest) out first,
-    and every view refetched it. Here only directories compete, one per organisation."""
-    return in_process(LOCAL_DIRECTORIES)
+def local_directories() -> MemoryCache:
+    """The in-process store of customer directories (without REDIS_URL), apart from the per-contact entries, so
+    a busy worker's thousands of per-contact entries never push an organisation's directory out."""
+    return in_process(LOCAL_DIRECTORY_BYTES)

@@ -12,7 +12,6 @@ from plugin import create_app
 from plugin.admin.oauth_state import PendingSignIn, claim_sign_in, remember_sign_in
 from plugin.admin.tickets import TicketRefused, check_ticket, issue_ticket, redeem_ticket
 from plugin.domain.matching import CustomerDirectory
-from plugin.runtime.cache import LOCAL_ENTRIES
 from plugin.runtime.markers import MarkersUnavailable, RedisMarkers
 from plugin.runtime.snapshots import payload_key
 from plugin.services import services
@@ -22,12 +21,15 @@ from tests.scale.conftest import REDIS_URL, redis_client, redis_prefix  # noqa: 
 SECRET = "app-secret-key-for-tests-0123456789"
 
 
-def fill_the_cache(app, entries: int = LOCAL_ENTRIES + 500) -> None:
-    """What viewing many customers of a large organisation does: one cache entry per contact and more."""
+def fill_the_cache(app, blob_bytes: int = 256 * 1024) -> None:
+    """What viewing many customers of a large organisation does: more snapshots than the in-process cache holds,
+    so it has evicted the least recently used."""
     with app.app_context():
         cache = services().cache
-        for number in range(entries):
-            cache.set(payload_key("tenant-big", f"contact-{number}"), number)
+        bound = cache.cache.stats()["max_bytes"]
+        for number in range(bound // blob_bytes + 8):
+            cache.set(payload_key("tenant-big", f"contact-{number}"), bytes(blob_bytes))
+        assert cache.get(payload_key("tenant-big", "contact-0")) is None  # the first ones are gone
 
 
 def test_a_used_context_stays_used_when_the_cache_fills(web, embed_app, clock):  # noqa: F811
