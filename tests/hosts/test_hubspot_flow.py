@@ -105,7 +105,7 @@ def test_the_query_hubspot_adds_must_agree_with_the_body(hs_world):
     body = card_body(matched_contact(hs_world)["contact"]["id"])
     response = signed_post(hs_world, "/hosts/hubspot/card", body,
                            query={"portalId": GLOBEX_ID, "userId": REP_ID, "userEmail": "sam@acme.example"})
-    assert response.status_code == 401 and "two different portalIds" in response.json()["message"]
+    assert response.status_code == 401 and "two different portalId values" in response.json()["message"]
     response = signed_post(hs_world, "/hosts/hubspot/card", body,
                            query={"portalId": ACME_ID, "userId": REP_ID, "userEmail": "sam.rep@acme-crm.example",
                                   "appId": "999"})
