@@ -20,7 +20,7 @@ from plugin.domain.models import (
     InvoiceType,
     Organisation,
 )
-from plugin.domain.text import Said
+from plugin.domain.text import N_, Said
 from plugin.runtime.cache import in_process
 from plugin.runtime.encoding import SharedCacheSerializer, Typed, encode
 from plugin.runtime.invoices import InvoiceSnapshot, UnreadableInvoice
@@ -51,7 +51,7 @@ def test_a_snapshot_comes_back_exactly_decimals_enums_dates_and_all():
         replace(make_invoice(credited="0.30"), credits=(credit,)),
     )
     snapshot = InvoiceSnapshot("t1", "c1", invoices, datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC),
-                               (UnreadableInvoice("INV-9", "no Total"),))
+                               (UnreadableInvoice("INV-9", Said.of(N_("no %(field)s", field="Total"))),))
 
     back = Typed(InvoiceSnapshot).decode(encode(snapshot))
 

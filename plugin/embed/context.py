@@ -161,7 +161,7 @@ def decode_hs256(token: str, secret: str) -> dict[str, Any]:
         raise ContextError(401, N_("The CRM context is not signed the way this app requires (HS256).")) from None
     except BadSignatureError:
         raise SignatureMismatch(
-            401, "The CRM context's signature does not match; it was not signed by your CRM.") from None
+            401, N_("The CRM context's signature does not match; it was not signed by your CRM.")) from None
     except (JoseError, ValueError, TypeError, RecursionError, OverflowError):
         # RecursionError: JSON nested too deeply for the parser; every parse failure is a plain refusal.
         raise ContextError(401, N_("The CRM context could not be read. Reopen the panel from the CRM.")) from None

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from plugin.domain.text import N_
 from plugin.embed.context import (
     ContextError,
     EmbedContext,
@@ -39,7 +40,6 @@ MAX_LIFETIME_SECONDS = 600
 LEEWAY_SECONDS = 30
 MIN_SECRET_LENGTH = 32
 DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.[a-z0-9-]{1,63}){1,8}$")
-REOPEN = "Reopen the record in Freshworks."
 
 
 def account_id(domain: str) -> str:
@@ -78,26 +78,27 @@ def verify_context(token: str, *, secrets: Sequence[str], domains: Sequence[str]
                    replay_guard: ReplayGuard, leeway: int = LEEWAY_SECONDS) -> EmbedContext:
     """The internal context (host freshworks) a Freshworks-minted context carries, or ContextError saying why not."""
     if not secrets:
-        raise ContextError(404, "Freshworks is not configured on this server (no FRESHWORKS_CONTEXT_SECRET).")
+        raise ContextError(404, N_("Freshworks is not configured on this server (no FRESHWORKS_CONTEXT_SECRET)."))
     if any(len(secret) < MIN_SECRET_LENGTH for secret in secrets):
-        raise ContextError(503, f"FRESHWORKS_CONTEXT_SECRET is shorter than {MIN_SECRET_LENGTH} characters; the "
-                           "server's administrator sets a longer one (and the same in the app's settings).")
+        raise ContextError(503, N_("FRESHWORKS_CONTEXT_SECRET is shorter than %(length)d characters; the server's "
+                                   "administrator sets a longer one (and the same in the app's settings).",
+                                   length=MIN_SECRET_LENGTH))
     claims = _decode_with_any(token, list(secrets))
     issuer = claims.get("iss")
     domain = issuer[len(ISSUER_PREFIX):] if isinstance(issuer, str) and issuer.startswith(ISSUER_PREFIX) else ""
     if not DOMAIN.match(domain):
-        raise ContextError(401, "The Freshworks context names no valid Freshsales domain.")
+        raise ContextError(401, N_("The Freshworks context names no valid Freshsales domain."))
     if domains and domain not in domains:
-        raise ContextError(403, f"This server does not serve the Freshsales account {domain}.")
+        raise ContextError(403, N_("This server does not serve the Freshsales account %(domain)s.", domain=domain))
     if claims.get("account") != account_id(domain):
-        raise ContextError(401, "The Freshworks context's account is not its installation's.")
+        raise ContextError(401, N_("The Freshworks context's account is not its installation's."))
     audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
     if AUDIENCE not in audiences:
-        raise ContextError(401, "The Freshworks context is meant for a different app.")
+        raise ContextError(401, N_("The Freshworks context is meant for a different app."))
     _check_times(claims, now=now.timestamp(), leeway=leeway)
     context = context_from_claims(claims, host=HOST)
     if not replay_guard.first_use(HOST + ":" + context.jti, context.expires_at):
-        raise ContextError(401, f"This Freshworks link was already used. {REOPEN}")
+        raise ContextError(401, N_("This Freshworks link was already used. Reopen the record in Freshworks."))
     return context
 
 
@@ -110,25 +111,25 @@ def _decode_with_any(token: str, secrets: list[str]) -> dict[str, Any]:
     try:
         return decode_hs256(token, secrets[-1])
     except SignatureMismatch:
-        raise ContextError(401, "The Freshworks context's signature does not match FRESHWORKS_CONTEXT_SECRET: it "
-                           "was not signed by this server's Freshworks app.") from None
+        raise ContextError(401, N_("The Freshworks context's signature does not match FRESHWORKS_CONTEXT_SECRET: "
+                                   "it was not signed by this server's Freshworks app.")) from None
 
 
 def _check_times(claims: Mapping[str, Any], *, now: float, leeway: int) -> None:
     for name in ("iat", "exp", "jti"):
         if name not in claims:
-            raise ContextError(401, f"The Freshworks context is missing its '{name}' claim.")
+            raise ContextError(401, N_("The Freshworks context is missing its '%(claim)s' claim.", claim=name))
     iat, exp = _time(claims, "iat"), _time(claims, "exp")
     if exp <= iat or exp - iat > MAX_LIFETIME_SECONDS:
-        raise ContextError(401, "The Freshworks context claims to last longer than the 10 minutes this app allows.")
+        raise ContextError(401, N_("The Freshworks context claims to last longer than the 10 minutes this app allows."))
     if iat > now + leeway:
-        raise ContextError(401, "The Freshworks context was issued in the future; check the clocks.")
+        raise ContextError(401, N_("The Freshworks context was issued in the future; check the clocks."))
     if now > exp + leeway:
-        raise ContextError(401, f"The Freshworks context has expired. {REOPEN}")
+        raise ContextError(401, N_("The Freshworks context has expired. Reopen the record in Freshworks."))
 
 
 def _time(claims: Mapping[str, Any], name: str) -> float:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ContextError(401, f"The Freshworks context's '{name}' claim is not a time.")
+        raise ContextError(401, N_("The Freshworks context's '%(claim)s' claim is not a time.", claim=name))
     return float(value)

@@ -16,6 +16,7 @@ import logging
 from flask import Flask, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from plugin.domain.text import N_
 from plugin.embed.context import ContextError
 from plugin.embed.headers import add_frame_origins
 from plugin.embed.session import CONTEXT_PARAM, MarkerReplayGuard, error_page, issue_handover
@@ -53,5 +54,5 @@ def _freshworks_context() -> Response | None:
         log.info("freshworks: context refused: %s", error.message)
         return error_page(error)
     if request.endpoint == "admin.integration_page" and not context.user.is_admin:
-        return error_page(ContextError(403, "Only Freshsales admins can connect Xero."))
+        return error_page(ContextError(403, N_("Only Freshsales admins can connect Xero.")))
     return redirect(url_for(ENTRY_ENDPOINTS[request.endpoint], launch=issue_handover(context)), code=303)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo, namespaced
 
 HOST = "hubspot"
@@ -41,11 +42,11 @@ DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$
            "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
 _ESCAPE = re.compile(r"%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)", re.IGNORECASE)
 _ID = re.compile(r"^[1-9][0-9]{0,19}$")
-REOPEN = "Reload the HubSpot record to try again."
 
 
 class HubSpotRefused(Exception):
-    """HubSpot's request was refused; `message` is shown in the card as it is, `status` is the HTTP status."""
+    """HubSpot's request was refused; `message` (marked with N_) is shown in the card in the user's language,
+    `status` is the HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -114,20 +115,21 @@ def verify_signature(*, secret: str, method: str, uri: str, body: bytes, signatu
                      timestamp: str | None, now: datetime) -> None:
     """Accept a request HubSpot signed (v3) within the last 5 minutes, or raise HubSpotRefused saying why not."""
     if not secret:
-        raise HubSpotRefused(503, "The HubSpot app is not configured on this server (no client secret).")
+        raise HubSpotRefused(503, N_("The HubSpot app is not configured on this server (no client secret)."))
     if not signature or not timestamp:
-        raise HubSpotRefused(401, "This request is not signed by HubSpot (no v3 signature).")
+        raise HubSpotRefused(401, N_("This request is not signed by HubSpot (no v3 signature)."))
     if not timestamp.isdigit() or len(timestamp) > 16:
-        raise HubSpotRefused(401, "HubSpot's request timestamp is not a time.")
+        raise HubSpotRefused(401, N_("HubSpot's request timestamp is not a time."))
     age = now.timestamp() * 1000 - int(timestamp)
     if age > MAX_AGE_MS:
-        raise HubSpotRefused(401, f"HubSpot's request is more than 5 minutes old. {REOPEN}")
+        raise HubSpotRefused(401, N_("HubSpot's request is more than 5 minutes old. Reload the HubSpot record to try "
+                                   "again."))
     if age < -FUTURE_LEEWAY_MS:
-        raise HubSpotRefused(401, "HubSpot's request is dated in the future; check this server's clock.")
+        raise HubSpotRefused(401, N_("HubSpot's request is dated in the future; check this server's clock."))
     wanted = expected_signature(secret, method=method, uri=uri, body=body, timestamp=timestamp)
     if not hmac.compare_digest(wanted.encode(), signature.strip().encode()):
-        raise HubSpotRefused(401, "The request's HubSpot signature does not match: it was not signed by HubSpot "
-                             "for this app, or it was changed on the way.")
+        raise HubSpotRefused(401, N_("The request's HubSpot signature does not match: it was not signed by HubSpot "
+                                "for this app, or it was changed on the way."))
 
 
 def read_card_request(query: Mapping[str, str], body: Mapping[str, Any], *, app_id: str = "") -> CardRequest:
@@ -136,21 +138,24 @@ def read_card_request(query: Mapping[str, str], body: Mapping[str, Any], *, app_
         sent_query, sent_body = query.get(name), body.get(name)
         text_body = str(sent_body) if isinstance(sent_body, int | str) and not isinstance(sent_body, bool) else None
         if sent_query is not None and text_body is not None and sent_query != text_body:
-            raise HubSpotRefused(401, f"The request names two different {name}s. {REOPEN}")
+            raise HubSpotRefused(401, N_("The request names two different %(name)s values. Reload the HubSpot "
+                                         "record to try again.", name=name))
         return (sent_query if sent_query is not None else text_body or "").strip()
 
     sent_app = query.get("appId", "")
     if app_id and sent_app and sent_app != app_id:
-        raise HubSpotRefused(401, "This request was made for another HubSpot app.")
+        raise HubSpotRefused(401, N_("This request was made for another HubSpot app."))
     portal_id, user_id, object_id = value("portalId"), value("userId"), value("objectId")
     for name, found in (("portalId", portal_id), ("userId", user_id)):
         if not _ID.match(found):
-            raise HubSpotRefused(400, f"HubSpot's request has no {name}. {REOPEN}")
+            raise HubSpotRefused(400, N_("HubSpot's request has no %(name)s. Reload the HubSpot record to try again.",
+                                          name=name))
     type_id = OBJECT_NAMES.get(value("objectTypeId"), value("objectTypeId"))
     if type_id not in OBJECT_TYPES:
-        raise HubSpotRefused(400, "This card shows on contact, company and deal records only.")
+        raise HubSpotRefused(400, N_("This card shows on contact, company and deal records only."))
     if not _ID.match(object_id):
-        raise HubSpotRefused(400, f"HubSpot did not say which record this card is for. {REOPEN}")
+        raise HubSpotRefused(400, N_("HubSpot did not say which record this card is for. Reload the HubSpot record to "
+                                   "try again."))
     email = value("userEmail")[:320]
     return CardRequest(portal_id=portal_id, user_id=user_id, user_email=email, object_id=object_id,
                        object_type_id=type_id, locale=bcp47(value("locale")), timezone=_zone(value("timezone")))
@@ -179,7 +184,8 @@ def record_ref(crm: CrmObject) -> RecordRef:
 def context_for(request: CardRequest, user: HubSpotUser, record: RecordRef, *, jti: str,
                 now: datetime) -> EmbedContext:
     if user.id != request.user_id:
-        raise HubSpotRefused(401, f"HubSpot's user does not match the signed request. {REOPEN}")
+        raise HubSpotRefused(401, N_("HubSpot's user does not match the signed request. Reload the HubSpot record "
+                                     "to try again."))
     return EmbedContext(
         account_id=request.account_id,
         user=user_info(request, user),

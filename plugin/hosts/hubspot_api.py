@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from plugin.domain.text import N_
 from plugin.embed.context import LinkedRecord
 from plugin.hosts.hubspot import CrmObject, HubSpotUser
 
@@ -28,7 +29,7 @@ SCOPES = "oauth crm.objects.contacts.read crm.objects.companies.read crm.objects
 class HubSpotError(Exception):
     """HubSpot could not answer; `user_message` is for the card."""
 
-    user_message = "HubSpot isn't answering right now. Try again in a minute."
+    user_message = N_("HubSpot isn't answering right now. Try again in a minute.")
 
 
 class HubSpotUnavailable(HubSpotError):
@@ -38,8 +39,8 @@ class HubSpotUnavailable(HubSpotError):
 class HubSpotAccessRefused(HubSpotError):
     """HubSpot refuses this portal's token (401/403 after a refresh): the app must be installed again."""
 
-    user_message = ("HubSpot refuses this app's access for your portal. A super admin has to install the app "
-                    "again.")
+    user_message = N_("HubSpot refuses this app's access for your portal. A super admin has to install the app "
+                      "again.")
 
 
 class HubSpotGrantRefused(HubSpotAccessRefused):

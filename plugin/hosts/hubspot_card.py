@@ -20,6 +20,7 @@ from plugin.domain import ageing as rules
 from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
 from plugin.domain.models import Invoice
 from plugin.domain.money import Money
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.runtime.encoding import Typed
 from plugin.runtime.invoices import MATCH_TTL
@@ -28,6 +29,7 @@ from plugin.services import services
 from plugin.settings import xero_endpoints
 from plugin.storage import STATUS_PENDING
 from plugin.web.formatting import day, money, user_timezone
+from plugin.web.i18n import translate
 from plugin.xero.errors import ConnectionRevoked, XeroError
 from plugin.xero.links import deep_link
 
@@ -37,26 +39,28 @@ _MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # the panel's match entry, re
 
 
 def card_data(embed: EmbedContext) -> dict[str, Any]:
-    """What the card shows for `embed`'s record: `state` is `ok`, or a state with a plain-words `message`."""
+    """What the card shows for `embed`'s record: `state` is `ok`, or a state with a plain-words `message` (and, when
+    no customer matched, what was `tried`), in the request's language."""
     shared = services()
     connection = shared.database.connections.recent(embed.account_id)
     if connection is None:
         installation = shared.database.installations.get(embed.account_id)
         removed = installation is not None and installation.xero_was_removed
         return _state("not_connected" if removed else "not_set_up",
-                      "Xero isn't connected; ask an admin." if removed else "Xero isn't set up yet.")
+                      N_("Xero isn't connected; ask an admin.") if removed else N_("Xero isn't set up yet."))
     if not connection.tenant_id or connection.status == STATUS_PENDING:
-        return _state("not_set_up", "Xero isn't set up yet.")
+        return _state("not_set_up", N_("Xero isn't set up yet."))
     if connection.needs_reconnect:
-        return _state("needs_reconnect", "The Xero connection needs renewing.")
+        return _state("needs_reconnect", N_("The Xero connection needs renewing."))
     tenant_id = connection.tenant_id
     client = _client_for(embed.account_id)
     try:
         found = _match(embed, tenant_id, client)
         if not found.found:
             several = bool(found.candidates)
-            return _state("no_match", "More than one Xero customer could be this one." if several
-                          else "We couldn't tell which Xero customer this is.", tried=list(found.tried))
+            return _state("no_match", N_("More than one Xero customer could be this one.") if several
+                          else N_("We couldn't tell which Xero customer this is."),
+                          tried=[translate(step) for step in found.tried_words])
         snapshot = shared.invoices(client).load_invoices(tenant_id, found.contact_id, stale_ok=True)
     except XeroError as error:
         log.warning("hubspot card for account %s, %s %s: %s: %s", embed.account_id, embed.record.type,
@@ -107,7 +111,7 @@ def summary(invoices: tuple[Invoice, ...] | list[Invoice], *, today: date, local
 
 
 def _state(state: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"state": state, "message": message, **extra}
+    return {"state": state, "message": translate(message), **extra}
 
 
 def _client_for(account_id: str) -> Any:

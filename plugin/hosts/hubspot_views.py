@@ -17,9 +17,10 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext, RecordRef
 from plugin.embed.headers import add_frame_origins, top_level_only
 from plugin.embed.session import issue_handover
@@ -38,16 +39,19 @@ from plugin.hosts.hubspot_api import HubSpotAccessRefused, HubSpotAPI, HubSpotEr
 from plugin.hosts.hubspot_card import card_data
 from plugin.services import services
 from plugin.storage import TokenDecryptError
+from plugin.web.i18n import translate
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("hubspot", __name__, url_prefix="/hosts/hubspot")
 
 STATE_SECONDS = 600
-NOT_INSTALLED = ("Xero invoices isn't installed for your HubSpot account. A super admin installs it from the "
-                 "HubSpot Marketplace.")
-ADMINS_ONLY = "Only HubSpot super admins can connect Xero. Ask a super admin of your HubSpot account."
-DELETED = "This record isn't in HubSpot any more (deleted or merged), or isn't one of your account's."
+NOT_INSTALLED = N_("Xero invoices isn't installed for your HubSpot account. A super admin installs it from the "
+                   "HubSpot Marketplace.")
+ADMINS_ONLY = N_("Only HubSpot super admins can connect Xero. Ask a super admin of your HubSpot account.")
+DELETED = N_("This record isn't in HubSpot any more (deleted or merged), or isn't one of your account's.")
+NOT_INSTALLED_TITLE = N_("Not installed")
+UNREADABLE = N_("The card's request could not be read.")
 SETUP_STATES = frozenset({"not_set_up", "not_connected", "needs_reconnect"})
 
 
@@ -74,7 +78,7 @@ def card() -> tuple[Response, int]:
         embed = _verified_context()
     except _Refusal as refusal:
         return refusal.response()
-    data = card_data(embed)
+    data = card_data(embed)  # its `message` and `tried` in the user's language (g.embed: the signed locale)
     data["user"] = {"role": embed.user.role}
     data["record"] = {"type": embed.record.type, "id": embed.record.id, "name": embed.record.name}
     data["actions"] = {"open_panel": data["state"] in ("ok", "no_match"),
@@ -91,7 +95,7 @@ def launch() -> tuple[Response, int]:
         return refusal.response()
     target = str(_body().get("target") or "panel")
     if target == "admin" and not embed.user.is_admin:
-        return jsonify(state="refused", message=ADMINS_ONLY), 403
+        return jsonify(state="refused", message=translate(ADMINS_ONLY)), 403
     endpoint = "admin.integration_page" if target == "admin" else "panel.first_load"
     public = str(current_app.config["PUBLIC_URL"]).rstrip("/")
     return jsonify(url=public + url_for(endpoint, launch=issue_handover(embed)), target=target), 200
@@ -103,7 +107,7 @@ class _Refusal(Exception):
         self.status, self.message, self.state = status, message, state
 
     def response(self) -> tuple[Response, int]:
-        return jsonify(state=self.state, message=self.message), self.status
+        return jsonify(state=self.state, message=translate(self.message)), self.status
 
 
 def _verified_context() -> EmbedContext:
@@ -119,9 +123,9 @@ def _verified_context() -> EmbedContext:
         api = api_for(card_request.account_id)
         user = user_of(card_request.account_id, card_request.user_id, api)
         if user is None:
-            raise HubSpotRefused(403, "HubSpot doesn't know this user in your account any more.")
-        return hubspot.context_for(card_request, user, _record(card_request, api),
-                                   jti=secrets.token_urlsafe(16), now=services().clock.now())
+            raise HubSpotRefused(403, N_("HubSpot doesn't know this user in your account any more."))
+        embed = hubspot.context_for(card_request, user, _record(card_request, api),
+                                    jti=secrets.token_urlsafe(16), now=services().clock.now())
     except HubSpotRefused as refused:
         raise _Refusal(refused.status, refused.message) from None
     except NotInstalled:
@@ -133,8 +137,10 @@ def _verified_context() -> EmbedContext:
         raise _Refusal(503, error.user_message, "unavailable") from None
     except TokenDecryptError:
         log.error("hubspot: the stored HubSpot tokens of a portal can't be decrypted with TOKEN_KEY")
-        raise _Refusal(503, "This app can't read its stored HubSpot access (its encryption key changed). A super "
-                       "admin has to install the app again.", "unavailable") from None
+        raise _Refusal(503, N_("This app can't read its stored HubSpot access (its encryption key changed). A "
+                               "super admin has to install the app again."), "unavailable") from None
+    g.embed = embed  # the card's words in the locale HubSpot signed for the user (plugin/web/i18n.py)
+    return embed
 
 
 def signed_uri() -> str:
@@ -147,9 +153,9 @@ def _body() -> dict[str, Any]:
     try:
         body = json.loads(request.get_data(cache=True) or b"{}")
     except ValueError:
-        raise _Refusal(400, "The card's request could not be read.") from None
+        raise _Refusal(400, UNREADABLE) from None
     if not isinstance(body, dict):
-        raise _Refusal(400, "The card's request could not be read.")
+        raise _Refusal(400, UNREADABLE)
     return body
 
 
@@ -186,24 +192,25 @@ def install() -> Response:
 def oauth_callback() -> tuple[str, int] | str:
     args = request.args
     if args.get("error"):
-        return _page("Not installed", "The installation was cancelled in HubSpot. Nothing was stored."), 400
+        return _page(NOT_INSTALLED_TITLE, N_("The installation was cancelled in HubSpot. Nothing was stored.")), 400
     state, code = args.get("state", ""), args.get("code", "")
     if not state or not services().cache.delete(_state_key(state)) or not code:
-        return _page("Not installed", "This installation link has expired or was already used. Start the "
-                     "installation again."), 400
+        return _page(NOT_INSTALLED_TITLE, N_("This installation link has expired or was already used. Start the "
+                                             "installation again.")), 400
     client = oauth()
     try:
         tokens = client.exchange(code)
         portal_id, user_id = client.token_info(tokens.access_token)
     except HubSpotGrantRefused:
-        return _page("Not installed", "HubSpot refused the installation code. Start the installation again."), 400
+        return _page(NOT_INSTALLED_TITLE, N_("HubSpot refused the installation code. Start the installation "
+                                             "again.")), 400
     except HubSpotError as error:
         log.warning("hubspot install: %s", error)
-        return _page("Not installed", error.user_message), 503
+        return _page(NOT_INSTALLED_TITLE, error.user_message), 503
     store_install(hubspot.account_id(portal_id), tokens, installed_by=user_id)
-    return _page("Xero invoices is installed",
-                 "Go back to HubSpot. The Xero invoices card is on contact, company and deal records; a super admin "
-                 "connects Xero from the card's Set up Xero button.")
+    return _page(N_("Xero invoices is installed"),
+                 N_("Go back to HubSpot. The Xero invoices card is on contact, company and deal records; a super "
+                    "admin connects Xero from the card's Set up Xero button."))
 
 
 def _state_key(state: str) -> str:

@@ -26,6 +26,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OctKey
 
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo, namespaced
 
 HOST = "pipedrive"
@@ -35,14 +36,19 @@ LEEWAY_SECONDS = 30
 HANDOVER_SECONDS = 600  # how long the internal context we mint lives at most (it is used within seconds)
 # Pipedrive resource -> the panel's record type.
 RESOURCES = {"person": "contact", "organization": "account", "deal": "deal"}
+NO_RECORD = {
+    "person": N_("Pipedrive did not say which record this panel is for. Open a single person and try again."),
+    "organization": N_("Pipedrive did not say which record this panel is for. Open a single organization and try "
+                       "again."),
+    "deal": N_("Pipedrive did not say which record this panel is for. Open a single deal and try again."),
+}
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 _FRAME_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
-REOPEN = "Reopen the panel from Pipedrive."
-
 
 class PipedriveRefused(Exception):
-    """Pipedrive's request was refused; `message` is shown to the user as it is, `status` is the HTTP status."""
+    """Pipedrive's request was refused; `message` (marked with N_) is shown to the user in their language, `status`
+    is the HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -123,22 +129,24 @@ def jwt_secret(config: Mapping[str, Any]) -> str:
 def verify_token(token: str, *, secret: str, now: datetime, leeway: int = LEEWAY_SECONDS) -> Identity:
     """The user and company a Pipedrive token names, or PipedriveRefused saying why not."""
     if not secret:
-        raise PipedriveRefused(503, "The Pipedrive app is not configured on this server (no JWT or client secret).")
+        raise PipedriveRefused(503, N_("The Pipedrive app is not configured on this server (no JWT or client secret)."))
     if not isinstance(token, str) or not token or len(token) > 8192:
-        raise PipedriveRefused(401, f"Pipedrive did not send a sign-in token with this request. {REOPEN}")
+        raise PipedriveRefused(401, N_("Pipedrive did not send a sign-in token with this request. Reopen the panel "
+                                       "from Pipedrive."))
     try:
         decoded = jwt.decode(token, OctKey.import_key(secret.encode()), algorithms=[ALGORITHM])
     except UnsupportedAlgorithmError:
-        raise PipedriveRefused(401, "The Pipedrive token is not signed the way Pipedrive signs (HS256).") from None
+        raise PipedriveRefused(401, N_("The Pipedrive token is not signed the way Pipedrive signs (HS256).")) from None
     except BadSignatureError:
         raise PipedriveRefused(
-            401, "The Pipedrive token's signature does not match this app's secret: it was not signed by "
-            "Pipedrive for this app.") from None
+            401, N_("The Pipedrive token's signature does not match this app's secret: it was not signed by "
+                    "Pipedrive for this app.")) from None
     except (JoseError, ValueError, TypeError):
-        raise PipedriveRefused(401, f"The Pipedrive token could not be read. {REOPEN}") from None
+        raise PipedriveRefused(
+            401, N_("The Pipedrive token could not be read. Reopen the panel from Pipedrive.")) from None
     claims = decoded.claims
     if decoded.header.get("alg") != ALGORITHM or not isinstance(claims, dict):
-        raise PipedriveRefused(401, "The Pipedrive token is not signed the way Pipedrive signs (HS256).")
+        raise PipedriveRefused(401, N_("The Pipedrive token is not signed the way Pipedrive signs (HS256)."))
     _check_times(claims, now=now.timestamp(), leeway=leeway)
     return Identity(company_id=_id_claim(claims, "companyId"), user_id=_id_claim(claims, "userId"))
 
@@ -150,20 +158,20 @@ def read_frame_request(args: Mapping[str, str], *, secret: str, now: datetime, p
         sent = args.get(name)
         if sent is not None and sent != claimed:
             raise PipedriveRefused(
-                401, f"The request's {name} does not match the one Pipedrive signed. {REOPEN}")
+                401, N_("The request's %(name)s does not match the one Pipedrive signed. Reopen the panel from "
+                        "Pipedrive.", name=name))
     frame_id = args.get("id", "")
     if frame_id and not _FRAME_ID.match(frame_id):
-        raise PipedriveRefused(400, f"Pipedrive's frame id is not valid. {REOPEN}")
+        raise PipedriveRefused(400, N_("Pipedrive's frame id is not valid. Reopen the panel from Pipedrive."))
     theme = "dark" if args.get("theme") == "dark" else "light"
     if not panel:
         return FrameRequest(identity=identity, frame_id=frame_id, theme=theme)
     resource = args.get("resource", "")
     if resource not in RESOURCES:
-        raise PipedriveRefused(400, "This panel shows on deal, person and organization pages only.")
+        raise PipedriveRefused(400, N_("This panel shows on deal, person and organization pages only."))
     selected = [part for part in args.get("selectedIds", "").split(",") if part]
     if len(selected) != 1 or not _ID.match(selected[0]):
-        raise PipedriveRefused(400, "Pipedrive did not say which record this panel is for. Open a single "
-                               f"{resource} and try again.")
+        raise PipedriveRefused(400, NO_RECORD[resource])
     return FrameRequest(identity=identity, frame_id=frame_id, theme=theme, resource=resource, record_id=selected[0])
 
 
@@ -204,7 +212,8 @@ def context_for(identity: Identity, user: PipedriveUser, record: RecordRef | Non
                 now: datetime) -> EmbedContext:
     """The internal context. The settings surface has no record: it carries a placeholder the admin pages ignore."""
     if user.id != identity.user_id:
-        raise PipedriveRefused(401, f"Pipedrive's user does not match the signed token. {REOPEN}")
+        raise PipedriveRefused(401, N_("Pipedrive's user does not match the signed token. Reopen the panel from "
+                                       "Pipedrive."))
     return EmbedContext(
         account_id=identity.account_id,
         user=user_info(user),
@@ -225,19 +234,20 @@ def _check_times(claims: Mapping[str, Any], *, now: float, leeway: int) -> None:
     if "exp" in claims:
         exp = _time(claims, "exp")
         if now > exp + leeway:
-            raise PipedriveRefused(401, f"The Pipedrive token has expired. {REOPEN}")
+            raise PipedriveRefused(401, N_("The Pipedrive token has expired. Reopen the panel from Pipedrive."))
     if "iat" in claims:
         iat = _time(claims, "iat")
         if iat > now + leeway:
-            raise PipedriveRefused(401, "The Pipedrive token was issued in the future; check this server's clock.")
+            raise PipedriveRefused(401, N_("The Pipedrive token was issued in the future; check this server's clock."))
         if now - iat > MAX_TOKEN_AGE_SECONDS + leeway:
-            raise PipedriveRefused(401, f"The Pipedrive token is more than 10 minutes old. {REOPEN}")
+            raise PipedriveRefused(401, N_("The Pipedrive token is more than 10 minutes old. Reopen the panel from "
+                                       "Pipedrive."))
 
 
 def _time(claims: Mapping[str, Any], name: str) -> float:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PipedriveRefused(401, f"The Pipedrive token's '{name}' is not a time.")
+        raise PipedriveRefused(401, N_("The Pipedrive token's '%(name)s' is not a time.", name=name))
     return float(value)
 
 
@@ -246,5 +256,6 @@ def _id_claim(claims: Mapping[str, Any], name: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _ID.match(value):
-        raise PipedriveRefused(401, f"The Pipedrive token has no '{name}'. {REOPEN}")
+        raise PipedriveRefused(401, N_("The Pipedrive token has no '%(name)s'. Reopen the panel from Pipedrive.",
+                                       name=name))
     return value

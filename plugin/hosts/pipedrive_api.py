@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from plugin.domain.text import N_
 from plugin.hosts.pipedrive import Deal, Organization, Person, PipedriveUser
 
 DEFAULT_OAUTH_URL = "https://oauth.pipedrive.com"
@@ -29,7 +30,7 @@ DEFAULT_API_URL = "https://api.pipedrive.com"
 class PipedriveError(Exception):
     """Pipedrive could not answer; `user_message` is for the panel."""
 
-    user_message = "Pipedrive isn't answering right now. Try again in a minute."
+    user_message = N_("Pipedrive isn't answering right now. Try again in a minute.")
 
 
 class PipedriveUnavailable(PipedriveError):
@@ -39,8 +40,8 @@ class PipedriveUnavailable(PipedriveError):
 class PipedriveAccessRefused(PipedriveError):
     """Pipedrive refuses this account's token (401/403 after a refresh): the app must be installed again."""
 
-    user_message = ("Pipedrive refuses this app's access for your company. An admin has to install the app "
-                    "again from the Pipedrive Marketplace.")
+    user_message = N_("Pipedrive refuses this app's access for your company. An admin has to install the app "
+                      "again from the Pipedrive Marketplace.")
 
 
 class PipedriveGrantRefused(PipedriveAccessRefused):

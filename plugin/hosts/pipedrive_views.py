@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from plugin.domain.text import N_
 from plugin.embed.context import ContextError, RecordRef
 from plugin.embed.headers import add_frame_origins, top_level_only
 from plugin.embed.session import RENEWED_HEADER, SESSION_HEADER, issue_handover, renew_for_host
@@ -45,16 +46,17 @@ log = logging.getLogger(__name__)
 bp = Blueprint("pipedrive", __name__, url_prefix="/hosts/pipedrive")
 
 STATE_SECONDS = 600
-NOT_INSTALLED = ("Xero invoices isn't installed for your Pipedrive company. A Pipedrive admin installs it from the "
-                 "Pipedrive Marketplace (Tools and apps > Marketplace).")
-ADMINS_ONLY = ("Only Pipedrive admins can connect Xero. Ask an admin of your Pipedrive company to open these "
-               "settings.")
+NOT_INSTALLED = N_("Xero invoices isn't installed for your Pipedrive company. A Pipedrive admin installs it from the "
+                   "Pipedrive Marketplace (Tools and apps > Marketplace).")
+ADMINS_ONLY = N_("Only Pipedrive admins can connect Xero. Ask an admin of your Pipedrive company to open these "
+                 "settings.")
 DELETED = {
-    "person": "This person isn't in Pipedrive any more (deleted or merged), or isn't one of your company's.",
-    "organization": "This organization isn't in Pipedrive any more (deleted or merged), or isn't one of your "
-                    "company's.",
-    "deal": "This deal isn't in Pipedrive any more (deleted), or isn't one of your company's.",
+    "person": N_("This person isn't in Pipedrive any more (deleted or merged), or isn't one of your company's."),
+    "organization": N_("This organization isn't in Pipedrive any more (deleted or merged), or isn't one of your "
+                       "company's."),
+    "deal": N_("This deal isn't in Pipedrive any more (deleted), or isn't one of your company's."),
 }
+NOT_INSTALLED_TITLE = N_("Not installed")
 
 
 def init_app(app: Flask) -> None:
@@ -95,7 +97,7 @@ def _frame(*, panel: bool) -> Response:
         api = api_for(request_.identity.account_id)
         user = user_of(request_.identity, api)
         if user is None:
-            raise PipedriveRefused(403, "Pipedrive doesn't know this user in your company any more.")
+            raise PipedriveRefused(403, N_("Pipedrive doesn't know this user in your company any more."))
         if not panel and not user.is_admin:
             raise PipedriveRefused(403, ADMINS_ONLY)
         record = _record(request_, api) if panel else None
@@ -112,8 +114,8 @@ def _frame(*, panel: bool) -> Response:
         return _refusal(503, error.user_message, **frame)
     except TokenDecryptError:
         log.error("pipedrive: the stored Pipedrive tokens of a company can't be decrypted with TOKEN_KEY")
-        return _refusal(503, "This app can't read its stored Pipedrive access (its encryption key changed). An "
-                        "admin has to install the app again from the Pipedrive Marketplace.", **frame)
+        return _refusal(503, N_("This app can't read its stored Pipedrive access (its encryption key changed). An "
+                                "admin has to install the app again from the Pipedrive Marketplace."), **frame)
     target = "panel.first_load" if panel else "admin.integration_page"
     query = {"launch": issue_handover(context), "theme": request_.theme}
     if request_.frame_id:
@@ -149,7 +151,7 @@ def _load_record(frame: FrameRequest, api: PipedriveAPI) -> RecordRef | None:
 
 def _refusal(status: int, message: str, *, frame_id: str, theme: str) -> Response:
     body = render_template("hosts/pipedrive/message.html", status=status, message=message, frame_id=frame_id,
-                           theme=theme, title="Can't open Xero invoices" if status != 403 else "Not available")
+                           theme=theme, title=N_("Can't open Xero invoices") if status != 403 else N_("Not available"))
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -193,11 +195,11 @@ def install() -> Response:
 def oauth_callback() -> tuple[str, int] | str:
     args = request.args
     if args.get("error"):
-        return _page("Not installed", "The installation was cancelled in Pipedrive. Nothing was stored."), 400
+        return _page(NOT_INSTALLED_TITLE, N_("The installation was cancelled in Pipedrive. Nothing was stored.")), 400
     state, code = args.get("state", ""), args.get("code", "")
     if not state or not services().cache.delete(_state_key(state)) or not code:
-        return _page("Not installed", "This installation link has expired or was already used. Start the "
-                     "installation again from the Pipedrive Marketplace."), 400
+        return _page(NOT_INSTALLED_TITLE, N_("This installation link has expired or was already used. Start the "
+                                             "installation again from the Pipedrive Marketplace.")), 400
     client = oauth()
     try:
         tokens = client.exchange(code)
@@ -207,15 +209,16 @@ def oauth_callback() -> tuple[str, int] | str:
             token=lambda: tokens.access_token, refreshed=lambda _rejected: tokens.access_token,
             http=http(), timeout=float(current_app.config.get("PIPEDRIVE_TIMEOUT", 10))).me_with_company()
     except PipedriveGrantRefused:
-        return _page("Not installed", "Pipedrive refused the installation code. Start the installation again."), 400
+        return _page(NOT_INSTALLED_TITLE, N_("Pipedrive refused the installation code. Start the installation "
+                                             "again.")), 400
     except PipedriveError as error:
         log.warning("pipedrive install: %s", error)
-        return _page("Not installed", error.user_message), 503
+        return _page(NOT_INSTALLED_TITLE, error.user_message), 503
     user, company_id = installer
     store_install(pipedrive.account_id(company_id), tokens, installed_by=user.id)
-    return _page("Xero invoices is installed",
-                 "Go back to Pipedrive. An admin connects Xero under Tools and apps > Xero invoices > Settings; "
-                 "then the panel shows invoices on deal, person and organization pages.", link=tokens.api_domain)
+    return _page(N_("Xero invoices is installed"),
+                 N_("Go back to Pipedrive. An admin connects Xero under Tools and apps > Xero invoices > Settings; "
+                    "then the panel shows invoices on deal, person and organization pages."), link=tokens.api_domain)
 
 
 def _state_key(state: str) -> str:

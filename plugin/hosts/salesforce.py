@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext, LinkedRecord, RecordRef, UserInfo, namespaced
 
 HOST = "salesforce"
@@ -50,11 +51,11 @@ _ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 
-RELOAD = "Reload the Salesforce page to open the panel again."
 
 
 class SalesforceRefused(Exception):
-    """The canvas request was refused; `message` is shown to the user as it is, `status` is the HTTP status."""
+    """The canvas request was refused; `message` (marked with N_) is shown to the user in their language, `status`
+    is the HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -134,34 +135,36 @@ def verify_signed_request(signed_request: str, *, secret: str) -> dict[str, Any]
     signature is HMAC-SHA256 of the encoded envelope as sent, compared in constant time; both parts are standard
     base64, as Canvas sends them."""
     if not secret:
-        raise SalesforceRefused(503, "The Salesforce canvas app is not configured on this server (no consumer "
-                                "secret).")
+        raise SalesforceRefused(503, N_("The Salesforce canvas app is not configured on this server (no consumer "
+                                   "secret)."))
     if not isinstance(signed_request, str) or not signed_request.strip():
-        raise SalesforceRefused(400, "Salesforce did not send a signed request. This page opens only inside "
-                                "Salesforce, as a canvas app.")
+        raise SalesforceRefused(400, N_("Salesforce did not send a signed request. This page opens only inside "
+                                   "Salesforce, as a canvas app."))
     if len(signed_request) > MAX_SIGNED_REQUEST:
-        raise SalesforceRefused(400, "Salesforce's signed request is too large to be one.")
+        raise SalesforceRefused(400, N_("Salesforce's signed request is too large to be one."))
     signature_part, dot, envelope_part = signed_request.strip().partition(".")
     if not dot or not signature_part or not envelope_part:
-        raise SalesforceRefused(400, f"Salesforce's signed request is not in Canvas's format. {RELOAD}")
+        raise SalesforceRefused(400, N_("Salesforce's signed request is not in Canvas's format. Reload the Salesforce "
+                                   "page to open the panel again."))
     if not _BASE64.match(signature_part) or not _BASE64.match(envelope_part):
-        raise SalesforceRefused(400, "Salesforce's signed request is not standard base64 (Canvas sends '+', '/' and "
-                                "'=' padding; this one looks like base64url or is damaged).")
+        raise SalesforceRefused(400, N_("Salesforce's signed request is not standard base64 (Canvas sends '+', '/' "
+                                   "and '=' padding; this one looks like base64url or is damaged)."))
     signature = _b64decode(signature_part)
     expected = hmac.new(secret.encode(), envelope_part.encode("ascii"), hashlib.sha256).digest()
     if signature is None or not hmac.compare_digest(signature, expected):
-        raise SalesforceRefused(401, "The signed request's signature does not match this app's consumer secret: it "
-                                "was not signed by Salesforce for this connected app.")
+        raise SalesforceRefused(401, N_("The signed request's signature does not match this app's consumer secret: "
+                                   "it was not signed by Salesforce for this connected app."))
     raw = _b64decode(envelope_part)
     try:
         envelope = json.loads(raw.decode("utf-8")) if raw is not None else None
     except (UnicodeDecodeError, ValueError):
         envelope = None
     if not isinstance(envelope, dict):
-        raise SalesforceRefused(400, f"Salesforce's signed request could not be read. {RELOAD}")
+        raise SalesforceRefused(400, N_("Salesforce's signed request could not be read. Reload the Salesforce page to "
+                                   "open the panel again."))
     if str(envelope.get("algorithm", "")).upper() != ALGORITHM:
-        raise SalesforceRefused(401, "The signed request does not say it is signed with HMACSHA256, the way Canvas "
-                                "signs.")
+        raise SalesforceRefused(401, N_("The signed request does not say it is signed with HMACSHA256, the way "
+                                   "Canvas signs."))
     return envelope
 
 
@@ -171,18 +174,20 @@ def read_canvas_request(envelope: Mapping[str, Any]) -> CanvasRequest:
     organization = _object(context, "organization")
     org_id = str(organization.get("organizationId") or "")
     if not _ID.match(org_id) or not org_id.startswith("00D"):
-        raise SalesforceRefused(400, f"Salesforce did not say which organization this is. {RELOAD}")
+        raise SalesforceRefused(400, N_("Salesforce did not say which organization this is. Reload the Salesforce page "
+                                   "to open the panel again."))
     user = _user(_object(context, "user"))
     top_user = envelope.get("userId")
     if top_user is not None and str(top_user)[:15] != user.id[:15]:  # an 18-character id extends the 15-character one
-        raise SalesforceRefused(400, f"The signed request names two different users. {RELOAD}")
+        raise SalesforceRefused(400, N_("The signed request names two different users. Reload the Salesforce page to "
+                                   "open the panel again."))
     client = _client(_object(envelope, "client"))
     environment = _object(context, "environment")
     parameters = environment.get("parameters")
     parameters = parameters if isinstance(parameters, dict) else {}
     view = str(parameters.get("view") or "panel")
     if view not in VIEWS:
-        raise SalesforceRefused(400, "The canvas's 'view' parameter must be 'panel' or 'settings'.")
+        raise SalesforceRefused(400, N_("The canvas's 'view' parameter must be 'panel' or 'settings'."))
     if view == "settings":
         return CanvasRequest(organization_id=org_id, user=user, client=client, view=view)
     object_name, record_id = _record(environment, parameters)
@@ -266,24 +271,28 @@ def _record(environment: Mapping[str, Any], parameters: Mapping[str, Any]) -> tu
     attributes = attributes if isinstance(attributes, dict) else {}
     record_id = str(record.get("Id") or parameters.get("recordId") or "")
     if not record_id:
-        raise SalesforceRefused(400, "Salesforce did not say which record this panel is for. Place the panel on a "
-                                "Contact, Account or Opportunity record page (the Lightning component passes the "
-                                "record id).")
+        raise SalesforceRefused(400, N_("Salesforce did not say which record this panel is for. Place the panel on "
+                                   "a Contact, Account or Opportunity record page (the Lightning component passes "
+                                   "the record id)."))
     if not _ID.match(record_id):
-        raise SalesforceRefused(400, f"The record id Salesforce sent is not a Salesforce id. {RELOAD}")
+        raise SalesforceRefused(400, N_("The record id Salesforce sent is not a Salesforce id. Reload the Salesforce "
+                                   "page to open the panel again."))
     object_name = str(attributes.get("type") or parameters.get("sObjectName") or "") \
         or KEY_PREFIXES.get(record_id[:3], "")
     if object_name not in OBJECTS:
-        shown = object_name if _OBJECT_NAME.match(object_name) else "this kind of record"
-        raise SalesforceRefused(400, f"Xero invoices shows on Contact, Account and Opportunity pages only, not on "
-                                f"{shown}.")
+        if _OBJECT_NAME.match(object_name):
+            raise SalesforceRefused(400, N_("Xero invoices shows on Contact, Account and Opportunity pages only, not "
+                                       "on %(object)s.", object=object_name))
+        raise SalesforceRefused(400, N_("Xero invoices shows on Contact, Account and Opportunity pages only, not on "
+                                   "this kind of record."))
     return object_name, record_id
 
 
 def _user(user: Mapping[str, Any]) -> CanvasUser:
     user_id = str(user.get("userId") or "")
     if not _ID.match(user_id):
-        raise SalesforceRefused(400, f"Salesforce did not say who is signed in. {RELOAD}")
+        raise SalesforceRefused(400, N_("Salesforce did not say who is signed in. Reload the Salesforce page to open "
+                                   "the panel again."))
     name = str(user.get("fullName") or "") or " ".join(
         str(user.get(part) or "") for part in ("firstName", "lastName")).strip() or str(user.get("userName") or "")
     return CanvasUser(id=user_id, email=str(user.get("email") or ""), name=name,
@@ -295,16 +304,17 @@ def _client(client: Mapping[str, Any]) -> Client:
     instance_url = str(client.get("instanceUrl") or "").rstrip("/")
     token = str(client.get("oauthToken") or "")
     if not instance_url or not token:
-        raise SalesforceRefused(400, "Salesforce sent no API access with the signed request. In the connected app, "
-                                "set the canvas app's access method to Signed Request (POST) and give it the "
-                                "'api' OAuth scope.")
+        raise SalesforceRefused(400, N_("Salesforce sent no API access with the signed request. In the connected "
+                                   "app, set the canvas app's access method to Signed Request (POST) and give it "
+                                   "the 'api' OAuth scope."))
     return Client(instance_url=instance_url, oauth_token=token)
 
 
 def _object(parent: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = parent.get(name)
     if not isinstance(value, dict):
-        raise SalesforceRefused(400, f"Salesforce's signed request has no '{name}'. {RELOAD}")
+        raise SalesforceRefused(400, N_("Salesforce's signed request has no '%(name)s'. Reload the Salesforce page to "
+                                   "open the panel again.", name=name))
     return value
 
 

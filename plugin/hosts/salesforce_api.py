@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import requests
 
+from plugin.domain.text import N_
 from plugin.hosts.salesforce import Account, Client, Contact, Opportunity, valid_id
 
 DEFAULT_API_VERSION = "62.0"
@@ -31,7 +32,7 @@ _VERSION = re.compile(r"^[0-9]{2,3}\.0$")
 class SalesforceError(Exception):
     """Salesforce could not be asked or would not answer; `user_message` is for the page."""
 
-    user_message = "Salesforce didn't answer. Reload the page in a moment."
+    user_message = N_("Salesforce didn't answer. Reload the page in a moment.")
     status = 503
 
 
@@ -42,15 +43,16 @@ class SalesforceUnavailable(SalesforceError):
 class SalesforceSessionEnded(SalesforceError):
     """401: the envelope's OAuth token is no longer valid (the Salesforce session ended, or the envelope is old)."""
 
-    user_message = "Your Salesforce session behind this panel has ended. Reload the Salesforce page."
+    user_message = N_("Your Salesforce session behind this panel has ended. Reload the Salesforce page.")
     status = 401
 
 
 class SalesforceAccessRefused(SalesforceError):
     """403: Salesforce refuses this user or this app the read (API access, object permissions)."""
 
-    user_message = ("Salesforce refused this app access to the record. Check that the connected app has the 'api' "
-                    "scope and that your profile may use the API and read Contacts, Accounts and Opportunities.")
+    user_message = N_("Salesforce refused this app access to the record. Check that the connected app has the "
+                      "'api' scope and that your profile may use the API and read Contacts, Accounts and "
+                      "Opportunities.")
     status = 403
 
 

@@ -15,6 +15,7 @@ import secrets
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from plugin.domain.text import N_
 from plugin.embed.context import RecordRef
 from plugin.embed.headers import add_frame_origins
 from plugin.embed.session import issue_handover
@@ -27,12 +28,12 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("salesforce", __name__, url_prefix="/hosts/salesforce")
 
-ADMINS_ONLY = ("Only Salesforce users with the Xero Invoices Admin permission set can connect Xero. Ask your "
-               "Salesforce admin to assign it, or to connect Xero.")
+ADMINS_ONLY = N_("Only Salesforce users with the Xero Invoices Admin permission set can connect Xero. Ask your "
+                 "Salesforce admin to assign it, or to connect Xero.")
 NOT_FOUND = {
-    "Contact": "This contact isn't in Salesforce any more (deleted or merged), or you can't see it.",
-    "Account": "This account isn't in Salesforce any more (deleted or merged), or you can't see it.",
-    "Opportunity": "This opportunity isn't in Salesforce any more (deleted), or you can't see it.",
+    "Contact": N_("This contact isn't in Salesforce any more (deleted or merged), or you can't see it."),
+    "Account": N_("This account isn't in Salesforce any more (deleted or merged), or you can't see it."),
+    "Opportunity": N_("This opportunity isn't in Salesforce any more (deleted), or you can't see it."),
 }
 
 
@@ -52,8 +53,8 @@ def _enabled() -> Response | None:
 @bp.get("/canvas")
 def canvas_get() -> Response:
     """Opened directly (a bookmark, a GET canvas): Canvas's signed request comes only by POST."""
-    return _refusal(400, "This page opens only inside Salesforce: the canvas app's access method must be Signed "
-                    "Request (POST).")
+    return _refusal(400, N_("This page opens only inside Salesforce: the canvas app's access method must be "
+                            "Signed Request (POST)."))
 
 
 @bp.post("/canvas")
@@ -67,8 +68,8 @@ def canvas() -> Response:
                                                str(config.get("SALESFORCE_API_ORIGINS") or "")):
             log.warning("salesforce: refused an instanceUrl outside SALESFORCE_API_ORIGINS for %s",
                         canvas_request.account_id)
-            raise SalesforceRefused(403, "This Salesforce org's API address is not one this app calls "
-                                    "(SALESFORCE_API_ORIGINS).")
+            raise SalesforceRefused(403, N_("This Salesforce org's API address is not one this app calls "
+                                       "(SALESFORCE_API_ORIGINS)."))
         api = _api(canvas_request)
         is_admin = api.has_permission_set(canvas_request.user.id, str(config["SALESFORCE_ADMIN_PERMISSION_SET"]))
         if canvas_request.view == "settings" and not is_admin:
@@ -117,6 +118,6 @@ def _record(canvas_request: CanvasRequest, api: SalesforceAPI) -> RecordRef:
 
 
 def _refusal(status: int, message: str) -> Response:
-    title = "Not available" if status == 403 else "Can't open Xero invoices"
+    title = N_("Not available") if status == 403 else N_("Can't open Xero invoices")
     body = render_template("hosts/salesforce/message.html", status=status, message=message, title=title)
     return Response(body, status=status, mimetype="text/html")

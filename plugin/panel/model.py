@@ -26,7 +26,7 @@ from plugin.domain.invoices import (
 from plugin.domain.matching import ContactMatch
 from plugin.domain.models import Invoice
 from plugin.domain.money import Money
-from plugin.domain.text import Nn_
+from plugin.domain.text import N_, Message, Nn_
 from plugin.runtime.invoices import UnreadableInvoice
 
 PAGE_SIZE = 25
@@ -241,20 +241,28 @@ def left_out_notice(unreadable: Sequence[UnreadableInvoice]) -> Notice | None:
     if not unreadable:
         return None
     count = len(unreadable)
-    # The reasons stay as the parser wrote them (field paths, for whoever fixes the data in Xero).
-    named = [f"{item.number or 'one without a readable number'} ({item.reason})"
-             for item in unreadable[:MAX_NAMED_UNREADABLE]]
+    # The reasons name the fields as Xero spells them (for whoever fixes the data in Xero), in translated words.
+    named = _listed([Message("%(number)s (%(reason)s)", number=item.number, reason=item.reason_words) if item.number
+                     else N_("one without a readable number (%(reason)s)", reason=item.reason_words)
+                     for item in unreadable[:MAX_NAMED_UNREADABLE]])
     if count > MAX_NAMED_UNREADABLE:
         more = count - MAX_NAMED_UNREADABLE
         return Notice(Problem.LEFT_OUT, Nn_(
             "%(num)d invoice from Xero couldn't be read and is left out of this list and the totals: %(named)s, "
             "and %(more)d more.",
             "%(num)d invoices from Xero couldn't be read and are left out of this list and the totals: %(named)s, "
-            "and %(more)d more.", count, named=", ".join(named), more=more))
+            "and %(more)d more.", count, named=named, more=more))
     return Notice(Problem.LEFT_OUT, Nn_(
         "%(num)d invoice from Xero couldn't be read and is left out of this list and the totals: %(named)s.",
         "%(num)d invoices from Xero couldn't be read and are left out of this list and the totals: %(named)s.",
-        count, named=", ".join(named)))
+        count, named=named))
+
+
+def _listed(items: Sequence[Message]) -> Message:
+    """Words joined with commas, each translated when the notice is (the pattern itself is no msgid: the catalogs
+    leave it as it is)."""
+    return Message(", ".join(f"%(item{index})s" for index in range(len(items))),
+                   **{f"item{index}": item for index, item in enumerate(items)})
 
 
 def _row(invoice: Invoice, day: DayFacts, pinned_ids: Collection[str], link_for: Callable[[Invoice], str]) -> Row:

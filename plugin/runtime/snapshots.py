@@ -31,6 +31,7 @@ import cachetools
 
 from plugin.domain.facts import SnapshotFacts
 from plugin.domain.models import Invoice
+from plugin.domain.text import N_, Message, Said
 from plugin.runtime.encoding import Typed, encode
 from plugin.xero.errors import BadXeroData
 
@@ -47,10 +48,14 @@ MAX_SHOWN_TEXT = 40  # of an invoice number or bad value from Xero, quoted back 
 @dataclass(frozen=True, slots=True)
 class UnreadableInvoice:
     """An invoice Xero sent that could not be read, so it is left out: its number (empty when that is unreadable
-    too) and why, in plain words (e.g. "unknown currency 'XYZ'")."""
+    too) and why, in plain words the panel translates (e.g. "unknown currency 'XYZ'"; a Said, as it is cached)."""
 
     number: str
-    reason: str
+    reason: Said
+
+    @property
+    def reason_words(self) -> Message:
+        return self.reason.message
 
     @classmethod
     def of(cls, raw: Mapping[str, Any], error: BadXeroData) -> UnreadableInvoice:
@@ -58,12 +63,16 @@ class UnreadableInvoice:
         return cls(shortened(number) if isinstance(number, str) else "", _plain_reason(error))
 
 
-def _plain_reason(error: BadXeroData) -> str:
+def _plain_reason(error: BadXeroData) -> Said:
+    # The field names stay as Xero spells them (for whoever fixes the data in Xero); the words around them are
+    # translated.
     if error.field == "CurrencyCode":
-        return f"unknown currency '{shortened(str(error.value))}'" if error.value else "no currency"
+        if error.value:
+            return Said.of(N_("unknown currency '%(code)s'", code=shortened(str(error.value))))
+        return Said.of(N_("no currency"))
     if error.reason == "missing":
-        return f"no {error.field}"
-    return f"unreadable {error.field}"
+        return Said.of(N_("no %(field)s", field=error.field))
+    return Said.of(N_("unreadable %(field)s", field=error.field))
 
 
 def shortened(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from plugin.domain.clock import Clock
 from plugin.domain.models import TokenSet
+from plugin.domain.text import N_
 from plugin.storage import STATUS_NEEDS_RECONNECT, Connections, LockedTokens
 from plugin.xero.errors import ConnectionRevoked, InvalidGrant, XeroError, XeroUnavailable
 
@@ -30,7 +31,7 @@ LOST_RESPONSE_RETRIES = 1
 class NotConnected(XeroError):
     """The account has no usable Xero connection yet (never connected, or not saved by an admin)."""
 
-    user_message = "Xero isn't connected yet; ask an admin to set it up."
+    user_message = N_("Xero isn't connected yet; ask an admin to set it up.")
 
 
 class Refresher(Protocol):

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from plugin.domain.clock import Clock
 from plugin.domain.matching import RecordKey  # re-exported: links and pins hang on it
+from plugin.domain.text import N_
 from plugin.storage import migrate
 from plugin.storage.crypto import TokenCipher, TokenDecryptError, cipher_for
 from plugin.storage.database import Database, build_engine, database_url
@@ -67,7 +68,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STORAGE_UNAVAILABLE_MESSAGE = "The panel can't reach its database right now. Try again in a minute."
+STORAGE_UNAVAILABLE_MESSAGE = N_("The panel can't reach its database right now. Try again in a minute.")
 
 
 class PanelStore(Database):

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from plugin.domain.clock import Clock, SystemClock
+from plugin.domain.text import N_
 from plugin.xero.errors import XeroUnavailable
 
 # Less than this left is not worth a request: it could not come back in time.
@@ -26,7 +27,7 @@ TOO_LITTLE = 0.05
 class XeroSlow(XeroUnavailable):
     """Xero did not answer within the view's deadline (time-outs, slow answers, waits for other slow calls)."""
 
-    user_message = "Xero is slow to answer right now, so the panel stopped waiting. Try again in a moment."
+    user_message = N_("Xero is slow to answer right now, so the panel stopped waiting. Try again in a moment.")
 
 
 class Deadline:

@@ -66,7 +66,7 @@ def card_body(object_id, *, type_id: str = "0-1", portal_id: int = ACME_ID, user
 
 def signed_post(world, path: str, body: dict, *, query: dict | None = None, secret: str | None = None,
                 timestamp: int | None = None, sign_uri: str | None = None, sign_body: str | None = None,
-                send_body: str | None = None) -> requests.Response:
+                send_body: str | None = None, headers: dict | None = None) -> requests.Response:
     """POST as hubspot.fetch does, signed by HubSpot's library. The sign_* and send_* overrides forge requests."""
     uri = world.panel_url + path + ("?" + urlencode(query) if query else "")
     raw = json.dumps(body)
@@ -75,7 +75,7 @@ def signed_post(world, path: str, body: dict, *, query: dict | None = None, secr
                                      http_uri=sign_uri or hubspot_uri(uri), http_method="POST", timestamp=stamp)
     return requests.post(uri, data=(send_body or raw).encode(), timeout=15, headers={
         "X-HubSpot-Signature-v3": signed, "X-HubSpot-Request-Timestamp": stamp,
-        "Content-Type": "application/json"})
+        "Content-Type": "application/json", **(headers or {})})
 
 
 def hubspot_uri(uri: str) -> str:

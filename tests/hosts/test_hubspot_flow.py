@@ -105,7 +105,7 @@ def test_the_query_hubspot_adds_must_agree_with_the_body(hs_world):
     body = card_body(matched_contact(hs_world)["contact"]["id"])
     response = signed_post(hs_world, "/hosts/hubspot/card", body,
                            query={"portalId": GLOBEX_ID, "userId": REP_ID, "userEmail": "sam@acme.example"})
-    assert response.status_code == 401 and "two different portalIds" in response.json()["message"]
+    assert response.status_code == 401 and "two different portalId values" in response.json()["message"]
     response = signed_post(hs_world, "/hosts/hubspot/card", body,
                            query={"portalId": ACME_ID, "userId": REP_ID, "userEmail": "sam.rep@acme-crm.example",
                                   "appId": "999"})
@@ -174,3 +174,20 @@ def test_an_expired_hubspot_token_is_refreshed_once_and_hubspot_down_is_a_plain_
     other = card_body(next(iter(hs_world.hubspot.portal(ACME_ID).companies)), type_id="0-2")
     response = signed_post(hs_world, "/hosts/hubspot/card", other)
     assert response.status_code == 503 and "HubSpot isn't answering" in response.json()["message"]
+
+
+def test_the_cards_messages_are_in_the_users_language(hs_world):
+    # Before the request is verified, the browser's language (Accept-Language); after, the locale HubSpot signed.
+    refused = signed_post(hs_world, "/hosts/hubspot/card", card_body(1), headers={"Accept-Language": "de-DE"})
+    assert refused.status_code == 403 and refused.json()["state"] == "not_installed"
+    assert refused.json()["message"] == ("Xero-Rechnungen ist für Ihr HubSpot-Konto nicht installiert. Ein Super-Admin "
+                                         "installiert die App über den HubSpot Marketplace.")
+    assert install(hs_world).status_code == 200
+    contact = matched_contact(hs_world)["contact"]["id"]
+    card = signed_post(hs_world, "/hosts/hubspot/card", card_body(contact, locale="de-DE")).json()
+    assert card["state"] == "not_set_up" and card["message"] == "Xero ist noch nicht eingerichtet."
+    admins_only = signed_post(hs_world, "/hosts/hubspot/launch", card_body(contact, locale="es-ES", target="admin"))
+    assert admins_only.status_code == 403
+    assert admins_only.json()["message"].startswith("Solo los superadministradores de HubSpot pueden conectar Xero.")
+    english = signed_post(hs_world, "/hosts/hubspot/card", card_body(contact)).json()
+    assert english["message"] == "Xero isn't set up yet."

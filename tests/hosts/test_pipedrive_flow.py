@@ -247,3 +247,19 @@ def test_pipedrive_refusing_the_apps_access_is_a_plain_message(world, frame):
     response = frame.open(panel_query(world, "person", 1))
     assert response.status_code == 403
     assert "Pipedrive refuses this app's access" in text_of(response)
+
+
+def test_the_install_pages_and_refusals_are_in_the_browsers_language(world, frame):
+    browser = requests.Session()
+    cancelled = browser.get(world.panel_url + "/hosts/pipedrive/oauth/callback?error=access_denied",
+                            headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert cancelled.status_code == 400
+    assert "<h1>Nicht installiert</h1>" in cancelled.text
+    assert "Die Installation wurde in Pipedrive abgebrochen. Es wurde nichts gespeichert." in cancelled.text
+    assert "cancelled" not in cancelled.text
+    now = int(services(world.panel_app).clock.now().timestamp())
+    expired = frame.client.get(panel_query(world, "person", 1, token=sign(world, iat=now - 400, exp=now - 100)),
+                               headers={"Accept-Language": "fr-FR"})
+    assert expired.status_code == 401
+    assert "<h1>Impossible d'ouvrir Factures Xero</h1>" in text_of(expired)
+    assert "Le jeton Pipedrive a expiré. Rouvrez le panneau depuis Pipedrive." in text_of(expired)

@@ -245,3 +245,19 @@ def test_a_get_is_explained_and_an_unconfigured_server_answers_404(world, tmp_pa
 
     off = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/off.sqlite"})
     assert off.test_client().post(CANVAS, data={"signed_request": "x.y"}).status_code == 404
+
+
+def test_refusals_are_pages_in_the_browsers_language(world):
+    client = world.panel_app.test_client()
+    unknown = sign(envelope(world, parameters={"recordId": "500000000000001AAA", "sObjectName": "Case"}),
+                   world.salesforce.app.consumer_secret)
+    german = client.post(CANVAS, data={"signed_request": unknown}, headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert german.status_code == 400
+    assert "<h1>Xero-Rechnungen können nicht geöffnet werden</h1>" in text_of(german)
+    assert ("Xero-Rechnungen erscheint nur auf Contact-, Account- und Opportunity-Seiten, nicht auf Case."
+            in text_of(german))
+    dutch = client.post(CANVAS, data={"signed_request": ""}, headers={"Accept-Language": "nl-BE"})
+    assert "Salesforce heeft geen ondertekend verzoek gestuurd." in text_of(dutch)
+    brazilian = client.get(CANVAS, headers={"Accept-Language": "pt-BR"})
+    assert "Esta página só abre dentro do Salesforce" in text_of(brazilian)
+    assert "opens only inside Salesforce" not in text_of(german) + text_of(dutch) + text_of(brazilian)

@@ -19,8 +19,11 @@ from babel.messages.pofile import read_po
 from flask import Flask, g
 
 from plugin.domain.text import N_, Nn_
+from plugin.panel.model import left_out_notice
+from plugin.runtime.snapshots import UnreadableInvoice
 from plugin.translations import DIRECTORY, KEYWORDS, LANGUAGES, METHOD_MAP
 from plugin.web import i18n
+from plugin.xero.errors import BadXeroData, RateLimited
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%%")
@@ -54,6 +57,17 @@ def test_extraction_finds_the_marked_words_of_templates_python_and_the_domain():
     assert "Matched by %(rule)s" in EXTRACTED  # plugin/domain/matching
     assert "Xero is busy. Try again in %(wait)s." in EXTRACTED  # plugin/xero/errors
     assert "This CRM link was already used. Reopen the panel from the CRM." in EXTRACTED  # plugin/embed
+    assert "The installation was cancelled in Pipedrive. Nothing was stored." in EXTRACTED  # plugin/hosts views
+    assert "Only Freshsales admins can connect Xero." in EXTRACTED  # plugin/hosts/freshworks_views
+    assert "The Pipedrive token has expired. Reopen the panel from Pipedrive." in EXTRACTED  # plugin/hosts refusals
+    assert "HubSpot isn't answering right now. Try again in a minute." in EXTRACTED  # plugin/hosts/hubspot_api
+    assert "Xero invoices shows on Contact, Account and Opportunity pages only, not on %(object)s." in EXTRACTED
+    assert "%(left)s of %(limit)s this minute" in EXTRACTED  # templates/admin/_diagnostics.html
+    assert "%(percent)s%% (%(hits)s of %(lookups)s lookups answered without calling Xero)" in EXTRACTED
+    assert "one without a readable number (%(reason)s)" in EXTRACTED  # plugin/panel/model
+    assert "unknown currency '%(code)s'" in EXTRACTED  # plugin/runtime/snapshots
+    assert ("%(num)d second", "%(num)d seconds") in EXTRACTED  # plugin/xero/errors' waits
+    assert ("%(num)d minute", "%(num)d minutes") in EXTRACTED
     assert not any("democrm" in place for places in EXTRACTED.values() for place in places)
 
 
@@ -140,3 +154,25 @@ def test_a_plural_with_other_placeholders_is_filled_once_translated(panel_like_a
                   "%(num)d Xero customers have the email “%(value)s”.", 2, value="a@b.test")
     with panel_like_app.test_request_context(headers={"Accept-Language": "de"}):
         assert i18n.translate(several) == "2 Xero-Kunden haben die E-Mail-Adresse „a@b.test“."
+
+
+def test_a_rate_limit_wait_is_said_in_the_languages_plural(panel_like_app):
+    with panel_like_app.test_request_context(headers={"Accept-Language": "de"}):
+        assert i18n.translate(RateLimited(1).user_message) == \
+            "Xero ist ausgelastet. Versuchen Sie es in 1 Sekunde erneut."
+        assert i18n.translate(RateLimited(40).user_message) == \
+            "Xero ist ausgelastet. Versuchen Sie es in 40 Sekunden erneut."
+        assert "3 Minuten" in i18n.translate(RateLimited(180).user_message)
+    with panel_like_app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert "40 secondes" in i18n.translate(RateLimited(40).user_message)
+
+
+def test_an_unreadable_invoices_reason_is_translated_with_its_notice(panel_like_app):
+    unreadable = [UnreadableInvoice.of({}, BadXeroData("Date", None, "missing")),
+                  UnreadableInvoice.of({"InvoiceNumber": "INV-7"}, BadXeroData("CurrencyCode", "XQZ", "unknown"))]
+    notice = left_out_notice(unreadable)
+    with panel_like_app.test_request_context(headers={"Accept-Language": "de"}):
+        assert i18n.translate(notice.message) == (
+            "2 Rechnungen aus Xero konnten nicht gelesen werden und fehlen in dieser Liste und den Summen: eine ohne "
+            "lesbare Nummer (kein Date), INV-7 (unbekannte Währung 'XQZ').")
+    assert notice.message.endswith("one without a readable number (no Date), INV-7 (unknown currency 'XQZ').")
