@@ -5,8 +5,13 @@ Webhook events name invoices and contacts; an invoice event is traced to its con
 dropped through the `drop` callback its owner registers, so this module knows no cache keys but its own:
 - CONTACT event: that contact changed, and the organisation's customer directory is dropped.
 - INVOICE event for an invoice we have cached: its contact changed.
-- INVOICE event for an invoice we have never seen (a new invoice), or a CREDITNOTE event: the organisation's
-  change time moves, and every cached contact of it counts as changed.
+- INVOICE CREATE event (a new invoice, whose contact the event does not name), or a CREDITNOTE event: the
+  organisation's change time moves, and the next view of any cached contact asks one organisation-wide sweep
+  (plugin.runtime.invoices) which contacts it concerns.
+- INVOICE UPDATE event for an invoice we have never seen: nothing. Every invoice of a cached contact is in the
+  index (written by its fetch, and by the sweep that added a new one), so it belongs to a contact nobody has
+  cached, whose first view fetches it anyway. Before this rule, the day's payments on invoices of customers
+  nobody had opened set off a sweep each.
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ class ChangeLog:
                 contact_id = self.contact_of(event.tenant_id, event.resource_id)
                 if contact_id:
                     self.contact_changed(event.tenant_id, contact_id)
-                else:
+                elif event.event_type != "UPDATE":  # a new invoice (or a type Xero may add): whose, a sweep says
                     self.tenant_changed(event.tenant_id)
             elif event.category == "CREDITNOTE":  # an applied credit changes invoices we can't name
                 self.tenant_changed(event.tenant_id)

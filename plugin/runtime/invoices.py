@@ -374,14 +374,53 @@ class SharedInvoices:
         # Xero's If-Modified-Since has whole seconds: ask from the second before, so nothing slips between.
         since = previous[0] - 1 if previous is not None else now.timestamp() - SWEEP_FIRST_LOOKBACK
         covered_from = previous[1] if previous is not None else since
-        changed: set[str] = set()
+        changed: dict[str, list[Invoice]] = {}
+        unreadable: set[str] = set()
+
+        def leave_out(raw: Mapping[str, Any], error: BadXeroData) -> None:
+            contact = raw.get("Contact") if isinstance(raw, Mapping) else None
+            if isinstance(contact, Mapping) and isinstance(contact.get("ContactID"), str):
+                unreadable.add(contact["ContactID"])  # its contact is fetched again, and says so
+
         for invoice in self.store._client().invoices(if_modified_since=datetime.fromtimestamp(since, UTC),
                                                       page_size=INVOICE_PAGE_SIZE, order=None,
-                                                      on_unreadable=lambda raw, error: None):
-            changed.add(invoice.contact_id)
-        for contact_id in changed:
+                                                      on_unreadable=leave_out):
+            changed.setdefault(invoice.contact_id, []).append(invoice)
+        for contact_id in unreadable:
             self.changes.contact_changed(tenant_id, contact_id)
+        for contact_id, invoices in changed.items():
+            self._moved_away(tenant_id, contact_id, invoices)
+            if contact_id not in unreadable and not self._patch(tenant_id, contact_id, invoices, since, now):
+                self.changes.contact_changed(tenant_id, contact_id)
         self.changes.store.set(sweep_key(tenant_id), [now.timestamp(), covered_from], timeout=SWEEP_KEEP_SECONDS)
+
+    def _patch(self, tenant_id: str, contact_id: str, changed: Sequence[Invoice], since: float,
+               now: datetime) -> bool:
+        """Bring the contact's cached snapshot up to `now` with the invoices the sweep found changed, without a call
+        of its own; False when it can't be (its data is older than what the sweep covers: fetch it again).
+
+        The sweep lists every invoice modified since `since`, so a snapshot last confirmed current at or after it,
+        with those invoices put in (replaced by id, or added when new), is what Xero holds at the sweep's time."""
+        cached = self.store.peek(tenant_id, contact_id)
+        if cached is None:
+            return True  # nothing cached: the next view fetches it anyway
+        if cached.fetched_at >= now:
+            return True  # fetched while the sweep ran: newer than what it found
+        if self.confirmed_at(cached).timestamp() < since:
+            return False
+        by_id = {invoice.invoice_id: invoice for invoice in changed}
+        invoices = [by_id.pop(invoice.invoice_id, invoice) for invoice in cached.invoices]
+        invoices.extend(by_id.values())
+        self.store.snapshots.put(InvoiceSnapshot(tenant_id, contact_id, tuple(invoices), now, cached.unreadable))
+        self.changes.remember_invoices(tenant_id, contact_id, (invoice.invoice_id for invoice in changed))
+        return True
+
+    def _moved_away(self, tenant_id: str, contact_id: str, invoices: Sequence[Invoice]) -> None:
+        """An invoice Xero now lists under another contact than the one we cached it with: that one changed too."""
+        for invoice in invoices:
+            before = self.changes.contact_of(tenant_id, invoice.invoice_id)
+            if before and before.lower() != contact_id.lower():
+                self.changes.contact_changed(tenant_id, before)
 
     def _fetch(self, tenant_id: str, contact_id: str) -> Snapshot:
         snapshot = self.store.load_invoices(tenant_id, contact_id, force=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from plugin.runtime.cache import in_process
@@ -143,14 +145,16 @@ class SweepingXero:
         self.clock = clock
         self.calls: list[str] = []
         self.modified: dict[str, object] = {}  # contact -> when its invoices last changed
+        self.changed_invoice = None  # an invoice the next sweep lists as changed
 
     def invoices(self, *, contact_ids=(), page_size=100, on_unreadable=None, if_modified_since=None, order=None):
         if if_modified_since is None:
             self.calls.append(f"contact:{contact_ids[0]}")
             return [make_invoice(invoice_id=f"inv-{contact_ids[0]}-{len(self.calls)}", contact_id=contact_ids[0])]
         self.calls.append("sweep")
-        return [make_invoice(invoice_id=f"changed-{contact}", contact_id=contact)
-                for contact, when in self.modified.items() if when > if_modified_since]
+        found = [make_invoice(invoice_id=f"changed-{contact}", contact_id=contact)
+                 for contact, when in self.modified.items() if when > if_modified_since]
+        return found + ([self.changed_invoice] if self.changed_invoice is not None else [])
 
 
 @pytest.fixture
@@ -178,7 +182,8 @@ def test_without_webhooks_one_sweep_revalidates_every_unchanged_contact_without_
     assert len(xero.calls) == 4
 
 
-def test_a_sweep_that_finds_a_change_fetches_that_contact_only(sweeping, clock):
+def test_a_sweep_that_finds_a_change_puts_it_into_that_contacts_cached_data_without_a_call_of_its_own(
+        sweeping, clock):
     shared, xero = sweeping
     for contact in ("c-1", "c-2"):
         shared.load_invoices(TENANT, contact)
@@ -188,7 +193,32 @@ def test_a_sweep_that_finds_a_change_fetches_that_contact_only(sweeping, clock):
     assert shared.read(TENANT, "c-1").current
     assert xero.calls[-1] == "sweep"
     loaded = shared.read(TENANT, "c-2")
-    assert xero.calls[-1] == "contact:c-2" and loaded.current and loaded.snapshot.fetched_at == clock.now()
+    assert xero.calls[-1] == "sweep" and len(xero.calls) == 3, "no fetch of c-2: the sweep brought its change"
+    assert loaded.current and loaded.snapshot.fetched_at == clock.now()
+    assert [invoice.invoice_id for invoice in loaded.snapshot.invoices] == ["inv-c-2-2", "changed-c-2"]
+
+
+def test_a_sweep_replaces_a_changed_invoice_by_its_id(sweeping, clock):
+    shared, xero = sweeping
+    first = shared.load_invoices(TENANT, "c-1").invoices[0]
+    clock.advance(61)
+    xero.changed_invoice = make_invoice(invoice_id=first.invoice_id, contact_id="c-1", paid="99.00")
+    loaded = shared.read(TENANT, "c-1")
+    assert xero.calls[-1] == "sweep"
+    assert [(invoice.invoice_id, invoice.amount_due.amount) for invoice in loaded.snapshot.invoices] == [
+        (first.invoice_id, Decimal("1.00"))]
+
+
+def test_a_contact_cached_before_what_the_sweep_covers_is_fetched_again(sweeping, clock):
+    """The sweep lists changes since the previous sweep (or the last hour): older cached data can't be patched."""
+    shared, xero = sweeping
+    shared.load_invoices(TENANT, "c-old")
+    clock.advance(2 * 3600)
+    shared.load_invoices(TENANT, "c-new")
+    xero.modified["c-old"] = clock.now()
+    clock.advance(61)
+    loaded = shared.read(TENANT, "c-old")
+    assert xero.calls[-2:] == ["sweep", "contact:c-old"] and loaded.current
 
 
 def test_data_past_its_ttl_with_no_sweep_since_is_shown_at_once_and_not_current(sweeping, clock):

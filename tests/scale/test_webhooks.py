@@ -125,6 +125,19 @@ def test_event_for_an_unknown_invoice_marks_the_whole_organisation_changed(app, 
         assert not services().changes.changed_after("other-tenant", CONTACT, fetched_at)
 
 
+def test_an_update_of_an_invoice_no_cached_contact_holds_changes_nothing(app, client, clock):
+    """Every invoice of a cached contact is in the invoice index, so an update of one that isn't belongs to a
+    customer nobody has cached: no sweep for it."""
+    with app.app_context():
+        services().changes.remember_invoices(TENANT, CONTACT, [INVOICE])
+    fetched_at = clock.now()
+    clock.advance(5)
+    deliver(client, payload(event("INVOICE", "55555555-0000-0000-0000-000000000000", "UPDATE")))
+    with app.app_context():
+        assert not services().changes.changed_after(TENANT, CONTACT, fetched_at)
+        assert services().changes.last_change(TENANT, "any-contact") is None
+
+
 def test_event_type_and_category_are_compared_case_insensitively(app, client, clock):
     with app.app_context():
         services().changes.remember_invoices(TENANT, CONTACT, [INVOICE])
