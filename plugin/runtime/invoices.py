@@ -335,12 +335,19 @@ class SharedInvoices:
                 self.on_lookup(tenant_id, hit=hit)
             if hit:
                 return Loaded(cached, current, confirmed_at=_confirmed_at(cached, values[3] if values else None))
-            if verdict == SWEEP and cached is not None:
-                self.sweep(tenant_id)
-                values = self._values(cached)
-                if self._judge(cached, values) == CURRENT and self.store.peek(tenant_id, contact_id) is cached:
-                    return Loaded(cached, True, confirmed_at=_confirmed_at(cached, values[3]))  # a sweep confirmed it
+            if verdict == SWEEP:
+                swept = self._swept(tenant_id, contact_id)
+                if swept is not None:
+                    return swept
         asked_at = self.clock.now() if force else None
+        if force and self.sweeps:
+            # Refresh: one organisation-wide sweep confirms (or brings up to date) this contact's data and every
+            # other cached contact's at once, where it covers this one; a fetch of its own otherwise.
+            cached, values = self.store.peek_with(tenant_id, contact_id, self._keys(tenant_id, contact_id))
+            if cached is not None and self._sweep_covers(cached, values):
+                swept = self._swept(tenant_id, contact_id, asked_at=asked_at)
+                if swept is not None:
+                    return swept
 
         def good_enough():
             found = self.store.peek(tenant_id, contact_id)
@@ -353,6 +360,33 @@ class SharedInvoices:
         snapshot = self.flight.run(f"invoices:{tenant_id}:{contact_id}", lambda: self._fetch(tenant_id, contact_id),
                                    good_enough)
         return Loaded(snapshot, self.store.is_fresh(snapshot), fetched=True, confirmed_at=snapshot.fetched_at)
+
+    def _swept(self, tenant_id: str, contact_id: str, asked_at: datetime | None = None) -> Loaded | None:
+        """After a sweep (this one's, or one it joined): the contact's data if the sweep confirmed it current (or
+        brought it up to date), confirmed after `asked_at` when given; None when it must be fetched."""
+        self.sweep(tenant_id)
+        found, values = self.store.peek_with(tenant_id, contact_id, self._keys(tenant_id, contact_id))
+        if found is None or self._judge(found, values) != CURRENT:
+            return None
+        confirmed = _confirmed_at(found, values[3])
+        if asked_at is not None and confirmed < asked_at:
+            return None
+        return Loaded(found, True, confirmed_at=confirmed)
+
+    def _sweep_covers(self, snapshot: Snapshot, values: Sequence[Any]) -> bool:
+        """Would the next sweep list every change made to this contact's data since it was last confirmed? (It
+        lists changes since the previous sweep, or over the last SWEEP_FIRST_LOOKBACK for an organisation's first.)
+        False too when a webhook said this contact changed after its fetch."""
+        contact_stamp, _tenant_stamp, _flowing, sweep = values
+        if _number(contact_stamp) and contact_stamp > snapshot.fetched_at.timestamp():
+            return False
+        return _confirmed_at(snapshot, sweep).timestamp() >= self._sweep_since(sweep)
+
+    def _sweep_since(self, sweep: object) -> float:
+        """The instant the next sweep lists changes from."""
+        previous = _sweep_parts(sweep)
+        # Xero's If-Modified-Since has whole seconds: ask from the second before, so nothing slips between.
+        return previous[0] - 1 if previous is not None else self.clock.now().timestamp() - SWEEP_FIRST_LOOKBACK
 
     # --- the organisation-wide sweep ----------------------------------------------------------------------------
 
@@ -370,9 +404,9 @@ class SharedInvoices:
 
     def _sweep(self, tenant_id: str) -> None:
         now = self.clock.now()
-        previous = _sweep_parts(self.changes.store.get(sweep_key(tenant_id)))
-        # Xero's If-Modified-Since has whole seconds: ask from the second before, so nothing slips between.
-        since = previous[0] - 1 if previous is not None else now.timestamp() - SWEEP_FIRST_LOOKBACK
+        record = self.changes.store.get(sweep_key(tenant_id))
+        previous = _sweep_parts(record)
+        since = self._sweep_since(record)
         covered_from = previous[1] if previous is not None else since
         changed: dict[str, list[Invoice]] = {}
         unreadable: set[str] = set()

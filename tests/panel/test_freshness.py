@@ -69,10 +69,10 @@ def test_a_follow_up_that_xero_refuses_shows_the_old_data_marked_without_asking_
 # --- Auto-refresh on change: a cheap poll against this app, never Xero -----------------------------
 
 
-def deliver_event(panel, tenant_id: str, category: str, resource_id: str) -> None:
+def deliver_event(panel, tenant_id: str, category: str, resource_id: str, event_type: str = "UPDATE") -> None:
     body = json.dumps({"events": [{
         "resourceUrl": "https://api.xero.com/", "resourceId": resource_id, "eventDateUtc": "2026-03-01T09:00:00.000",
-        "eventType": "UPDATE", "eventCategory": category, "tenantId": tenant_id, "tenantType": "ORGANISATION"}],
+        "eventType": event_type, "eventCategory": category, "tenantId": tenant_id, "tenantType": "ORGANISATION"}],
         "firstEventSequence": 1, "lastEventSequence": 1, "entropy": "ABC"}).encode()
     answer = panel.client.post("/webhooks/xero", data=body, headers={"x-xero-signature": sign(body, WEBHOOK_KEY)})
     assert answer.status_code == 200
@@ -89,7 +89,7 @@ def webhooks_on(panel):
     panel.app.config["WEBHOOK_KEY"] = WEBHOOK_KEY
 
 
-@pytest.mark.parametrize("change", ["invoice of this contact", "invoice nobody has seen (organisation-wide)"])
+@pytest.mark.parametrize("change", ["invoice of this contact", "new invoice (organisation-wide)"])
 def test_an_open_panel_polls_for_changes_and_refreshes_itself_when_told(
         panel, webhooks_on, opened, customer, connected, emulator, clock, change):
     shown = panel.get("/panel/invoices", view="open")
@@ -99,9 +99,11 @@ def test_an_open_panel_polls_for_changes_and_refreshes_itself_when_told(
     for _ in range(3):
         assert panel.client.get(poll).status_code == 204
     clock.advance(2)
-    invoice_id = an_open_invoice(emulator, connected, customer).invoice_id if change.startswith("invoice of") \
-        else "99999999-9999-9999-9999-999999999999"
-    deliver_event(panel, connected["tenant_id"], "INVOICE", invoice_id)
+    if change.startswith("invoice of"):
+        invoice_id = an_open_invoice(emulator, connected, customer).invoice_id
+        deliver_event(panel, connected["tenant_id"], "INVOICE", invoice_id)
+    else:
+        deliver_event(panel, connected["tenant_id"], "INVOICE", "99999999-9999-9999-9999-999999999999", "CREATE")
     told = panel.client.get(poll)
     assert told.status_code == 200 and told.headers["HX-Trigger"] == "xero-data-changed"
     assert panel.calls() == 0, "polling never asks Xero"
@@ -109,6 +111,13 @@ def test_an_open_panel_polls_for_changes_and_refreshes_itself_when_told(
     assert panel.calls() == 1
     again = panel.client.get(change_poll_of(refreshed))
     assert again.status_code == 204, "the new render polls from its own fetch time"
+
+
+def test_an_update_of_an_invoice_no_cached_customer_holds_does_not_disturb_an_open_panel(
+        panel, webhooks_on, opened, connected):
+    poll = change_poll_of(panel.get("/panel/invoices", view="open"))
+    deliver_event(panel, connected["tenant_id"], "INVOICE", "99999999-9999-9999-9999-999999999999", "UPDATE")
+    assert panel.client.get(poll).status_code == 204 and panel.calls() == 0
 
 
 def test_the_panel_has_one_change_check_and_it_is_not_the_old_version_route(panel, opened):

@@ -227,3 +227,27 @@ def test_data_past_its_ttl_with_no_sweep_since_is_shown_at_once_and_not_current(
     clock.advance(61)
     loaded = shared.read(TENANT, "c-1", stale_ok=True)
     assert not loaded.current and len(xero.calls) == 1
+
+
+def test_refresh_asks_xero_with_one_sweep_that_confirms_every_cached_contact(sweeping, clock):
+    shared, xero = sweeping
+    for contact in ("c-1", "c-2"):
+        shared.load_invoices(TENANT, contact)
+    clock.advance(20)
+    clicked = clock.now()
+    refreshed = shared.read(TENANT, "c-1", force=True)
+    assert xero.calls[-1] == "sweep" and len(xero.calls) == 3, "Refresh asked Xero: one sweep, no fetch of c-1"
+    assert refreshed.current and refreshed.confirmed_at >= clicked, "'Updated' says it was confirmed after the click"
+    clock.advance(50)  # c-2 is 70 s old, but the Refresh's sweep confirmed it 50 s ago
+    assert shared.read(TENANT, "c-2").current and len(xero.calls) == 3
+    clock.advance(5)
+    shared.read(TENANT, "c-1", force=True)
+    assert xero.calls[-1] == "sweep" and len(xero.calls) == 4, "every Refresh asks Xero again"
+
+
+def test_refresh_of_a_contact_the_sweep_cannot_vouch_for_fetches_it(sweeping, clock):
+    shared, xero = sweeping
+    shared.load_invoices(TENANT, "c-old")
+    clock.advance(2 * 3600)  # older than the first sweep's look-back
+    refreshed = shared.read(TENANT, "c-old", force=True)
+    assert xero.calls[-1] == "contact:c-old" and refreshed.fetched
