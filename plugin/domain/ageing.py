@@ -14,14 +14,16 @@ from datetime import date
 from plugin.domain.invoices import counts_in_totals, is_overdue
 from plugin.domain.models import Invoice
 from plugin.domain.money import Money
+from plugin.domain.text import N_
 
-# (key, label, most days past due): current is not yet due (or due today); the last bucket is open-ended.
+# (key, label, most days past due): current is not yet due (or due today); the last bucket is open-ended. The labels
+# are marked English; the card's JSON carries them translated (plugin/hosts/hubspot_card.py).
 BUCKETS: tuple[tuple[str, str, int | None], ...] = (
-    ("current", "Current", 0),
-    ("1-30", "1-30 days past due", 30),
-    ("31-60", "31-60 days past due", 60),
-    ("61-90", "61-90 days past due", 90),
-    ("over-90", "Over 90 days past due", None),
+    ("current", N_("Current"), 0),
+    ("1-30", N_("1\u201330 days past due"), 30),
+    ("31-60", N_("31\u201360 days past due"), 60),
+    ("61-90", N_("61\u201390 days past due"), 90),
+    ("over-90", N_("Over 90 days past due"), None),
 )
 URGENT_LIMIT = 5
 

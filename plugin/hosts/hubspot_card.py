@@ -20,7 +20,7 @@ from plugin.domain import ageing as rules
 from plugin.domain.matching import ContactMatch, MatchInput, RecordKey, find_contact
 from plugin.domain.models import Invoice
 from plugin.domain.money import Money
-from plugin.domain.text import N_
+from plugin.domain.text import N_, Nn_
 from plugin.embed.context import EmbedContext
 from plugin.runtime.encoding import Typed
 from plugin.runtime.invoices import MATCH_TTL
@@ -36,6 +36,28 @@ from plugin.xero.links import deep_link
 log = logging.getLogger(__name__)
 
 _MATCH: Typed[ContactMatch] = Typed(ContactMatch)  # the panel's match entry, read and written the same way
+
+# Every fixed word the card shows (XeroInvoicesCard.jsx reads them from the JSON's `labels`, falling back to English
+# only before the server has answered). Where the panel says the same, the msgid is the panel's.
+LABELS = {
+    "title": N_("Xero invoices"),
+    "unavailable": N_("Xero invoices can't be shown right now. Try again in a minute."),
+    "open_panel": N_("Open full panel"),
+    "set_up_xero": N_("Set up Xero"),
+    "nothing_owed": N_("Nothing owed."),
+    "ageing": N_("Ageing"),
+    "most_urgent": N_("Most urgent"),
+    "no_unpaid": N_("No unpaid invoices."),
+    "invoice": N_("Invoice"),
+    "due": N_("Due"),
+    "owed": N_("Owed"),
+    "tried": N_("What we tried:"),
+}
+
+
+def card_labels() -> dict[str, str]:
+    """LABELS in the request's language (the locale HubSpot signed, else the browser's)."""
+    return {key: translate(words) for key, words in LABELS.items()}
 
 
 def card_data(embed: EmbedContext) -> dict[str, Any]:
@@ -81,28 +103,35 @@ def card_data(embed: EmbedContext) -> dict[str, Any]:
 
 def summary(invoices: tuple[Invoice, ...] | list[Invoice], *, today: date, locale: str, customer: ContactMatch,
             link_for: Any, fetched_at: str = "") -> dict[str, Any]:
-    """The `ok` card from plain inputs (tests call it without Flask)."""
+    """The `ok` card from plain inputs (tests call it without Flask). Its words are in the request's language (English
+    without one); amounts and dates are formatted for `locale`."""
     def amount(value: Money) -> dict[str, str]:
         return {"amount": f"{value.amount:.2f}", "currency": value.currency, "text": money(value, locale)}
+
+    def late(days: int) -> str:
+        return translate(Nn_("%(num)d day overdue", "%(num)d days overdue", days)) if days > 0 else ""
 
     per_currency = rules.ageing(invoices, today)
     return {
         "state": "ok",
         "customer": {"id": customer.contact_id, "name": customer.contact_name, "matched_by": str(customer.method)},
         "today": today.isoformat(),
-        "totals": [{"currency": entry.currency, "owed": amount(entry.owed), "overdue": amount(entry.overdue)}
+        "totals": [{"currency": entry.currency, "owed": amount(entry.owed), "overdue": amount(entry.overdue),
+                    "labels": {"owed": translate(N_("Owed (%(currency)s)", currency=entry.currency)),
+                               "overdue": translate(N_("Overdue (%(currency)s)", currency=entry.currency))}}
                    for entry in per_currency],
         "ageing": {
-            "buckets": [{"key": key, "label": label} for key, label, _ in rules.BUCKETS],
+            "buckets": [{"key": key, "label": translate(label)} for key, label, _ in rules.BUCKETS],
             "currencies": [{"currency": entry.currency, "amounts": [amount(value) for value in entry.buckets]}
                            for entry in per_currency],
         },
         "urgent": [{
             "id": invoice.invoice_id,
-            "number": invoice.invoice_number or "(no number)",
+            "number": invoice.invoice_number or translate(N_("(no number)")),
             "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
             "due_text": day(invoice.due_date, locale),
             "days_past_due": rules.days_past_due(invoice, today),
+            "late_text": late(rules.days_past_due(invoice, today)),
             "amount_due": amount(invoice.balance),
             "link": link_for(invoice),
         } for invoice in rules.most_urgent(invoices, today)],

@@ -36,7 +36,7 @@ from plugin.hosts.hubspot_access import (
     user_of,
 )
 from plugin.hosts.hubspot_api import HubSpotAccessRefused, HubSpotAPI, HubSpotError, HubSpotGrantRefused
-from plugin.hosts.hubspot_card import card_data
+from plugin.hosts.hubspot_card import card_data, card_labels
 from plugin.services import services
 from plugin.storage import TokenDecryptError
 from plugin.web.i18n import translate
@@ -78,7 +78,8 @@ def card() -> tuple[Response, int]:
         embed = _verified_context()
     except _Refusal as refusal:
         return refusal.response()
-    data = card_data(embed)  # its `message` and `tried` in the user's language (g.embed: the signed locale)
+    data = card_data(embed)  # its words in the user's language (g.embed: the signed locale)
+    data["labels"] = card_labels()  # the card's own fixed words, in the same language
     data["user"] = {"role": embed.user.role}
     data["record"] = {"type": embed.record.type, "id": embed.record.id, "name": embed.record.name}
     data["actions"] = {"open_panel": data["state"] in ("ok", "no_match"),
@@ -95,7 +96,7 @@ def launch() -> tuple[Response, int]:
         return refusal.response()
     target = str(_body().get("target") or "panel")
     if target == "admin" and not embed.user.is_admin:
-        return jsonify(state="refused", message=translate(ADMINS_ONLY)), 403
+        return jsonify(state="refused", message=translate(ADMINS_ONLY), labels=card_labels()), 403
     endpoint = "admin.integration_page" if target == "admin" else "panel.first_load"
     public = str(current_app.config["PUBLIC_URL"]).rstrip("/")
     return jsonify(url=public + url_for(endpoint, launch=issue_handover(embed)), target=target), 200
@@ -107,7 +108,7 @@ class _Refusal(Exception):
         self.status, self.message, self.state = status, message, state
 
     def response(self) -> tuple[Response, int]:
-        return jsonify(state=self.state, message=translate(self.message)), self.status
+        return jsonify(state=self.state, message=translate(self.message), labels=card_labels()), self.status
 
 
 def _verified_context() -> EmbedContext:

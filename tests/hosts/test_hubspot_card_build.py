@@ -17,8 +17,10 @@ from click.testing import CliRunner
 
 from plugin.cli import main
 from plugin.domain.matching import ContactMatch, MatchMethod
-from plugin.hosts.hubspot_card import summary
+from plugin.domain.text import N_
+from plugin.hosts.hubspot_card import card_labels, summary
 from plugin.hosts.hubspot_package import PLACEHOLDER, PROJECT
+from plugin.web.i18n import translate
 from tests.panel.builders import make_invoice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,22 +91,56 @@ def test_the_card_builds_with_esbuild(tmp_path):
     assert "https://panel.example.com" in built and "/hosts/hubspot/card" in built
 
 
-def test_the_card_renders_with_hubspots_testing_utilities(tmp_path):
-    node = tooling()
-    today = date(2026, 3, 1)
-    invoices = [make_invoice(total="500.00", due_date="2025-11-01"),
-                make_invoice(total="120.00", due_date="2026-02-20"), make_invoice(total="80.00", due_date="2026-03-20"),
-                make_invoice(total="300.00", currency="AUD", due_date="2026-01-15")]
-    customer = ContactMatch(MatchMethod.EMAIL, "contact-1", "Wellington Harbour Events Trust")
-    card = {**summary(invoices, today=today, locale="en-NZ", customer=customer,
-                      link_for=lambda invoice: f"https://go.xero.com/{invoice.invoice_id}"),
-            "actions": {"open_panel": True, "connect_xero": False}}
-    assert [total["currency"] for total in card["totals"]] == ["AUD", "NZD"]  # never added together
+TODAY = date(2026, 3, 1)
+CUSTOMER = ContactMatch(MatchMethod.EMAIL, "contact-1", "Wellington Harbour Events Trust")
+
+
+def invoices() -> list:
+    return [make_invoice(total="500.00", due_date="2025-11-01"),
+            make_invoice(total="120.00", due_date="2026-02-20"), make_invoice(total="80.00", due_date="2026-03-20"),
+            make_invoice(total="300.00", currency="AUD", due_date="2026-01-15")]
+
+
+def render(node: str, tmp_path: Path, card: dict, no_match: dict | None = None) -> None:
+    """Run hubspot_card_render.test.jsx on `card` (and the no-match card), as HubSpot's testing utilities render it."""
     esbuild(ROOT / "tests/hosts/hubspot_card_render.test.jsx", tmp_path / "render.mjs", "--platform=node")
-    result = subprocess.run([node, str(tmp_path / "render.mjs")], env={**os.environ, "CARD_JSON": json.dumps(card)},
-                            capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "CARD_JSON": json.dumps(card)}
+    if no_match is not None:
+        env["NO_MATCH_JSON"] = json.dumps(no_match)
+    result = subprocess.run([node, str(tmp_path / "render.mjs")], env=env, capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_the_card_renders_with_hubspots_testing_utilities(tmp_path):
+    node = tooling()
+    card = {**summary(invoices(), today=TODAY, locale="en-NZ", customer=CUSTOMER,
+                      link_for=lambda invoice: f"https://go.xero.com/{invoice.invoice_id}"),
+            "actions": {"open_panel": True, "connect_xero": False}}  # no `labels`: the card's English fallback
+    assert [total["currency"] for total in card["totals"]] == ["AUD", "NZD"]  # never added together
+    render(node, tmp_path, card)
+
+
+def test_the_card_shows_the_servers_words_and_what_was_tried(tmp_path, app):
+    # The card's words come from the JSON, translated for the user's locale (here German, as HubSpot would sign it).
+    node = tooling()
+    with app.test_request_context(headers={"Accept-Language": "de-DE"}):
+        labels = card_labels()
+        card = {**summary(invoices(), today=TODAY, locale="de-DE", customer=CUSTOMER,
+                          link_for=lambda invoice: f"https://go.xero.com/{invoice.invoice_id}"),
+                "labels": labels, "actions": {"open_panel": True, "connect_xero": False}}
+        no_match = {"state": "no_match", "message": translate(N_("We couldn't tell which Xero customer this is.")),
+                    "tried": [translate(N_("No Xero customer has been linked to this record.")),
+                              translate(N_("No Xero customer has the email “%(value)s”.", value="kim@example.com"))],
+                    "labels": labels, "actions": {"open_panel": True, "connect_xero": False}}
+    assert labels["open_panel"] == "Vollständiges Panel öffnen" and labels["tried"] == "Was wir versucht haben:"
+    assert no_match["tried"][1] == "Kein Xero-Kunde hat die E-Mail-Adresse „kim@example.com“."
+    assert card["urgent"][0]["late_text"] == "120 Tage überfällig" and card["urgent"][0]["due_text"] == "01.11.2025"
+    assert card["totals"][1]["labels"] == {"owed": "Offen (NZD)", "overdue": "Überfällig (NZD)"}
+    assert card["totals"][1]["owed"]["text"] == "700,00\xa0NZ$"  # amounts stay formatted for the locale
+    render(node, tmp_path, card, no_match)
+
 
 
 def test_the_manifest_describes_the_hubspot_host():

@@ -191,3 +191,37 @@ def test_the_cards_messages_are_in_the_users_language(hs_world):
     assert admins_only.json()["message"].startswith("Solo los superadministradores de HubSpot pueden conectar Xero.")
     english = signed_post(hs_world, "/hosts/hubspot/card", card_body(contact)).json()
     assert english["message"] == "Xero isn't set up yet."
+
+
+def test_a_german_users_card_has_german_words_amounts_and_dates(hs_world):
+    # Every word the card shows comes in the JSON, translated for the locale HubSpot signed for the user.
+    ready(hs_world)
+    found = matched_contact(hs_world)
+    card = signed_post(hs_world, "/hosts/hubspot/card", card_body(found["contact"]["id"], locale="de-DE")).json()
+    assert card["state"] == "ok"
+    labels = card["labels"]
+    assert labels["title"] == "Xero-Rechnungen" and labels["open_panel"] == "Vollständiges Panel öffnen"
+    assert labels["set_up_xero"] == "Xero einrichten" and labels["owed"] == "Offen"
+    assert (labels["ageing"], labels["most_urgent"], labels["invoice"], labels["due"]) == (
+        "Altersstruktur", "Am dringendsten", "Rechnung", "Fällig")
+    assert labels["tried"] == "Was wir versucht haben:" and labels["nothing_owed"] == "Nichts offen."
+    assert [bucket["label"] for bucket in card["ageing"]["buckets"]] == [
+        "Aktuell", "1\u201330 Tage überfällig", "31\u201360 Tage überfällig", "61\u201390 Tage überfällig",
+        "Über 90 Tage überfällig"]
+    for total in card["totals"]:
+        assert total["labels"] == {"owed": f"Offen ({total['currency']})",
+                                   "overdue": f"Überfällig ({total['currency']})"}
+        assert f",{total['owed']['amount'][-2:]}" in total["owed"]["text"]  # "1.234,50 NZ$": German amounts
+    for invoice in card["urgent"]:
+        assert invoice["late_text"] == (f"{invoice['days_past_due']} Tage überfällig" if invoice["days_past_due"] > 1
+                                        else "1 Tag überfällig" if invoice["days_past_due"] == 1 else "")
+        year, month, day = invoice["due_date"].split("-")
+        assert invoice["due_text"] == f"{day}.{month}.{year}"
+    english = signed_post(hs_world, "/hosts/hubspot/card", card_body(found["contact"]["id"])).json()
+    assert english["labels"]["open_panel"] == "Open full panel"
+    assert english["ageing"]["buckets"][1]["label"] == "1\u201330 days past due"
+
+
+def test_a_refusal_carries_the_cards_words_too(hs_world):
+    refused = signed_post(hs_world, "/hosts/hubspot/card", card_body(1), headers={"Accept-Language": "fr-FR"})
+    assert refused.status_code == 403 and refused.json()["labels"]["title"] == "Factures Xero"
