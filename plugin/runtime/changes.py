@@ -28,6 +28,7 @@ KEEP_SECONDS = 2 * 24 * 3600  # longer than cached invoices live, so a change is
 # old): Xero would have told us of a change.
 FLOWING_SECONDS = 15 * 60
 TRUST_SECONDS = 3600
+WANTED_MAX = 50  # contacts remembered as dropped for a change, to be fetched along with the next cold fetch
 
 
 class ChangeLog:
@@ -53,6 +54,27 @@ class ChangeLog:
         self.store.set(_contact_key(tenant_id, contact_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)
         if self.drop is not None:
             self.drop(tenant_id, contact_id)
+        self._want(tenant_id, contact_id)
+
+    def _want(self, tenant_id: str, contact_id: str) -> None:
+        """Remember a contact whose cached data a change dropped: someone was looking at it, so the next cold fetch
+        of the organisation brings its invoices along in the same call (plugin.runtime.invoices). Advisory: two
+        workers writing at once may lose one name, which then costs a fetch of its own when next viewed."""
+        wanted = [contact for contact in self.wanted(tenant_id) if contact != contact_id]
+        self.store.set(_wanted_key(tenant_id), [contact_id, *wanted][:WANTED_MAX], timeout=KEEP_SECONDS)
+
+    def wanted(self, tenant_id: str) -> list[str]:
+        """Contacts dropped for a change and not fetched since, the latest first."""
+        found = self.store.get(_wanted_key(tenant_id))
+        return [contact for contact in found if isinstance(contact, str)] if isinstance(found, list) else []
+
+    def fetched(self, tenant_id: str, contact_ids: Iterable[str]) -> None:
+        """These contacts' invoices were fetched: no longer wanted."""
+        done = set(contact_ids)
+        wanted = self.wanted(tenant_id)
+        if done & set(wanted):
+            self.store.set(_wanted_key(tenant_id), [contact for contact in wanted if contact not in done],
+                           timeout=KEEP_SECONDS)
 
     def customers_changed(self, tenant_id: str) -> None:
         """A contact was created or changed: the organisation's customer directory is fetched again when next needed."""
@@ -118,6 +140,10 @@ def _invoice_key(tenant_id: str, invoice_id: str) -> str:
 
 def _contact_key(tenant_id: str, contact_id: str) -> str:
     return f"webhooks:contact-changed:{tenant_id}:{contact_id.lower()}"
+
+
+def _wanted_key(tenant_id: str) -> str:
+    return f"webhooks:wanted:{tenant_id}"
 
 
 def _flowing_key(tenant_id: str) -> str:

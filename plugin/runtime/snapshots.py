@@ -179,6 +179,13 @@ class SnapshotCache:
             return None, others
         return self._enter(snapshot, stamp, len(payload)), others
 
+    def present(self, tenant_id: str, contact_ids: Sequence[str]) -> list[bool]:
+        """Whether the shared cache holds a snapshot of each contact (one read of their stamps; nothing decoded)."""
+        if not contact_ids:
+            return []
+        stamps = self.shared.get_many(*(stamp_key(tenant_id, contact) for contact in contact_ids))
+        return [isinstance(stamp, str) for stamp in stamps]
+
     def put(self, snapshot: InvoiceSnapshot) -> Snapshot:
         """Share a freshly fetched snapshot (payload first, then its stamp) and keep it decoded here."""
         stamp = f"{snapshot.fetched_at.timestamp():.6f} {secrets.token_hex(6)}"

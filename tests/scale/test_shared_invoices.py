@@ -251,3 +251,38 @@ def test_refresh_of_a_contact_the_sweep_cannot_vouch_for_fetches_it(sweeping, cl
     clock.advance(2 * 3600)  # older than the first sweep's look-back
     refreshed = shared.read(TENANT, "c-old", force=True)
     assert xero.calls[-1] == "contact:c-old" and refreshed.fetched
+
+
+class ManyContactsXero:
+    """Each contact's invoices by ContactIDs (several at once, as Xero takes them); one call per list."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, ...]] = []
+
+    def invoices(self, *, contact_ids=(), page_size=100, on_unreadable=None, if_modified_since=None, order=None):
+        self.asked.append(tuple(contact_ids))
+        return [make_invoice(invoice_id=f"inv-{contact}-{len(self.asked)}", contact_id=contact)
+                for contact in contact_ids]
+
+
+def test_a_cold_fetch_brings_along_the_contacts_a_change_dropped_in_the_same_call(clock):
+    from plugin.runtime.invoices import InvoiceStore
+
+    cache, xero = in_process(), ManyContactsXero()
+    changes = ChangeLog(cache, clock)
+    store = InvoiceStore(cache=cache, clock=clock, client=lambda: xero, ttl=60)
+    changes.drop = store.drop
+    shared = SharedInvoices(store, flight=SingleFlight(LocalLocks()), clock=clock, changes=changes, sweeps=True)
+    for contact in ("c-1", "c-2"):
+        shared.load_invoices(TENANT, contact)
+    clock.advance(5)
+    changes.contact_changed(TENANT, "c-1")  # a webhook: c-1's cached data is dropped
+    clock.advance(5)
+    shared.read(TENANT, "c-new")  # a cold view of another customer
+    assert xero.asked[-1] == ("c-new", "c-1"), "one call for both"
+    again = shared.read(TENANT, "c-1")
+    assert len(xero.asked) == 3 and again.current, "c-1's next view costs nothing"
+    assert [invoice.invoice_id for invoice in again.snapshot.invoices] == ["inv-c-1-3"]
+    assert changes.wanted(TENANT) == []
+    shared.read(TENANT, "c-other")
+    assert xero.asked[-1] == ("c-other",), "nothing is wanted any more"
