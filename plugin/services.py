@@ -134,9 +134,10 @@ def build(app: Flask) -> Services:
             return local
         return Failover(shared(redis_client, prefix), local, what=what, release_both=release_both)
 
-    cache = shared_cache.build(app, redis_url=app.config.get("REDIS_URL") or "", prefix=prefix)
+    cache = shared_cache.build(app, redis_url=app.config.get("REDIS_URL") or "", prefix=prefix, clock=clock)
     flight = SingleFlight(shared_or_local(LocalLocks(), RedisLocks, "single-flight locks", ("release",)))
-    directories = CustomerDirectories(cache if redis_client is not None else shared_cache.local_directories(), flight)
+    local_directories = shared_cache.local_directories(clock)
+    directories = CustomerDirectories(cache if redis_client is not None else local_directories, flight)
     database = open_store(app, clock)
     markers = (RedisMarkers(redis_client, prefix) if redis_client is not None
                else CheckedDatabaseMarkers(DatabaseMarkers(database)))

@@ -14,7 +14,6 @@ matches and day-long snapshots were pruned first and a team's day refetched most
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import cachetools
@@ -22,6 +21,7 @@ from cachelib import BaseCache
 from flask import Flask
 from flask_caching import Cache
 
+from plugin.domain.clock import Clock, SystemClock
 from plugin.runtime.encoding import SharedCacheSerializer
 from plugin.runtime.redis_link import Failover
 
@@ -34,10 +34,13 @@ ENTRY_OVERHEAD_BYTES = 160  # a key, its tuple and the LRU's bookkeeping, roughl
 class MemoryCache(BaseCache):
     """A cachelib backend in this process's memory: values encoded (as they would be in Redis, so nothing
     cached is shared as a live object), each with its own expiry, the least recently used dropped first
-    once the encoded values and keys pass `max_bytes`. Thread-safe."""
+    once the encoded values and keys pass `max_bytes`. Thread-safe. Expiry follows `clock` (the app's), so a
+    fast-run day (the team-day benchmark) expires entries on its own clock, as Redis would in a real one."""
 
-    def __init__(self, max_bytes: int = DEFAULT_LOCAL_BYTES, default_timeout: int = KEEP_SECONDS) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_LOCAL_BYTES, default_timeout: int = KEEP_SECONDS,
+                 clock: Clock | None = None) -> None:
         super().__init__(default_timeout)
+        self._clock = clock or SystemClock()
         self.serializer = SharedCacheSerializer()
         self._entries: cachetools.LRUCache = cachetools.LRUCache(
             maxsize=max_bytes, getsizeof=lambda entry: entry[2])
@@ -45,14 +48,14 @@ class MemoryCache(BaseCache):
 
     def _expiry(self, timeout: int | None) -> float:
         timeout = self._normalize_timeout(timeout)
-        return time.monotonic() + timeout if timeout > 0 else float("inf")
+        return self._clock.monotonic() + timeout if timeout > 0 else float("inf")
 
     def _live(self, key: str) -> bytes | None:
         """The encoded value, if present and not expired (call with the lock held)."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[0] <= time.monotonic():
+        if entry[0] <= self._clock.monotonic():
             del self._entries[key]
             return None
         return entry[1]
@@ -112,7 +115,7 @@ class MemoryCache(BaseCache):
                     "max_bytes": int(self._entries.maxsize)}
 
 
-def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
+def build(app: Flask, *, redis_url: str, prefix: str, clock: Clock | None = None) -> Cache:
     local_bytes = int(app.config.get("LOCAL_CACHE_BYTES") or DEFAULT_LOCAL_BYTES)
     if redis_url:
         # Time-outs: a Redis that stalls after connecting must raise (and so fail over below), not hang requests.
@@ -128,18 +131,18 @@ def build(app: Flask, *, redis_url: str, prefix: str) -> Cache:
     backends = app.extensions["cache"]
     if redis_url:  # while Redis is unreachable, this worker caches in its own memory
         backends[cache].serializer = SharedCacheSerializer()
-        backends[cache] = Failover(backends[cache], in_process(local_bytes), what="cache")
+        backends[cache] = Failover(backends[cache], in_process(local_bytes, clock), what="cache")
     else:
-        backends[cache] = in_process(local_bytes)
+        backends[cache] = in_process(local_bytes, clock)
     return cache
 
 
-def in_process(max_bytes: int = DEFAULT_LOCAL_BYTES) -> MemoryCache:
+def in_process(max_bytes: int = DEFAULT_LOCAL_BYTES, clock: Clock | None = None) -> MemoryCache:
     """A cache in this process's memory, encoded like the shared one (the fallback, and tests' stand-in)."""
-    return MemoryCache(max_bytes, default_timeout=KEEP_SECONDS)
+    return MemoryCache(max_bytes, default_timeout=KEEP_SECONDS, clock=clock)
 
 
-def local_directories() -> MemoryCache:
+def local_directories(clock: Clock | None = None) -> MemoryCache:
     """The in-process store of customer directories (without REDIS_URL), apart from the per-contact entries, so
     a busy worker's thousands of per-contact entries never push an organisation's directory out."""
-    return in_process(LOCAL_DIRECTORY_BYTES)
+    return in_process(LOCAL_DIRECTORY_BYTES, clock)

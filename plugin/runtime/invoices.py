@@ -390,7 +390,7 @@ class SharedInvoices:
     def _swept(self, tenant_id: str, contact_id: str, asked_at: datetime | None = None) -> Loaded | None:
         """After a sweep (this one's, or one it joined): the contact's data if the sweep confirmed it current (or
         brought it up to date), confirmed after `asked_at` when given; None when it must be fetched."""
-        self.sweep(tenant_id)
+        self.sweep(tenant_id, after=asked_at)
         found, values = self.store.peek_with(tenant_id, contact_id, self._keys(tenant_id, contact_id))
         if found is None or self._judge(found, values) != CURRENT:
             return None
@@ -416,15 +416,18 @@ class SharedInvoices:
 
     # --- the organisation-wide sweep ----------------------------------------------------------------------------
 
-    def sweep(self, tenant_id: str) -> None:
+    def sweep(self, tenant_id: str, *, after: datetime | None = None) -> None:
         """One If-Modified-Since call for the whole organisation (more pages only when much changed): every contact
-        with an invoice modified since the last sweep is marked changed; every other cached contact counts as
-        confirmed current at this sweep's time. Single-flight per organisation: concurrent needs share one."""
+        with an invoice modified since the last sweep is brought up to date (or, where it can't be, marked changed);
+        every other cached contact counts as confirmed current at this sweep's time. Single-flight per organisation:
+        concurrent needs share one. `after` (a Refresh's click): only a sweep that began after it will do."""
         asked_at = self.clock.now().timestamp()
 
         def done() -> bool | None:
-            last = self.changes.store.get(sweep_key(tenant_id))
-            return True if _sweep_parts(last) is not None and _sweep_parts(last)[0] >= asked_at else None
+            last = _sweep_parts(self.changes.store.get(sweep_key(tenant_id)))
+            if last is None:
+                return None
+            return True if (last[0] > after.timestamp() if after is not None else last[0] >= asked_at) else None
 
         self.flight.run(f"sweep:{tenant_id}", lambda: self._sweep(tenant_id) or True, done)
 

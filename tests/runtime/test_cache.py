@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from plugin.domain.clock import FixedClock
 from plugin.runtime.cache import MemoryCache
 
 
@@ -30,25 +29,23 @@ def test_many_small_entries_do_not_push_out_a_recent_large_one():
     assert cache.get("snapshot") is not None
 
 
-def test_an_entry_expires_after_its_own_timeout(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    cache = MemoryCache()
+def test_an_entry_expires_after_its_own_timeout_on_the_apps_clock():
+    clock = FixedClock.at("2026-03-01T09:00:00+00:00")
+    cache = MemoryCache(clock=clock)
     cache.set("short", 1, timeout=5)
     cache.set("forever", 2, timeout=0)
-    now[0] += 6
+    clock.advance(6)
     assert cache.get("short") is None and not cache.has("short")
     assert cache.get("forever") == 2
 
 
-def test_add_only_sets_a_missing_key_and_inc_counts_keeping_the_expiry(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    cache = MemoryCache()
+def test_add_only_sets_a_missing_key_and_inc_counts_keeping_the_expiry():
+    clock = FixedClock.at("2026-03-01T09:00:00+00:00")
+    cache = MemoryCache(clock=clock)
     assert cache.add("count", 0, timeout=10)
     assert not cache.add("count", 5)
     assert cache.inc("count", 3) == 3 and cache.inc("count") == 4 and cache.dec("count", 2) == 2
-    now[0] += 11
+    clock.advance(11)
     assert cache.get("count") is None  # the expiry set by add still holds after inc
 
 
