@@ -234,6 +234,10 @@ def run_both(plan: Plan = Plan()) -> dict[str, Any]:
                                              "staleness_max_s": plan.ttl}}}
 
 
+TARGETS = {"with_webhooks": "target: <= 2000 calls, 0 refused, staleness p95 <= 5 s",
+           "without_webhooks": "target: <= 4000 calls, 0 refused, staleness max <= CACHE_TTL"}
+
+
 def format_rows(results: dict[str, Any]) -> str:
     lines = []
     for mode in ("with_webhooks", "without_webhooks"):
@@ -244,7 +248,7 @@ def format_rows(results: dict[str, Any]) -> str:
         lines.append(f"team day {mode.replace('_', ' ')}: {figures['xero_calls']} Xero calls, "
                      f"{figures['refused_views']} refused, {figures['served_without_waiting']}/{figures['views']} "
                      f"views without waiting, staleness p50 {stale['p50']:.1f} s p95 {stale['p95']:.1f} s "
-                     f"max {stale['max']:.1f} s ({figures['wall_s']} s wall)")
+                     f"max {stale['max']:.1f} s ({figures['wall_s']} s wall) | {TARGETS[mode]}")
     return "\n".join(lines)
 
 

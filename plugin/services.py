@@ -137,12 +137,14 @@ def build(app: Flask) -> Services:
     cache = shared_cache.build(app, redis_url=app.config.get("REDIS_URL") or "", prefix=prefix, clock=clock)
     flight = SingleFlight(shared_or_local(LocalLocks(), RedisLocks, "single-flight locks", ("release",)))
     local_directories = shared_cache.local_directories(clock)
-    directories = CustomerDirectories(cache if redis_client is not None else local_directories, flight)
+    directories = CustomerDirectories(cache if redis_client is not None else local_directories, flight, clock=clock)
     database = open_store(app, clock)
     markers = (RedisMarkers(redis_client, prefix) if redis_client is not None
                else CheckedDatabaseMarkers(DatabaseMarkers(database)))
     snapshots = SnapshotCache(cache, max_bytes=int(app.config.get("SNAPSHOT_CACHE_BYTES")
                                                    or settings.DEFAULTS["SNAPSHOT_CACHE_BYTES"]))
+    changes = ChangeLog(cache, clock, drop=snapshots.drop, drop_directory=directories.drop)
+    directories.trusted = changes.are_flowing  # a CONTACT webhook would have said the directory changed
     built = Services(
         app=app,
         clock=clock,
@@ -153,7 +155,7 @@ def build(app: Flask) -> Services:
         budget=RateBudget(shared_or_local(LocalBudgetStore(), RedisBudgetStore, "rate budget", ("release",)),
                           clock=clock),
         flight=flight,
-        changes=ChangeLog(cache, clock, drop=snapshots.drop, drop_directory=directories.drop),
+        changes=changes,
         directories=directories,
         lookups=LookupCounts(cache, clock),
         markers=markers,

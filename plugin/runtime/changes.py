@@ -97,6 +97,10 @@ class ChangeLog:
         """Were webhooks flowing for the organisation at `now`, given the value read from `flowing_key`?"""
         return isinstance(value, int | float) and now.timestamp() - value < FLOWING_SECONDS
 
+    def are_flowing(self, tenant_id: str) -> bool:
+        """Are the organisation's webhooks flowing now?"""
+        return self.flowing(self.store.get(_flowing_key(tenant_id)), self.clock.now())
+
     def last_change(self, tenant_id: str, contact_id: str) -> datetime | None:
         return self.latest(self.store.get_many(*self.keys(tenant_id, contact_id)))
 

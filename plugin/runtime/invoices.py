@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from plugin.domain.clock import Clock
+from plugin.domain.clock import Clock, SystemClock
 from plugin.domain.matching import CustomerDirectory
 from plugin.domain.models import Contact, Invoice, Organisation
 from plugin.runtime.changes import TRUST_SECONDS, ChangeLog
@@ -38,6 +38,7 @@ MATCH_TTL = 3600  # a found contact rarely changes; a miss is retried after the 
 DIRECTORY_TTL = 15 * 60  # the organisation's customer list, shared by every rep; CONTACT webhooks drop it sooner
 DIRECTORY_PAGE_SIZE = 1000  # Xero's largest page
 DIRECTORY_MAX_PAGES = 5  # beyond this the organisation is matched per record with searchTerm instead
+DIRECTORY_KEEP_SECONDS = 24 * 3600  # kept past its freshness, so a stale one is revalidated, not fetched whole
 
 
 class XeroReader(Protocol):
@@ -46,7 +47,8 @@ class XeroReader(Protocol):
     def organisation(self) -> Organisation: ...
 
     def contacts(self, *, search_term: str | None = None, where: str | None = None, page_size: int = 100,
-                 summary_only: bool = False) -> Iterable[Contact]: ...
+                 summary_only: bool = False, include_archived: bool = False,
+                 if_modified_since: datetime | None = None) -> Iterable[Contact]: ...
 
     def contact(self, contact_id: str) -> Contact: ...
 
@@ -169,6 +171,10 @@ def directory_key(tenant_id: str) -> str:
     return f"customer-directory:{tenant_id}"
 
 
+def directory_confirmed_key(tenant_id: str) -> str:
+    return f"customer-directory-confirmed:{tenant_id}"
+
+
 def fetch_directory(client: XeroReader, tenant_id: str) -> CustomerDirectory:
     """GET Contacts where IsCustomer==true, summaryOnly, 1000 a page; stops (incomplete) after DIRECTORY_MAX_PAGES."""
     limit = DIRECTORY_PAGE_SIZE * DIRECTORY_MAX_PAGES
@@ -180,55 +186,95 @@ def fetch_directory(client: XeroReader, tenant_id: str) -> CustomerDirectory:
     return CustomerDirectory.of(tenant_id, contacts)
 
 
+def revalidate_directory(client: XeroReader, previous: CustomerDirectory, since: datetime) -> CustomerDirectory:
+    """`previous` brought up to date with every contact modified since `since` (If-Modified-Since, archived ones
+    included, customers or not): usually one call that lists nothing, where a fetch costs a call per 1000
+    customers. Contacts that stopped being active customers leave it; new ones join."""
+    contacts = {contact.contact_id.lower(): contact for found in previous.by_name.values() for contact in found}
+    for contact in client.contacts(if_modified_since=since, include_archived=True, page_size=DIRECTORY_PAGE_SIZE,
+                                   summary_only=True):
+        contacts[contact.contact_id.lower()] = contact
+    if len(contacts) > DIRECTORY_PAGE_SIZE * DIRECTORY_MAX_PAGES:
+        return CustomerDirectory(previous.tenant_id, complete=False)
+    return CustomerDirectory.of(previous.tenant_id, contacts.values())
+
+
 class CustomerDirectories:
-    """Each organisation's directory, fetched once per DIRECTORY_TTL through `cache` (and the flight, so
-    many reps opening records at once cause one fetch).
+    """Each organisation's customer directory, through `cache` (and the flight, so many reps opening records at
+    once cause one call). It counts as current for DIRECTORY_TTL after it was last confirmed, and up to
+    TRUST_SECONDS while `trusted(tenant_id)` says the organisation's webhooks are flowing (a CONTACT webhook
+    marks it stale at once). A stale directory is revalidated with one If-Modified-Since call; only a missing or
+    incomplete one is fetched whole.
 
     `cache` is the shared Redis cache with REDIS_URL, and otherwise an in-process store of its own
-    (plugin.services): the per-contact entries of a busy worker fill the main in-process cache, whose pruning
-    drops the oldest entries first, and a directory written once per 15 minutes is always among the oldest."""
+    (plugin.services), so the per-contact entries of a busy worker never push the directory out."""
 
-    def __init__(self, cache: CacheBackend, flight: SingleFlight | None = None) -> None:
+    def __init__(self, cache: CacheBackend, flight: SingleFlight | None = None, *, clock: Clock | None = None,
+                 trusted: Callable[[str], bool] | None = None) -> None:
         self._cache = cache
         self._flight = flight
+        self._clock = clock or SystemClock()
+        self.trusted = trusted or (lambda tenant_id: False)  # set by plugin.services: webhooks flowing
         # tenant -> (the encoded directory last read, its decoded form): a directory of thousands of customers is
         # decoded once per worker per fetch, not on every view that matches a record.
         self._decoded: dict[str, tuple[bytes, CustomerDirectory]] = {}
 
-    def _read(self, tenant_id: str) -> CustomerDirectory | None:
-        raw = self._cache.get(directory_key(tenant_id))
+    def _read(self, tenant_id: str) -> tuple[CustomerDirectory | None, float | None, bool]:
+        """The cached directory, when it was last confirmed current, and whether a change was reported since."""
+        raw, confirmed = self._cache.get_many(directory_key(tenant_id), directory_confirmed_key(tenant_id))
+        parts = _sweep_parts(confirmed)  # [confirmed at, 1 or 0: not reported changed since]
         memo = self._decoded.get(tenant_id)
         if memo is not None and raw is not None and memo[0] == raw:
-            return memo[1]
-        directory = _DIRECTORY.decode(raw)
-        if directory is not None and isinstance(raw, bytes):
-            self._decoded[tenant_id] = (raw, directory)
-        return directory
+            directory = memo[1]
+        else:
+            directory = _DIRECTORY.decode(raw)
+            if directory is not None and isinstance(raw, bytes):
+                self._decoded[tenant_id] = (raw, directory)
+        if parts is None:
+            return directory, None, True
+        return directory, parts[0], not parts[1]
+
+    def _current(self, tenant_id: str, confirmed: float | None, changed: bool) -> bool:
+        if confirmed is None or changed:
+            return False
+        age = self._clock.now().timestamp() - confirmed
+        return age < DIRECTORY_TTL or (age < TRUST_SECONDS and self.trusted(tenant_id))
 
     def drop(self, tenant_id: str) -> None:
-        self._cache.delete(directory_key(tenant_id))
+        """A contact changed: the directory is revalidated (one If-Modified-Since call) before it is used again."""
+        _directory, confirmed, _changed = self._read(tenant_id)
+        if confirmed is not None:
+            self._cache.set(directory_confirmed_key(tenant_id), [confirmed, 0], timeout=DIRECTORY_KEEP_SECONDS)
 
     def peek(self, tenant_id: str) -> CustomerDirectory | None:
-        """The cached directory, if any; never calls Xero."""
-        return self._read(tenant_id)
+        """The cached directory if it is current; never calls Xero."""
+        directory, confirmed, changed = self._read(tenant_id)
+        return directory if self._current(tenant_id, confirmed, changed) else None
 
     def put(self, tenant_id: str, directory: CustomerDirectory) -> None:
-        _DIRECTORY.set(self._cache, directory_key(tenant_id), directory, timeout=DIRECTORY_TTL)
+        """Keep `directory` as confirmed current now (the directory first, then its confirmation)."""
+        _DIRECTORY.set(self._cache, directory_key(tenant_id), directory, timeout=DIRECTORY_KEEP_SECONDS)
+        self._cache.set(directory_confirmed_key(tenant_id), [self._clock.now().timestamp(), 1],
+                        timeout=DIRECTORY_KEEP_SECONDS)
 
     def get(self, tenant_id: str, client: Callable[[], XeroReader]) -> CustomerDirectory:
-        key = directory_key(tenant_id)
-        cached = self._read(tenant_id)
-        if cached is not None:
-            return cached
+        current = self.peek(tenant_id)
+        if current is not None:
+            return current
 
         def fetch() -> CustomerDirectory:
-            directory = fetch_directory(client(), tenant_id)
-            _DIRECTORY.set(self._cache, key, directory, timeout=DIRECTORY_TTL)
+            previous, confirmed, _changed = self._read(tenant_id)
+            if previous is not None and previous.complete and confirmed is not None:
+                # Xero's If-Modified-Since has whole seconds: ask from the second before
+                directory = revalidate_directory(client(), previous, datetime.fromtimestamp(confirmed - 1, UTC))
+            else:
+                directory = fetch_directory(client(), tenant_id)
+            self.put(tenant_id, directory)
             return directory
 
         if self._flight is None:
             return fetch()
-        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: self._read(tenant_id))
+        return self._flight.run(f"directory:{tenant_id}", fetch, lambda: self.peek(tenant_id))
 
 
 def search_customers(client: XeroReader, text: str, limit: int = 20) -> tuple[Contact, ...]:

@@ -144,12 +144,14 @@ class XeroClient:
         include_archived: bool = False,
         page_size: int = 100,
         summary_only: bool = False,
+        if_modified_since: datetime | date | None = None,
     ) -> Iterator[Contact]:
         """Contacts matching the filters, fetched a page at a time as the caller iterates. `summary_only`: Xero's
         lighter answer (no addresses, phones or balances), enough for names, emails and statuses."""
         params = _query(searchTerm=search_term, where=where, IDs=_csv(ids), includeArchived=include_archived,
                         summaryOnly=summary_only)
-        return (parse_contact(item) for item in self._paged("Contacts", "Contacts", params, page_size))
+        headers = _modified_since(if_modified_since)
+        return (parse_contact(item) for item in self._paged("Contacts", "Contacts", params, page_size, headers))
 
     def contact(self, contact_id: str) -> Contact:
         return parse_contact(_single(self._get(f"Contacts/{_segment(contact_id)}"), "Contacts", contact_id))

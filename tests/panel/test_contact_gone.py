@@ -26,8 +26,9 @@ def test_an_archived_contact_is_no_longer_shown_on_the_next_view(panel, emulator
     panel.app.config["WEBHOOK_KEY"] = WEBHOOK_KEY
     first = panel.open(contact_record(customer))
     assert "Matched by the contact's email" in text_of(first)
-    with emulator.state.lock:
-        emulator.state.orgs[connected["tenant_id"]].contacts[customer["contact_id"].lower()].status = "ARCHIVED"
+    with emulator.state.lock:  # archived in Xero: its UpdatedDateUTC moves, so If-Modified-Since lists it
+        contact = emulator.state.orgs[connected["tenant_id"]].contacts[customer["contact_id"].lower()]
+        contact.status, contact.updated = "ARCHIVED", emulator.state.now()
     contact_webhook(panel, connected["tenant_id"], customer["contact_id"])  # Xero says the contact changed
 
     page = text_of(panel.get("/panel/invoices", view="unpaid", fresh="1"))

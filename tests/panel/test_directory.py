@@ -104,6 +104,9 @@ class MemoryCache(dict):
     def get(self, key):
         return super().get(key)
 
+    def get_many(self, *keys):
+        return [dict.get(self, key) for key in keys]
+
     def set(self, key, value, timeout=None):
         self[key] = value
         return True
@@ -154,3 +157,66 @@ def test_an_unavailable_directory_falls_back_to_a_search_per_record():
     xero = FakeXero([customer(1)], directory_fails=True)
     assert match(xero, "c1@example.test").contact_id == "id-1"
     assert xero.searches == 1
+
+
+# --- Keeping the directory current without fetching it whole ----------------------------------------------------
+
+
+class ChangingContacts:
+    """Customers, each with when it was last modified; If-Modified-Since lists only those modified after."""
+
+    def __init__(self, clock, count: int) -> None:
+        self.clock = clock
+        self.known = {f"id-{number}": (customer(number), clock.now()) for number in range(count)}
+        self.calls: list[str] = []
+
+    def contacts(self, *, where=None, page_size=100, summary_only=False, include_archived=False,
+                      if_modified_since=None, search_term=None):
+        listed = [contact for contact, when in self.known.values()
+                  if if_modified_since is None or when > if_modified_since]
+        self.calls.append("changed since" if if_modified_since is not None else "whole")
+        return listed
+
+    def change(self, contact: Contact) -> None:
+        self.known[contact.contact_id] = (contact, self.clock.now())
+
+
+def test_a_directory_past_its_ttl_is_revalidated_with_one_call_that_lists_what_changed(clock):
+    from plugin.runtime.cache import in_process
+
+    xero = ChangingContacts(clock, 3)
+    directories = CustomerDirectories(in_process(clock=clock), clock=clock)
+    directories.get("tenant", lambda: xero)
+    clock.advance(60)
+    xero.change(Contact("id-9", "Customer 9", "new@example.test", is_customer=True))
+    xero.change(Contact("id-1", "Customer 1", "c1@example.test", is_customer=False))  # no longer a customer
+    clock.advance(service.DIRECTORY_TTL)
+    directory = directories.get("tenant", lambda: xero)
+    assert xero.calls == ["whole", "changed since"]
+    assert "id-9" in directory.contact_ids and "id-1" not in directory.contact_ids and "id-2" in directory.contact_ids
+
+
+def test_while_webhooks_flow_the_directory_stays_current_up_to_the_trust_limit(clock):
+    from plugin.runtime.cache import in_process
+
+    xero = ChangingContacts(clock, 3)
+    directories = CustomerDirectories(in_process(clock=clock), clock=clock, trusted=lambda tenant_id: True)
+    directories.get("tenant", lambda: xero)
+    clock.advance(service.DIRECTORY_TTL + 60)
+    directories.get("tenant", lambda: xero)
+    assert xero.calls == ["whole"], "a CONTACT webhook would have said it changed"
+    clock.advance(3600)
+    directories.get("tenant", lambda: xero)
+    assert xero.calls == ["whole", "changed since"]
+
+
+def test_a_contact_change_marks_the_directory_for_revalidation_not_a_whole_fetch(clock):
+    from plugin.runtime.cache import in_process
+
+    xero = ChangingContacts(clock, 3)
+    directories = CustomerDirectories(in_process(clock=clock), clock=clock, trusted=lambda tenant_id: True)
+    directories.get("tenant", lambda: xero)
+    directories.drop("tenant")
+    assert directories.peek("tenant") is None
+    directories.get("tenant", lambda: xero)
+    assert xero.calls == ["whole", "changed since"]
