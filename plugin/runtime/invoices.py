@@ -514,7 +514,7 @@ class SharedInvoices:
         if cached is None:
             return True  # nothing cached: the next view fetches it anyway
         if cached.fetched_at >= now:
-            return True  # fetched while the sweep ran: newer than what it found
+            return False  # fetched while the sweep ran: which of the two saw Xero later is not known
         if self.confirmed_at(cached).timestamp() < since:
             return False
         by_id = {invoice.invoice_id: invoice for invoice in changed}

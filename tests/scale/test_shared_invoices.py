@@ -286,3 +286,12 @@ def test_a_cold_fetch_brings_along_the_contacts_a_change_dropped_in_the_same_cal
     assert changes.wanted(TENANT) == []
     shared.read(TENANT, "c-other")
     assert xero.asked[-1] == ("c-other",), "nothing is wanted any more"
+
+
+def test_a_change_the_sweep_finds_on_data_fetched_at_its_own_instant_is_fetched_again_not_lost(sweeping, clock):
+    """A fetch and a sweep at the same instant: which saw Xero later is unknown, so the contact is fetched again."""
+    shared, xero = sweeping
+    shared.load_invoices(TENANT, "c-1")
+    xero.modified["c-1"] = clock.now()
+    refreshed = shared.read(TENANT, "c-1", force=True)
+    assert xero.calls == ["contact:c-1", "sweep", "contact:c-1"] and refreshed.fetched
