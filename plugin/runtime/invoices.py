@@ -38,6 +38,9 @@ MATCH_TTL = 3600  # a found contact rarely changes; a miss is retried after the 
 DIRECTORY_TTL = 15 * 60  # the organisation's customer list, shared by every rep; CONTACT webhooks drop it sooner
 DIRECTORY_PAGE_SIZE = 1000  # Xero's largest page
 DIRECTORY_MAX_PAGES = 5  # beyond this the organisation is matched per record with searchTerm instead
+# If-Modified-Since asks from this long before the last confirmation: Xero's header has whole seconds, and
+# Xero stamps changes with its own clock, which may be a little behind ours. Listing a change twice is harmless.
+SINCE_OVERLAP_SECONDS = 5
 DIRECTORY_KEEP_SECONDS = 24 * 3600  # kept past its freshness, so a stale one is revalidated, not fetched whole
 
 
@@ -265,8 +268,8 @@ class CustomerDirectories:
         def fetch() -> CustomerDirectory:
             previous, confirmed, _changed = self._read(tenant_id)
             if previous is not None and previous.complete and confirmed is not None:
-                # Xero's If-Modified-Since has whole seconds: ask from the second before
-                directory = revalidate_directory(client(), previous, datetime.fromtimestamp(confirmed - 1, UTC))
+                since = datetime.fromtimestamp(confirmed - SINCE_OVERLAP_SECONDS, UTC)
+                directory = revalidate_directory(client(), previous, since)
             else:
                 directory = fetch_directory(client(), tenant_id)
             self.put(tenant_id, directory)
@@ -457,8 +460,9 @@ class SharedInvoices:
     def _sweep_since(self, sweep: object) -> float:
         """The instant the next sweep lists changes from."""
         previous = _sweep_parts(sweep)
-        # Xero's If-Modified-Since has whole seconds: ask from the second before, so nothing slips between.
-        return previous[0] - 1 if previous is not None else self.clock.now().timestamp() - SWEEP_FIRST_LOOKBACK
+        if previous is None:
+            return self.clock.now().timestamp() - SWEEP_FIRST_LOOKBACK
+        return previous[0] - SINCE_OVERLAP_SECONDS
 
     # --- the organisation-wide sweep ----------------------------------------------------------------------------
 
