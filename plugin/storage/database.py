@@ -3,13 +3,14 @@
 SQLite runs with pysqlite's own transaction handling switched off and an explicit BEGIN emitted by
 us (SQLAlchemy's documented recipe), so that a unit of work can ask for `BEGIN IMMEDIATE`: the
 database-wide write lock that other processes wait for. PostgreSQL uses row locks (FOR UPDATE).
+A lone read (`Database.scalars`) skips the BEGIN: one SQLite statement is its own transaction.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 from plugin.domain.clock import Clock
 from plugin.storage.crypto import TokenCipher
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# `sqlite_begin` option of a connection that runs one read and nothing else (Database.scalars): no BEGIN, so
+# SQLite runs the statement in autocommit mode, a consistent snapshot of its own.
+SINGLE_STATEMENT = "single statement"
 
 _write_counter = itertools.count(1)
 _write_generation = 0
@@ -75,7 +80,8 @@ def _use_explicit_sqlite_transactions(engine: Engine, *, in_memory: bool) -> Non
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        if mode != SINGLE_STATEMENT:
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 class Database:
@@ -86,6 +92,7 @@ class Database:
         self.cipher = cipher
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._single_reads = engine.execution_options(sqlite_begin=SINGLE_STATEMENT)
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -109,6 +116,13 @@ class Database:
             return
         with self._sessions.begin() as session:
             yield session
+
+    def scalars(self, statement: Executable, params: Mapping[str, Any]) -> list[Any]:
+        """The first column of one read-only statement's rows, without an ORM session: for the reads the panel makes
+        on every render. On SQLite with no BEGIN and COMMIT around it (one statement is its own transaction); about
+        a third of what the same read costs through `session()`. Never for a statement that writes."""
+        with self._single_reads.connect() as connection:
+            return list(connection.execute(statement, params).scalars())
 
     @contextmanager
     def write_locked_session(self, *, changes_reads: bool = True) -> Iterator[Session]:

@@ -410,8 +410,7 @@ class Pins:
         """The ids of the invoices pinned on the record, in one query (the panel reads them on every render)."""
         values = {"account_id": _require_account(account_id), "record_type": record.type, "record_id": str(record.id),
                   "tenant_id": tenant_id}
-        with self._db.session() as session:
-            return set(session.scalars(self._PINNED_IDS, values))
+        return set(self._db.scalars(self._PINNED_IDS, values))
 
     def is_pinned(self, account_id: str, record: RecordLike, tenant_id: str, invoice_id: str) -> bool:
         return any(pin.invoice_id == invoice_id for pin in self.for_record(account_id, record, tenant_id))
