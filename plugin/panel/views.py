@@ -39,6 +39,7 @@ from plugin.xero.errors import XeroError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 bp.add_app_template_global(rows.rendered_row)
+bp.add_app_template_global(rows.rendered_rows)
 bp.add_app_template_global(summary.rendered_summary)
 changes.register(bp)
 
