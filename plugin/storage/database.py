@@ -3,7 +3,8 @@
 SQLite runs with pysqlite's own transaction handling switched off and an explicit BEGIN emitted by
 us (SQLAlchemy's documented recipe), so that a unit of work can ask for `BEGIN IMMEDIATE`: the
 database-wide write lock that other processes wait for. PostgreSQL uses row locks (FOR UPDATE).
-A lone read (`Database.scalars`) skips the BEGIN: one SQLite statement is its own transaction.
+The panel's per-render read (`Database.first_column`) goes to the driver's cursor directly: no BEGIN on SQLite,
+where one statement is its own transaction.
 """
 
 from __future__ import annotations
@@ -12,21 +13,19 @@ import itertools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Select
 
 from plugin.domain.clock import Clock
 from plugin.storage.crypto import TokenCipher
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
-# `sqlite_begin` option of a connection that runs one read and nothing else (Database.scalars): no BEGIN, so
-# SQLite runs the statement in autocommit mode, a consistent snapshot of its own.
-SINGLE_STATEMENT = "single statement"
 
 _write_counter = itertools.count(1)
 _write_generation = 0
@@ -80,8 +79,19 @@ def _use_explicit_sqlite_transactions(engine: Engine, *, in_memory: bool) -> Non
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
-        if mode != SINGLE_STATEMENT:
-            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRead:
+    """A read compiled for one driver: its SQL, and its parameter names in order when the driver takes them by
+    position (SQLite's `?`), or None when by name (psycopg's `%(name)s`)."""
+
+    sql: str
+    order: tuple[str, ...] | None
+
+    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        return tuple(params[name] for name in self.order) if self.order is not None else dict(params)
 
 
 class Database:
@@ -92,7 +102,6 @@ class Database:
         self.cipher = cipher
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._single_reads = engine.execution_options(sqlite_begin=SINGLE_STATEMENT)
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -117,12 +126,26 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
-    def scalars(self, statement: Executable, params: Mapping[str, Any]) -> list[Any]:
-        """The first column of one read-only statement's rows, without an ORM session: for the reads the panel makes
-        on every render. On SQLite with no BEGIN and COMMIT around it (one statement is its own transaction); about
-        a third of what the same read costs through `session()`. Never for a statement that writes."""
-        with self._single_reads.connect() as connection:
-            return list(connection.execute(statement, params).scalars())
+    def prepare_read(self, statement: Select) -> PreparedRead:
+        """`statement` compiled once for this database's driver, for `first_column`."""
+        compiled = statement.compile(dialect=self.engine.dialect)
+        return PreparedRead(compiled.string, tuple(compiled.positiontup or ()) if compiled.positional else None)
+
+    def first_column(self, read: PreparedRead, params: Mapping[str, Any]) -> list[Any]:
+        """The first column of the rows of one read-only statement, run on the driver's own cursor: for the read the
+        panel makes on every render, where SQLAlchemy's session and execution layers cost several times the query
+        (SQLite: no BEGIN either; one statement is its own transaction). Only for plain values (text, numbers): no
+        SQLAlchemy type conversion runs. Never for a statement that writes."""
+        connection = self.engine.raw_connection()  # from the pool (pre-ping on PostgreSQL), back to it on close
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(read.sql, read.arguments(params))
+                return [row[0] for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # the pool rolls back what the driver began (PostgreSQL) and keeps the connection
 
     @contextmanager
     def write_locked_session(self, *, changes_reads: bool = True) -> Iterator[Session]:
