@@ -23,7 +23,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, after_this_request, current_app, g, render_template, request
+from flask import Flask, Request, after_this_request, current_app, g, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
@@ -173,7 +174,14 @@ class _AppClockSigner(TimestampSigner):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_session_secret(), salt=SESSION_SALT, signer=_AppClockSigner,
+    return _serializer_for(_session_secret())
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer_for(secret: str) -> URLSafeTimedSerializer:
+    """Built once per key, not on every request: a serializer keeps nothing between calls (its signer reads the
+    app's clock each time), so one may serve every thread."""
+    return URLSafeTimedSerializer(secret, salt=SESSION_SALT, signer=_AppClockSigner,
                                   signer_kwargs={"digest_method": hashlib.sha256})
 
 
@@ -291,6 +299,18 @@ def error_page(error: ContextError) -> Response:
 def init_app(app: Flask) -> None:
     """Views that call verify_crm_context / read_panel_session directly get the same error page."""
     app.register_error_handler(ContextError, error_page)
+    app.session_interface = CookielessFirstSessionInterface()
+
+
+class CookielessFirstSessionInterface(SecureCookieSessionInterface):
+    """Flask's own cookie session, which opens a request without a session cookie (every panel and admin request:
+    their session travels in the X-Panel-Session header) without first building its signing serializer, as Flask
+    does on every request. A request with the cookie, and saving, are Flask's own."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()  # what Flask answers for no cookie, once it has built the serializer
+        return super().open_session(app, request)
 
 
 def _session_secret() -> str:

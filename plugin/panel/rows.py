@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from flask import request
@@ -63,9 +64,23 @@ _rendered = RenderedRows()
 @pass_context
 def rendered_row(context: Context, row: Row) -> Markup:
     """The row's HTML, as `{% include "panel/_row.html" %}` would print it with `row` and `locale` set."""
-    locale = context.get("locale")
-    words = i18n.language()  # the language of its words (plugin.web.i18n), which the formatting locale may not fix
-    key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, words, request.script_root)
+    return _html(context, row, *_scope(context))
+
+
+@pass_context
+def rendered_rows(context: Context, rows: Iterable[Row]) -> Markup:
+    """`rendered_row` for each row, one after the other: a list looks its locale, language and URL root up once."""
+    scope = _scope(context)
+    return Markup("").join(_html(context, row, *scope) for row in rows)
+
+
+def _scope(context: Context) -> tuple[Any, str, str]:
+    # The language of the words (plugin.web.i18n), which the formatting locale may not fix, is in the key too.
+    return context.get("locale"), i18n.language(), request.script_root
+
+
+def _html(context: Context, row: Row, locale: Any, words: str, script_root: str) -> Markup:
+    key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, words, script_root)
     html = _rendered.get(key, row.invoice)
     if html is None:
         template = context.environment.get_template(ROW_TEMPLATE)

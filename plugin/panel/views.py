@@ -24,7 +24,7 @@ from plugin.domain.invoices import has_online_invoice as is_online
 from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.embed.session import require_embed_context, require_panel_session
-from plugin.panel import changes, rows
+from plugin.panel import changes, rows, summary
 from plugin.panel.loader import PanelLoader, PinRefused
 from plugin.panel.model import PanelPage, PanelQuery
 from plugin.runtime import metrics
@@ -39,6 +39,8 @@ from plugin.xero.errors import XeroError
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 bp.add_app_template_global(rows.rendered_row)
+bp.add_app_template_global(rows.rendered_rows)
+bp.add_app_template_global(summary.rendered_summary)
 changes.register(bp)
 
 # The requests that answer with the panel (data and HTML): their time is the render time histogram.

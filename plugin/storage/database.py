@@ -3,20 +3,24 @@
 SQLite runs with pysqlite's own transaction handling switched off and an explicit BEGIN emitted by
 us (SQLAlchemy's documented recipe), so that a unit of work can ask for `BEGIN IMMEDIATE`: the
 database-wide write lock that other processes wait for. PostgreSQL uses row locks (FOR UPDATE).
+The panel's per-render read (`Database.first_column`) goes to the driver's cursor directly: no BEGIN on SQLite,
+where one statement is its own transaction.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 
 from plugin.domain.clock import Clock
 from plugin.storage.crypto import TokenCipher
@@ -78,6 +82,18 @@ def _use_explicit_sqlite_transactions(engine: Engine, *, in_memory: bool) -> Non
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRead:
+    """A read compiled for one driver: its SQL, and its parameter names in order when the driver takes them by
+    position (SQLite's `?`), or None when by name (psycopg's `%(name)s`)."""
+
+    sql: str
+    order: tuple[str, ...] | None
+
+    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        return tuple(params[name] for name in self.order) if self.order is not None else dict(params)
+
+
 class Database:
     """What the repositories need: an engine, a cipher for tokens and a clock."""
 
@@ -109,6 +125,27 @@ class Database:
             return
         with self._sessions.begin() as session:
             yield session
+
+    def prepare_read(self, statement: Select) -> PreparedRead:
+        """`statement` compiled once for this database's driver, for `first_column`."""
+        compiled = statement.compile(dialect=self.engine.dialect)
+        return PreparedRead(compiled.string, tuple(compiled.positiontup or ()) if compiled.positional else None)
+
+    def first_column(self, read: PreparedRead, params: Mapping[str, Any]) -> list[Any]:
+        """The first column of the rows of one read-only statement, run on the driver's own cursor: for the read the
+        panel makes on every render, where SQLAlchemy's session and execution layers cost several times the query
+        (SQLite: no BEGIN either; one statement is its own transaction). Only for plain values (text, numbers): no
+        SQLAlchemy type conversion runs. Never for a statement that writes."""
+        connection = self.engine.raw_connection()  # from the pool (pre-ping on PostgreSQL), back to it on close
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(read.sql, read.arguments(params))
+                return [row[0] for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # the pool rolls back what the driver began (PostgreSQL) and keeps the connection
 
     @contextmanager
     def write_locked_session(self, *, changes_reads: bool = True) -> Iterator[Session]:

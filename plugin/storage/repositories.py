@@ -387,6 +387,7 @@ class Pins:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._pinned_ids = db.prepare_read(self._PINNED_IDS)
 
     def for_record(self, account_id: str, record: RecordLike, tenant_id: str | None = None) -> list[PinInfo]:
         with self._db.session() as session:
@@ -410,8 +411,7 @@ class Pins:
         """The ids of the invoices pinned on the record, in one query (the panel reads them on every render)."""
         values = {"account_id": _require_account(account_id), "record_type": record.type, "record_id": str(record.id),
                   "tenant_id": tenant_id}
-        with self._db.session() as session:
-            return set(session.scalars(self._PINNED_IDS, values))
+        return set(self._db.first_column(self._pinned_ids, values))
 
     def is_pinned(self, account_id: str, record: RecordLike, tenant_id: str, invoice_id: str) -> bool:
         return any(pin.invoice_id == invoice_id for pin in self.for_record(account_id, record, tenant_id))

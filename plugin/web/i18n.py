@@ -53,6 +53,15 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_domain="messages",
           default_translation_directories=str(TRANSLATIONS_DIR))
+    # Flask-Babel's template callables look the catalog up through the app and request contexts on every call
+    # (a panel says ~10 plurals); these read the request's catalog looked up once (`_catalog`), same words.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: _catalog().ugettext(message),
+        ngettext=lambda singular, plural, count: _catalog().ungettext(singular, plural, count),
+        pgettext=lambda context, message: _catalog().upgettext(context, message),
+        npgettext=lambda context, singular, plural, count: _catalog().unpgettext(context, singular, plural, count),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(_=_translate, gettext=_translate, client_words=client_words)
 
 

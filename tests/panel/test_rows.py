@@ -15,6 +15,7 @@ from tests.panel.builders import make_invoice, make_payment
 
 INCLUDED = '{% for row in rows %}{% include "panel/_row.html" %}{% endfor %}'
 REUSED = "{% for row in rows %}{{ rendered_row(row) }}{% endfor %}"
+REUSED_LIST = "{{ rendered_rows(rows) }}"
 
 
 def _row(**fields) -> Row:
@@ -29,6 +30,7 @@ def test_a_reused_row_prints_exactly_what_the_include_prints(app):
             settings = {"rows": rows, "locale": formatting.user_locale(locale)}
             assert render_template_string(REUSED, **settings) == render_template_string(INCLUDED, **settings)
             assert render_template_string(REUSED, **settings) == render_template_string(INCLUDED, **settings)
+            assert render_template_string(REUSED_LIST, **settings) == render_template_string(INCLUDED, **settings)
 
 
 def test_a_changed_pin_or_locale_is_rendered_again(app):

@@ -46,3 +46,13 @@ def test_pinned_invoice_ids_are_the_records_own_in_this_account_and_organisation
     store.pins.set_pinned("B", JANE, "t1", "inv-5", True)
     assert store.pins.invoice_ids("A", JANE, "t1") == {"inv-1", "inv-2"}
     assert store.pins.invoice_ids("C", JANE, "t1") == set()
+
+
+def test_a_pin_made_after_a_read_shows_in_the_next_read(store):
+    """The read runs on the driver's cursor (Database.first_column): its connection goes back to the pool with nothing
+    left open, so the next read sees what was written since."""
+    store.pins.set_pinned("A", JANE, "t1", "inv-1", True)
+    assert store.pins.invoice_ids("A", JANE, "t1") == {"inv-1"}
+    store.pins.set_pinned("A", JANE, "t1", "inv-2", True)
+    store.pins.set_pinned("A", JANE, "t1", "inv-1", False)
+    assert store.pins.invoice_ids("A", JANE, "t1") == {"inv-2"}
