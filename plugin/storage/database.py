@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
@@ -136,7 +137,11 @@ class Database:
         panel makes on every render, where SQLAlchemy's session and execution layers cost several times the query
         (SQLite: no BEGIN either; one statement is its own transaction). Only for plain values (text, numbers): no
         SQLAlchemy type conversion runs. Never for a statement that writes."""
-        connection = self.engine.raw_connection()  # from the pool (pre-ping on PostgreSQL), back to it on close
+        driver_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            connection = self.engine.raw_connection()  # from the pool (pre-ping on PostgreSQL), back to it on close
+        except driver_error as error:
+            raise DBAPIError.instance(read.sql, None, error, driver_error) from error
         try:
             cursor = connection.cursor()
             try:
@@ -144,6 +149,9 @@ class Database:
                 return [row[0] for row in cursor.fetchall()]
             finally:
                 cursor.close()
+        except driver_error as error:  # as SQLAlchemy's own execution would raise it (OperationalError, ...), so
+            # the app's "database unavailable" answer (plugin.storage) hears of it
+            raise DBAPIError.instance(read.sql, None, error, driver_error) from error
         finally:
             connection.close()  # the pool rolls back what the driver began (PostgreSQL) and keeps the connection
 
