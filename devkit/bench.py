@@ -301,7 +301,9 @@ def freshness(world: World, quick: bool, *, poll: float = 3.0) -> dict[str, Any]
     world.servers.append(server)
     customers = unique_customers(world.state, world.tenant_id)
     results = {}
-    for mode, customer in (("with_webhooks", customers[23]), ("without_webhooks", customers[24])):
+    # Without webhooks first: once a delivery has named the organisation, its webhooks count as flowing for 15
+    # minutes and unchanged data stays current up to an hour (Xero would have said), so the TTL would not show.
+    for mode, customer in (("without_webhooks", customers[24]), ("with_webhooks", customers[23])):
         wait_for_budget(world, 6)
         invoice = _open_invoice(world, customer["contact_id"])
         rep = Rep(world.app, customer)
@@ -673,7 +675,7 @@ def format_table(results: dict[str, Any]) -> str:
                        f"load avg {load.get('load_average', ['?'])[0]}, "
                        f"{load['busy_notices']} busy, "
                        f"{load['emulator_429s']} 429s ({load['workers']} workers, {load['users']} users, "
-                       f"{load['duration_s']:.0f} s)", ">= 400/s, 0 errors, 0 429s"),
+                       f"{load['duration_s']:.0f} s)", ">= 600/s, <= 2.5 ms CPU/render, 0 errors, 0 429s"),
         ("6 freshness with webhooks", _seconds(fresh["with_webhooks"]["seconds"])
          + f" (poll every {fresh['with_webhooks']['poll_s']:.0f} s)", "<= 5 s"),
         ("6 freshness without webhooks", _seconds(fresh["without_webhooks"]["seconds"])
