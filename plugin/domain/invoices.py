@@ -20,6 +20,10 @@ NEVER_LISTED = frozenset({InvoiceStatus.DELETED, InvoiceStatus.VOIDED})
 NOT_YET_ISSUED = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED})
 
 
+_VIEW_LABELS = {"paid": N_("Paid"), "unpaid": N_("Unpaid"), "open": N_("Open"), "overdue": N_("Overdue"),
+                "pinned": N_("Pinned")}
+
+
 class View(StrEnum):
     PAID = "paid"
     UNPAID = "unpaid"
@@ -29,7 +33,8 @@ class View(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        """The tab's name, marked for the catalogs (the web layer translates it)."""
+        return _VIEW_LABELS[self.value]
 
     @classmethod
     def parse(cls, value: str | None, default: View | None = None) -> View:

@@ -7,7 +7,6 @@ context, so a view passes the user's settings once and every filter follows them
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
-from babel.numbers import format_compact_currency, format_currency
+from babel.numbers import format_compact_decimal, format_currency, format_decimal
 from flask import Flask
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -54,20 +53,24 @@ def money(amount: Money, locale: str | Locale | None = None) -> str:
 
 
 def money_short(amount: Money, locale: str | Locale | None = None) -> str:
-    """An amount for a small space (the ageing buckets), rounded to whole units: "$9,346", "9.346 €"; from 10,000
-    up in the locale's compact form: "$12.3K", "$138K", "$1M". The full amount is always given beside it for screen
-    readers."""
-    return _formatted_short(amount.amount, amount.currency, _locale(locale))
+    """An amount for a small space (the ageing buckets, under a total that names the currency): the number alone,
+    rounded to whole units, "9,346" or "9.346"; from 10,000 up in the locale's compact form where it has one,
+    "12.3K", "139K", "1M". The full amount, with its currency, is always given beside it for screen readers and
+    in the title."""
+    return _formatted_short(amount.amount, _locale(locale))
 
 
 @lru_cache(maxsize=4_096)
-def _formatted_short(value: Decimal, currency: str, locale: Locale) -> str:
+def _formatted_short(value: Decimal, locale: Locale) -> str:
+    whole = format_decimal(value.quantize(Decimal(1)), format="#,##0", locale=locale)
     if abs(value) >= 10_000:
         digits = 1 if abs(value) < 100_000 else 0
-        return format_compact_currency(value, currency, locale=locale, fraction_digits=digits)
-    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
-    whole = re.sub(r"\.0+", "", pattern)
-    return format_currency(value.quantize(Decimal(1)), currency, format=whole, locale=locale, currency_digits=False)
+        compact = format_compact_decimal(value, locale=locale, fraction_digits=digits)
+        # Some locales have no short form for thousands (German's is the plain number, ungrouped): there the
+        # rounded whole number is the shorter, clearer one.
+        if len(compact) < len(whole):
+            return compact
+    return whole
 
 
 def day(value: date | None, locale: str | Locale | None = None, length: str = "medium") -> str:

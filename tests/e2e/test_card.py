@@ -216,6 +216,26 @@ def test_density_at_each_width_with_screenshots(page, connected_demo, artifacts,
     assert frame.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
 
 
+@pytest.mark.parametrize("width", [320, 480, 800])
+def test_the_german_card_keeps_its_density_with_screenshots(page, connected_demo, artifacts, width):
+    """German words are longer than English ones: the card still fits, starts its list as high, and shows 8 rows."""
+    page.set_viewport_size({"width": 1100, "height": 1000})
+    record = connected_demo.contact_for(big_customer(connected_demo))
+    panel, frame = open_panel(page, connected_demo, "contacts", record, user="rep-de")
+    panel.locator("#tab-unpaid").click()
+    expect(panel.locator("#tab-unpaid")).to_have_attribute("aria-selected", "true")
+    expect(panel.locator("#tab-unpaid .views__label")).to_have_text("Unbezahlt")
+    set_width(page, frame, width)
+    settle(frame)
+    rows = frame.evaluate(ROW_TOPS)
+    page.locator(PANEL_FRAME).screenshot(path=str(artifacts / f"card-de-{width}.png"))
+    if width == 320:
+        assert rows[0][0] <= 300, f"the first invoice starts {rows[0][0]:.0f} px from the top at 320 px"
+    if width == 480:
+        assert sum(1 for _, bottom in rows if bottom <= 600) >= 8
+    assert frame.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+
+
 def test_screenshots_of_the_rich_card_its_actions_and_filters(page, connected_demo, artifacts):
     contact = connected_demo.contact_for(connected_demo.customer(RICH))
     panel, frame = open_panel(page, connected_demo, "contacts", contact)

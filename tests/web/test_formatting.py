@@ -61,3 +61,15 @@ def test_jinja_filters_read_locale_and_timezone_from_the_template_context():
             locale="de-DE", timezone="Europe/Berlin",
         )
     assert text == "5,00\xa0€ 01.03.2026 10:00"
+
+
+def test_a_short_amount_is_compact_where_the_locale_abbreviates_and_whole_where_it_does_not():
+    """The ageing buckets' numbers: under a total that names the currency, so the number alone."""
+    from plugin.web.formatting import money_short
+
+    big = Money(Decimal("138543.50"), "NZD")
+    assert money_short(big, "en_NZ") == "139K"
+    assert money_short(Money(Decimal("2420.18"), "NZD"), "en_NZ") == "2,420"
+    # German has no short form for thousands: the rounded number, grouped, not Babel's "138543,5"
+    assert money_short(big, "de_DE") == "138.544"
+    assert money_short(Money(Decimal("1234567"), "NZD"), "de_DE") == "1\xa0Mio."

@@ -55,6 +55,7 @@ def test_extraction_finds_the_marked_words_of_templates_python_and_the_domain():
     assert "Can't open the Xero panel" in EXTRACTED  # templates/embed
     assert ("%(num)d day overdue", "%(num)d days overdue") in EXTRACTED  # plugin/domain, Nn_
     assert "Matched by %(rule)s" in EXTRACTED  # plugin/domain/matching
+    assert "Unpaid" in EXTRACTED  # plugin/domain/invoices: the view tabs' names
     assert "Xero is busy. Try again in %(wait)s." in EXTRACTED  # plugin/xero/errors
     assert "This CRM link was already used. Reopen the panel from the CRM." in EXTRACTED  # plugin/embed
     assert "The installation was cancelled in Pipedrive. Nothing was stored." in EXTRACTED  # plugin/hosts views
@@ -137,7 +138,7 @@ def test_domain_words_are_english_until_the_web_layer_translates_them(panel_like
     with panel_like_app.test_request_context(headers={"Accept-Language": "de"}):
         assert i18n.translate(due) == "46 Tage überfällig"
         assert i18n.translate(N_("Matched by %(rule)s", rule=N_("the contact's email"))) == \
-            "Zugeordnet über die E-Mail-Adresse des Kontakts"
+            "Zugeordnet über die E-Mail des Kontakts"
         assert i18n.translate("not a msgid") == "not a msgid"
 
 
