@@ -39,10 +39,15 @@ class View(StrEnum):
     @classmethod
     def parse(cls, value: str | None, default: View | None = None) -> View:
         """The view named by a request parameter; unknown or empty names give the default (Open)."""
+        return cls.named(value) or default or DEFAULT_VIEW
+
+    @classmethod
+    def named(cls, value: str | None) -> View | None:
+        """The view a request parameter names, or None for an unknown or empty name."""
         try:
             return cls((value or "").strip().lower())
         except ValueError:
-            return default or DEFAULT_VIEW
+            return None
 
 
 DEFAULT_VIEW = View.OPEN

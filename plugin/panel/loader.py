@@ -18,6 +18,7 @@ from plugin.domain.models import Invoice
 from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.panel.model import Notice, PanelPage, PanelQuery, Problem, build_panel, problem_only
+from plugin.runtime import cache as shared_cache
 from plugin.runtime import metrics
 from plugin.runtime.budget import BudgetRefused, SlotsHeldBySlowCalls
 from plugin.runtime.encoding import Typed
@@ -431,20 +432,30 @@ class PanelLoader:
         return View.parse(self._stored_view())
 
     def remember_view(self, view: View) -> None:
-        if self._stored_view() != view.value:
+        if self._view_read is None:
+            # Nothing read yet (the request named its view): written in the round trip that reads the match.
+            self._read_view_and_match(write=view.value)
+        elif self._view_read[0] != view.value:
             self.cache.set(self._view_key(), view.value, timeout=0)
             self._view_read = (view.value,)
 
     def _stored_view(self) -> str | None:
         """The cached value, read once per request (remembered_view and remember_view both need it)."""
         if self._view_read is None:
-            # The record's stored match is read in the same round trip: the page needs it next.
-            connection = self.connection()
-            tenant_id = connection.tenant_id if connection is not None else ""
-            keys = [self._view_key(), *([self._match_key(tenant_id)] if tenant_id else [])]
+            self._read_view_and_match()
+        return self._view_read[0]  # type: ignore[index]
+
+    def _read_view_and_match(self, write: str | None = None) -> None:
+        """The stored view and the record's stored match (the page needs it next) in one round trip; with `write`,
+        the view is then set to it in that same round trip (a Redis pipeline)."""
+        connection = self.connection()
+        tenant_id = connection.tenant_id if connection is not None else ""
+        keys = [self._view_key(), *([self._match_key(tenant_id)] if tenant_id else [])]
+        if write is None:
             values = self.cache.get_many(*keys)
-            self._view_read = (values[0],)
-            if tenant_id:
-                self._match_read = (tenant_id, values[1])
-        return self._view_read[0]
+        else:
+            values = shared_cache.get_many_then_set(self.cache, keys, self._view_key(), write, timeout=0)
+        self._view_read = (values[0] if write is None else write,)
+        if tenant_id:
+            self._match_read = (tenant_id, values[1])
 

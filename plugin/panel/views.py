@@ -20,6 +20,7 @@ from dataclasses import replace
 from flask import Blueprint, current_app, g, render_template, request, stream_with_context, url_for
 from werkzeug.wrappers import Response
 
+from plugin.domain.invoices import View
 from plugin.domain.invoices import has_online_invoice as is_online
 from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
@@ -80,6 +81,11 @@ def _loader() -> PanelLoader:
 def _query(loader: PanelLoader) -> PanelQuery:
     """The rep's choices; a view named in the request becomes the one remembered for next time."""
     params = request.values
+    if View.named(params.get("view")) is not None:
+        # The query needs no remembered view, so the new one is written in the round trip that reads the match.
+        query = PanelQuery.from_params(params)
+        loader.remember_view(query.view)
+        return query
     query = PanelQuery.from_params(params, default_view=loader.remembered_view())
     if params.get("view"):
         loader.remember_view(query.view)

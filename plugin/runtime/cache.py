@@ -20,6 +20,7 @@ import cachetools
 from cachelib import BaseCache
 from flask import Flask
 from flask_caching import Cache
+from flask_caching.backends.rediscache import RedisCache
 
 from plugin.domain.clock import Clock, SystemClock
 from plugin.runtime.encoding import SharedCacheSerializer
@@ -109,17 +110,50 @@ class MemoryCache(BaseCache):
     def dec(self, key: str, delta: int = 1) -> int | None:
         return self.inc(key, -delta)
 
+    def get_many_then_set(self, keys: list[str], key: str, value: Any, timeout: int | None = None) -> list[Any]:
+        """`get_many(*keys)`, then `set(key, value, timeout)` (the values read are those from before the set)."""
+        with self._lock:
+            encoded = [self._live(each) for each in keys]
+            self._store(key, value, timeout)
+        return [self.serializer.loads(each) for each in encoded]
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {"entries": len(self._entries), "bytes": int(self._entries.currsize),
                     "max_bytes": int(self._entries.maxsize)}
 
 
+class SharedRedisCache(RedisCache):
+    """Flask-Caching's Redis backend, with `get_many_then_set` in one round trip."""
+
+    def get_many_then_set(self, keys: list[str], key: str, value: Any, timeout: int | None = None) -> list[Any]:
+        """`get_many(*keys)`, then `set(key, value, timeout)`, in one pipeline (one round trip, not two)."""
+        prefix = self._get_prefix()
+        expiry = self._normalize_timeout(timeout)
+        pipeline = self._write_client.pipeline(transaction=False)
+        pipeline.mget([f"{prefix}{each}" for each in keys])
+        pipeline.set(name=f"{prefix}{key}", value=self.serializer.dumps(value), ex=expiry if expiry != -1 else None)
+        read, _ = pipeline.execute()
+        return [self.serializer.loads(each) for each in read]
+
+
+def get_many_then_set(cache: Cache, keys: list[str], key: str, value: Any, timeout: int | None = None) -> list[Any]:
+    """`cache.get_many(*keys)` and then `cache.set(key, value, timeout)`: one Redis round trip where the backend
+    can (ours, Redis or in process), two otherwise."""
+    backend = getattr(cache, "cache", cache)
+    both = getattr(backend, "get_many_then_set", None)
+    if both is not None:
+        return list(both(keys, key, value, timeout))
+    values = list(cache.get_many(*keys))
+    cache.set(key, value, timeout=timeout)
+    return values
+
+
 def build(app: Flask, *, redis_url: str, prefix: str, clock: Clock | None = None) -> Cache:
     local_bytes = int(app.config.get("LOCAL_CACHE_BYTES") or DEFAULT_LOCAL_BYTES)
     if redis_url:
         # Time-outs: a Redis that stalls after connecting must raise (and so fail over below), not hang requests.
-        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+        settings = {"CACHE_TYPE": f"{__name__}.SharedRedisCache", "CACHE_REDIS_URL": redis_url,
                     "CACHE_OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}}
     else:
         # replaced below by this process's MemoryCache
