@@ -58,3 +58,11 @@ def test_values_are_stored_encoded_so_a_caller_never_shares_a_live_object():
     assert cache.get_many("key", "missing") == [{"a": [1, 2]}, None]
     cache.delete_many("key")
     assert cache.get("key") is None
+
+
+def test_get_many_then_set_reads_the_values_from_before_the_set():
+    """The panel reads the stored view and match and writes the view a request named, in one Redis round trip."""
+    cache = MemoryCache()
+    cache.set("view", "open", timeout=0)
+    assert cache.get_many_then_set(["view", "match"], "view", "paid", timeout=0) == ["open", None]
+    assert cache.get("view") == "paid"

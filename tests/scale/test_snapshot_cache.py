@@ -288,3 +288,17 @@ def test_every_worker_follows_the_shared_stamp_refetched_or_dropped():
     assert [invoice.invoice_number for invoice in second.get("t1", "c1").invoices] == ["INV-2"]
     first.drop("t1", "c1")
     assert second.get("t1", "c1") is None and second.stats()["entries"] == 0
+
+
+def test_the_redis_cache_reads_then_sets_in_one_pipeline(redis_prefix):
+    """The panel reads the stored view and match and writes the view a request named in one round trip."""
+    from flask import Flask
+
+    from plugin.runtime import cache as shared_cache
+
+    app = Flask("pipeline")
+    cache = shared_cache.build(app, redis_url=REDIS_URL, prefix=redis_prefix)
+    with app.app_context():
+        cache.set("view", "open", timeout=0)
+        assert shared_cache.get_many_then_set(cache, ["view", "match"], "view", "paid", timeout=0) == ["open", None]
+        assert cache.get("view") == "paid"
