@@ -135,6 +135,9 @@ def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
     admin.get_by_role("radio", name=demo.organisation["name"]).check()
     admin.get_by_role("button", name="Use this organisation").click()
     admin.locator(f'[data-field="organisation"]:text-is("{demo.organisation["name"]}")').wait_for()
+    # The name may already show before the choice's answer swaps the section in; a Save clicked on the section
+    # being replaced would land in a detached element. An admin reads the answer before pressing Save.
+    settle(admin_frame(page))
     seen = {
         "organisation": admin.locator('[data-field="organisation"]').inner_text(),
         "connected_by": admin.locator('[data-field="connected-by"]').inner_text(),
