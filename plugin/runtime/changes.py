@@ -11,7 +11,9 @@ dropped through the `drop` callback its owner registers, so this module knows no
 - INVOICE UPDATE event for an invoice we have never seen: nothing. Every invoice of a cached contact is in the
   index (written by its fetch, and by the sweep that added a new one), so it belongs to a contact nobody has
   cached, whose first view fetches it anyway. Before this rule, the day's payments on invoices of customers
-  nobody had opened set off a sweep each.
+  nobody had opened set off a sweep each. The index outlives the snapshots (KEEP_SECONDS); should Redis evict an
+  index entry under memory pressure, an update of that invoice goes unseen until the contact's data needs
+  confirming again (CACHE_TTL, or TRUST_SECONDS while webhooks flow).
 """
 
 from __future__ import annotations
