@@ -136,8 +136,8 @@ def build(app: Flask) -> Services:
 
     cache = shared_cache.build(app, redis_url=app.config.get("REDIS_URL") or "", prefix=prefix, clock=clock)
     flight = SingleFlight(shared_or_local(LocalLocks(), RedisLocks, "single-flight locks", ("release",)))
-    local_directories = shared_cache.local_directories(clock)
-    directories = CustomerDirectories(cache if redis_client is not None else local_directories, flight, clock=clock)
+    directory_store = cache if redis_client is not None else shared_cache.local_directories(clock)
+    directories = CustomerDirectories(directory_store, flight, clock=clock)
     database = open_store(app, clock)
     markers = (RedisMarkers(redis_client, prefix) if redis_client is not None
                else CheckedDatabaseMarkers(DatabaseMarkers(database)))

@@ -61,10 +61,13 @@ class MemoryCache(BaseCache):
             return None
         return entry[1]
 
-    def _store(self, key: str, value: Any, timeout: int | None) -> bool:
+    def _store(self, key: str, value: Any, timeout: int | None, expiry: float | None = None) -> bool:
+        """Keep `value` encoded under `key`, expiring after `timeout` (or at `expiry`, when given)."""
         encoded = self.serializer.dumps(value)
+        entry = (self._expiry(timeout) if expiry is None else expiry, encoded,
+                 len(encoded) + len(key) + ENTRY_OVERHEAD_BYTES)
         try:
-            self._entries[key] = (self._expiry(timeout), encoded, len(encoded) + len(key) + ENTRY_OVERHEAD_BYTES)
+            self._entries[key] = entry
         except ValueError:  # larger than the whole bound: not kept, as Redis would refuse it under maxmemory
             self._entries.pop(key, None)
             return False
@@ -97,14 +100,11 @@ class MemoryCache(BaseCache):
         return True
 
     def inc(self, key: str, delta: int = 1) -> int | None:
-        with self._lock:  # atomic, as Redis INCRBY is
+        with self._lock:  # atomic, as Redis INCRBY is, and like it keeps the key's expiry
             current = self.serializer.loads(self._live(key))
             value = (current if isinstance(current, int) else 0) + delta
-            expiry = self._entries[key][0] if key in self._entries else None
-            self._store(key, value, None)
-            if expiry is not None and key in self._entries:  # INCRBY keeps the key's expiry
-                _, encoded, size = self._entries[key]
-                self._entries[key] = (expiry, encoded, size)
+            kept = self._entries.get(key)
+            self._store(key, value, None, expiry=kept[0] if kept is not None else None)
             return value
 
     def dec(self, key: str, delta: int = 1) -> int | None:

@@ -225,7 +225,7 @@ class CustomerDirectories:
     def _read(self, tenant_id: str) -> tuple[CustomerDirectory | None, float | None, bool]:
         """The cached directory, when it was last confirmed current, and whether a change was reported since."""
         raw, confirmed = self._cache.get_many(directory_key(tenant_id), directory_confirmed_key(tenant_id))
-        parts = _sweep_parts(confirmed)  # [confirmed at, 1 or 0: not reported changed since]
+        parts = _two_numbers(confirmed)  # [confirmed at, 1 or 0: not reported changed since]
         memo = self._decoded.get(tenant_id)
         if memo is not None and raw is not None and memo[0] == raw:
             directory = memo[1]
@@ -316,11 +316,16 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _sweep_parts(value: object) -> tuple[float, float] | None:
-    """(as of, covered from) of a sweep record: every invoice modified between the two was seen."""
+def _two_numbers(value: object) -> tuple[float, float] | None:
+    """A stored [number, number] pair (as MessagePack gives it back), or None for anything else."""
     if isinstance(value, list | tuple) and len(value) == 2 and all(_number(part) for part in value):
         return float(value[0]), float(value[1])
     return None
+
+
+def _sweep_parts(value: object) -> tuple[float, float] | None:
+    """(as of, covered from) of a sweep record: every invoice modified between the two was seen."""
+    return _two_numbers(value)
 
 
 def _confirmed_at(snapshot: Snapshot, sweep: object) -> datetime:
