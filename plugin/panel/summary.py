@@ -12,10 +12,7 @@ template reads nothing else: tests/panel/test_summary.py checks its variables, g
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
-from typing import Any
 
 from flask import request
 from jinja2 import pass_context
@@ -23,36 +20,13 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from plugin.domain.money import Money
+from plugin.panel.fragments import RenderedHtml, render_once
 from plugin.panel.model import PanelPage
 from plugin.web import i18n
 
 SUMMARY_TEMPLATE = "panel/_summary.html"
 MAX_SUMMARIES = 2048  # a few kB each: every contact the reps of one worker have open, in each language
-
-
-class RenderedSummaries:
-    """A bounded, thread-safe LRU of finished summary HTML."""
-
-    def __init__(self, max_entries: int = MAX_SUMMARIES) -> None:
-        self.max_entries = max_entries
-        self._html: OrderedDict[Any, Markup] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Markup | None:
-        with self._lock:
-            html = self._html.get(key)
-            if html is not None:
-                self._html.move_to_end(key)
-            return html
-
-    def put(self, key: Any, html: Markup) -> None:
-        with self._lock:
-            self._html[key] = html
-            while len(self._html) > self.max_entries:
-                self._html.popitem(last=False)
-
-
-_rendered = RenderedSummaries()
+_rendered = RenderedHtml(MAX_SUMMARIES)
 
 
 def _amounts(page: PanelPage) -> Iterator[Money]:
@@ -75,10 +49,5 @@ def rendered_summary(context: Context, page: PanelPage) -> Markup:
     signs = tuple(amount.amount.is_signed() for amount in _amounts(page))
     key = (page.ageing, page.totals, signs, page.summary_currency, page.query.is_narrowed, oob, locale,
            i18n.language(), request.script_root)
-    html = _rendered.get(key)
-    if html is None:
-        template = context.environment.get_template(SUMMARY_TEMPLATE)
-        given = {"page": page, "locale": locale} | ({} if oob is None else {"oob": oob})
-        html = Markup(template.render(given))  # noqa: S704 (the template autoescapes)
-        _rendered.put(key, html)
-    return html
+    given = {"page": page, "locale": locale} | ({} if oob is None else {"oob": oob})
+    return render_once(context, _rendered, key, SUMMARY_TEMPLATE, given)

@@ -25,7 +25,7 @@ from plugin.domain.invoices import has_online_invoice as is_online
 from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.embed.session import require_embed_context, require_panel_session
-from plugin.panel import changes, rows, summary
+from plugin.panel import changes, fragments, rows, summary
 from plugin.panel.loader import PanelLoader, PinRefused
 from plugin.panel.model import PanelPage, PanelQuery
 from plugin.runtime import metrics
@@ -42,6 +42,9 @@ bp = Blueprint("panel", __name__, url_prefix="/panel")
 bp.add_app_template_global(rows.rendered_row)
 bp.add_app_template_global(rows.rendered_rows)
 bp.add_app_template_global(summary.rendered_summary)
+bp.add_app_template_global(fragments.rendered_views)
+bp.add_app_template_global(fragments.rendered_filters)
+bp.add_app_template_global(fragments.rendered_contact)
 changes.register(bp)
 
 # The requests that answer with the panel (data and HTML): their time is the render time histogram.
