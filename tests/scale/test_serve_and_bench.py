@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
+import json
+import re
+from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
-from devkit.bench import _percentiles, format_table
+from click.testing import CliRunner
+from flask import render_template_string
+
+from devkit.bench import TAB_CLICK, _percentiles, _stolen_share, format_table
 from plugin import create_app
 from plugin.cli import main
+from plugin.panel.model import PanelQuery, build_panel
 from plugin.web import serve
 from plugin.web.serve import PanelApplication, gunicorn_options
 
@@ -43,14 +50,35 @@ def test_bench_table_shows_every_figure():
         "calls_per_100_actions": {"xero_calls": 10, "actions": 100, "calls_per_cold_view": 1.0,
                                   "calls_per_other_action": 0.0},
         "load": {"renders_per_s": 500, "p95_ms": 30.0, "errors": 0, "busy_notices": 0, "emulator_429s": 0,
-                 "workers": 2, "users": 50, "duration_s": 60, "peak_rss_mb_per_worker": {"1": 90.0}},
+                 "workers": 2, "users": 50, "duration_s": 60, "peak_rss_mb_per_worker": {"1": 90.0},
+                 "steal_share": 0.02},
         "freshness": {"with_webhooks": {"seconds": 3.1, "poll_s": 3.0},
                       "without_webhooks": {"seconds": None, "cache_ttl_s": 60}},
     }
     table = format_table(results)
     for figure in ("1 parse", "2 warm render", "3 cold render", "4 Xero calls", "5 load run", "6 freshness",
-                   "7 peak memory", "not seen"):
+                   "7 peak memory", "not seen", "2% stolen by the host"):
         assert figure in table
+
+
+def test_the_load_run_clicks_a_tab_with_what_the_tab_itself_sends(app):
+    """The load run's request is a view tab's: its hx-vals, and the fields of #filters the panel includes with it."""
+    page = build_panel((), PanelQuery(), today=date(2026, 3, 1), pinned_ids=(), link_for=lambda invoice: "",
+                       fetched_at=None)
+    with app.test_request_context():
+        tabs = render_template_string('{% include "panel/_views.html" %}', page=page)
+        form = render_template_string('{% include "panel/_filters.html" %}', page=page)
+    sent = set(json.loads(re.search(r"hx-vals='([^']*)'", tabs).group(1))) | set(re.findall(r'name="(\w+)"', form))
+    clicked = urlsplit(TAB_CLICK.format(view="paid"))
+    assert clicked.path == "/panel/invoices"
+    assert set(parse_qs(clicked.query, keep_blank_values=True)) == sent - {"dates_flagged"}
+
+
+def test_the_share_of_time_the_host_took_is_read_from_proc_stat_deltas():
+    before = [100, 0, 50, 800, 0, 0, 0, 10, 0, 0]
+    after = [160, 0, 70, 900, 0, 0, 0, 30, 0, 0]  # 200 ticks in all, 20 of them stolen
+    assert _stolen_share(before, after) == 0.1
+    assert _stolen_share(None, after) is None
 
 
 def test_percentiles_of_samples():
