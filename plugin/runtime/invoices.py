@@ -245,9 +245,9 @@ class CustomerDirectories:
 
     def drop(self, tenant_id: str) -> None:
         """A contact changed: the directory is revalidated (one If-Modified-Since call) before it is used again."""
-        _directory, confirmed, _changed = self._read(tenant_id)
-        if confirmed is not None:
-            self._cache.set(directory_confirmed_key(tenant_id), [confirmed, 0], timeout=DIRECTORY_KEEP_SECONDS)
+        parts = _two_numbers(self._cache.get(directory_confirmed_key(tenant_id)))  # not the directory itself
+        if parts is not None:
+            self._cache.set(directory_confirmed_key(tenant_id), [parts[0], 0], timeout=DIRECTORY_KEEP_SECONDS)
 
     def peek(self, tenant_id: str) -> CustomerDirectory | None:
         """The cached directory if it is current; never calls Xero."""
@@ -302,10 +302,10 @@ class Loaded:
 
 CURRENT, SWEEP, STALE = "current", "sweep", "stale"
 SWEEP_FIRST_LOOKBACK = 3600.0  # the first sweep of an organisation looks this far back (later ones: since the last)
-SWEEP_KEEP_SECONDS = 24 * 3600
+SWEEP_KEEP_SECONDS = 24 * 3600  # a longer gap breaks the chain of sweeps; contacts fetched before it fetch again
 # Contacts a change dropped, fetched along with a cold fetch (Xero's ContactIDs takes several): few, so the one
 # call stays one page of INVOICE_PAGE_SIZE for all but the largest customers.
-RIDE_ALONG = 5  # a longer gap breaks the chain of sweeps; contacts fetched before it fetch again
+RIDE_ALONG = 5
 
 
 def sweep_key(tenant_id: str) -> str:
@@ -323,13 +323,9 @@ def _two_numbers(value: object) -> tuple[float, float] | None:
     return None
 
 
-def _sweep_parts(value: object) -> tuple[float, float] | None:
-    """(as of, covered from) of a sweep record: every invoice modified between the two was seen."""
-    return _two_numbers(value)
-
-
 def _confirmed_at(snapshot: Snapshot, sweep: object) -> datetime:
-    parts = _sweep_parts(sweep)
+    """The sweep record is (as of, covered from): every invoice modified between the two was seen."""
+    parts = _two_numbers(sweep)
     fetched = snapshot.fetched_at
     if parts is not None and parts[1] <= fetched.timestamp() < parts[0]:
         return datetime.fromtimestamp(parts[0], UTC)
@@ -464,7 +460,7 @@ class SharedInvoices:
 
     def _sweep_since(self, sweep: object) -> float:
         """The instant the next sweep lists changes from."""
-        previous = _sweep_parts(sweep)
+        previous = _two_numbers(sweep)
         if previous is None:
             return self.clock.now().timestamp() - SWEEP_FIRST_LOOKBACK
         return previous[0] - SINCE_OVERLAP_SECONDS
@@ -479,7 +475,7 @@ class SharedInvoices:
         asked_at = self.clock.now().timestamp()
 
         def done() -> bool | None:
-            last = _sweep_parts(self.changes.store.get(sweep_key(tenant_id)))
+            last = _two_numbers(self.changes.store.get(sweep_key(tenant_id)))
             if last is None:
                 return None
             return True if (last[0] > after.timestamp() if after is not None else last[0] >= asked_at) else None
@@ -489,7 +485,7 @@ class SharedInvoices:
     def _sweep(self, tenant_id: str) -> None:
         now = self.clock.now()
         record = self.changes.store.get(sweep_key(tenant_id))
-        previous = _sweep_parts(record)
+        previous = _two_numbers(record)
         since = self._sweep_since(record)
         covered_from = previous[1] if previous is not None else since
         changed: dict[str, list[Invoice]] = {}
@@ -508,23 +504,24 @@ class SharedInvoices:
             self.changes.contact_changed(tenant_id, contact_id)
         for contact_id, invoices in changed.items():
             self._moved_away(tenant_id, contact_id, invoices)
-            if contact_id not in unreadable and not self._patch(tenant_id, contact_id, invoices, since, now):
+            if contact_id not in unreadable and not self._patch(tenant_id, contact_id, invoices, since, record, now):
                 self.changes.contact_changed(tenant_id, contact_id)
         self.changes.store.set(sweep_key(tenant_id), [now.timestamp(), covered_from], timeout=SWEEP_KEEP_SECONDS)
 
     def _patch(self, tenant_id: str, contact_id: str, changed: Sequence[Invoice], since: float,
-               now: datetime) -> bool:
+               record: object, now: datetime) -> bool:
         """Bring the contact's cached snapshot up to `now` with the invoices the sweep found changed, without a call
         of its own; False when it can't be (its data is older than what the sweep covers: fetch it again).
 
         The sweep lists every invoice modified since `since`, so a snapshot last confirmed current at or after it,
-        with those invoices put in (replaced by id, or added when new), is what Xero holds at the sweep's time."""
+        with those invoices put in (replaced by id, or added when new), is what Xero holds at the sweep's time.
+        `record`: the sweep record the sweep began from (when a snapshot was last confirmed by an earlier sweep)."""
         cached = self.store.peek(tenant_id, contact_id)
         if cached is None:
             return True  # nothing cached: the next view fetches it anyway
         if cached.fetched_at >= now:
             return False  # fetched while the sweep ran: which of the two saw Xero later is not known
-        if self.confirmed_at(cached).timestamp() < since:
+        if _confirmed_at(cached, record).timestamp() < since:
             return False
         by_id = {invoice.invoice_id: invoice for invoice in changed}
         invoices = [by_id.pop(invoice.invoice_id, invoice) for invoice in cached.invoices]
