@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 from flask import request
@@ -24,6 +24,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from plugin.domain.text import Message, Said
 from plugin.panel.model import PanelPage
 from plugin.web import i18n
 
@@ -31,29 +32,29 @@ VIEWS_TEMPLATE = "panel/_views.html"
 FILTERS_TEMPLATE = "panel/_filters.html"
 CONTACT_TEMPLATE = "panel/_contact.html"
 CONTACT_STEPS = ("asking_unlink", "focus_unlink", "contact_q")  # set by the unlink and search answers, not the panel
+Value = TypeVar("Value")
 MAX_FRAGMENTS = 4096  # one or two kB each: every query the reps of one worker have open, in each language
 
 
-class RenderedHtml:
-    """A bounded, thread-safe LRU of finished HTML (cachetools' LRUCache reorders on reads: hence the lock)."""
+class RenderedHtml(Generic[Value]):
+    """A bounded, thread-safe LRU of finished HTML, or of what a memo keeps with it (cachetools' LRUCache reorders
+    on reads: hence the lock)."""
 
     def __init__(self, max_entries: int) -> None:
-        self._html: LRUCache[Hashable, Markup] = LRUCache(maxsize=max_entries)
+        self._html: LRUCache[Hashable, Value] = LRUCache(maxsize=max_entries)
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Markup | None:
+    def get(self, key: Hashable) -> Value | None:
         with self._lock:
             return self._html.get(key)
 
-    def put(self, key: Hashable, html: Markup) -> None:
+    def put(self, key: Hashable, html: Value) -> None:
         with self._lock:
             self._html[key] = html
 
-    def __len__(self) -> int:
-        return len(self._html)
 
-
-def render_once(context: Context, memo: RenderedHtml, key: Hashable, template: str, given: dict[str, Any]) -> Markup:
+def render_once(context: Context, memo: RenderedHtml[Markup], key: Hashable, template: str,
+                given: dict[str, Any]) -> Markup:
     """`template` rendered with `given` alone, or the HTML an equal `key` rendered before."""
     html = memo.get(key)
     if html is None:
@@ -62,7 +63,7 @@ def render_once(context: Context, memo: RenderedHtml, key: Hashable, template: s
     return html
 
 
-_rendered = RenderedHtml(MAX_FRAGMENTS)
+_rendered: RenderedHtml[Markup] = RenderedHtml(MAX_FRAGMENTS)
 
 
 @pass_context
@@ -91,7 +92,5 @@ def rendered_contact(context: Context, page: PanelPage) -> Markup:
 
 
 def _words(text: str) -> Hashable:
-    """Marked words (plugin.domain.text.Message) equal their English text: the key holds what `_()` reads too."""
-    params = getattr(text, "params", None) or {}
-    return (str(text), getattr(text, "msgid", None), getattr(text, "plural", None), getattr(text, "count", None),
-            tuple(sorted((name, str(value)) for name, value in params.items())))
+    """Marked words equal their English text: the key holds what `_()` reads of them (plugin.domain.text.Said)."""
+    return Said.of(text) if isinstance(text, Message) else text

@@ -17,8 +17,6 @@ variables, filters and includes of panel/_row.html with jinja2.meta.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +26,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from plugin.domain.models import Invoice
+from plugin.panel.fragments import RenderedHtml
 from plugin.panel.model import Row
 from plugin.web import i18n
 
@@ -35,30 +34,8 @@ ROW_TEMPLATE = "panel/_row.html"
 MAX_ROWS = 4096  # a few MB at most: enough for every row the reps of one worker are looking at
 
 
-class RenderedRows:
-    """A bounded, thread-safe LRU of finished row HTML."""
-
-    def __init__(self, max_entries: int = MAX_ROWS) -> None:
-        self.max_entries = max_entries
-        self._html: OrderedDict[Any, tuple[Invoice, Markup]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, invoice: Invoice) -> Markup | None:
-        with self._lock:
-            found = self._html.get(key)
-            if found is None or found[0] is not invoice:  # an id can be reused once its invoice is gone
-                return None
-            self._html.move_to_end(key)
-            return found[1]
-
-    def put(self, key: Any, invoice: Invoice, html: Markup) -> None:
-        with self._lock:
-            self._html[key] = (invoice, html)  # holding the invoice keeps its id from being reused meanwhile
-            while len(self._html) > self.max_entries:
-                self._html.popitem(last=False)
-
-
-_rendered = RenderedRows()
+# Each entry holds its invoice: its id is in the key, and can't be reused while the entry keeps it alive.
+_rendered: RenderedHtml[tuple[Invoice, Markup]] = RenderedHtml(MAX_ROWS)
 
 
 @pass_context
@@ -81,9 +58,10 @@ def _scope(context: Context) -> tuple[Any, str, str]:
 
 def _html(context: Context, row: Row, locale: Any, words: str, script_root: str) -> Markup:
     key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, words, script_root)
-    html = _rendered.get(key, row.invoice)
-    if html is None:
-        template = context.environment.get_template(ROW_TEMPLATE)
-        html = Markup(template.render(row=row, locale=locale))  # noqa: S704 (the template autoescapes)
-        _rendered.put(key, row.invoice, html)
+    found = _rendered.get(key)
+    if found is not None and found[0] is row.invoice:  # an id can be reused once its invoice is gone
+        return found[1]
+    template = context.environment.get_template(ROW_TEMPLATE)
+    html = Markup(template.render(row=row, locale=locale))  # noqa: S704 (the template autoescapes)
+    _rendered.put(key, (row.invoice, html))
     return html

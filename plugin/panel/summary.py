@@ -26,7 +26,7 @@ from plugin.web import i18n
 
 SUMMARY_TEMPLATE = "panel/_summary.html"
 MAX_SUMMARIES = 2048  # a few kB each: every contact the reps of one worker have open, in each language
-_rendered = RenderedHtml(MAX_SUMMARIES)
+_rendered: RenderedHtml[Markup] = RenderedHtml(MAX_SUMMARIES)
 
 
 def _amounts(page: PanelPage) -> Iterator[Money]:
