@@ -108,8 +108,18 @@ def summary(invoices: tuple[Invoice, ...] | list[Invoice], *, today: date, local
     def amount(value: Money) -> dict[str, str]:
         return {"amount": f"{value.amount:.2f}", "currency": value.currency, "text": money(value, locale)}
 
-    def late(days: int) -> str:
-        return translate(Nn_("%(num)d day overdue", "%(num)d days overdue", days)) if days > 0 else ""
+    def urgent(invoice: Invoice) -> dict[str, Any]:
+        days = rules.days_past_due(invoice, today)
+        return {
+            "id": invoice.invoice_id,
+            "number": invoice.invoice_number or translate(N_("(no number)")),
+            "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
+            "due_text": day(invoice.due_date, locale),
+            "days_past_due": days,
+            "late_text": translate(Nn_("%(num)d day overdue", "%(num)d days overdue", days)) if days > 0 else "",
+            "amount_due": amount(invoice.balance),
+            "link": link_for(invoice),
+        }
 
     per_currency = rules.ageing(invoices, today)
     return {
@@ -125,16 +135,7 @@ def summary(invoices: tuple[Invoice, ...] | list[Invoice], *, today: date, local
             "currencies": [{"currency": entry.currency, "amounts": [amount(value) for value in entry.buckets]}
                            for entry in per_currency],
         },
-        "urgent": [{
-            "id": invoice.invoice_id,
-            "number": invoice.invoice_number or translate(N_("(no number)")),
-            "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
-            "due_text": day(invoice.due_date, locale),
-            "days_past_due": rules.days_past_due(invoice, today),
-            "late_text": late(rules.days_past_due(invoice, today)),
-            "amount_due": amount(invoice.balance),
-            "link": link_for(invoice),
-        } for invoice in rules.most_urgent(invoices, today)],
+        "urgent": [urgent(invoice) for invoice in rules.most_urgent(invoices, today)],
         "fetched_at": fetched_at,
     }
 

@@ -96,7 +96,7 @@ def launch() -> tuple[Response, int]:
         return refusal.response()
     target = str(_body().get("target") or "panel")
     if target == "admin" and not embed.user.is_admin:
-        return jsonify(state="refused", message=translate(ADMINS_ONLY), labels=card_labels()), 403
+        return _Refusal(403, ADMINS_ONLY).response()
     endpoint = "admin.integration_page" if target == "admin" else "panel.first_load"
     public = str(current_app.config["PUBLIC_URL"]).rstrip("/")
     return jsonify(url=public + url_for(endpoint, launch=issue_handover(embed)), target=target), 200
