@@ -28,6 +28,7 @@ from plugin.runtime.changes import ChangeLog
 from plugin.runtime.invoices import CustomerDirectories, InvoiceStore, SharedInvoices, XeroReader
 from plugin.runtime.lookups import LookupCounts
 from plugin.runtime.markers import CheckedDatabaseMarkers, RedisMarkers, SingleUseMarkers
+from plugin.runtime.recent_matches import RecentMatches
 from plugin.runtime.redis_link import Failover
 from plugin.runtime.single_flight import LocalLocks, RedisLocks, SingleFlight
 from plugin.runtime.snapshots import SnapshotCache
@@ -60,6 +61,8 @@ class Services:
     markers: SingleUseMarkers  # used contexts, tickets, sign-ins, webhook deliveries: Redis keys or database rows
     xero_http: requests.Session  # one keep-alive pool to Xero, shared by the app's threads
     crm_http: requests.Session  # one keep-alive pool to the CRM hosts' APIs and OAuth servers (plugin/hosts)
+    # which contact each record was last matched to, in this worker: lets a warm view read the cache once
+    recent_matches: RecentMatches = field(default_factory=RecentMatches)
     _oauth: tuple[dict[str, Any], XeroOAuth] | None = None
     _oauth_lock: threading.Lock = field(default_factory=threading.Lock)
 

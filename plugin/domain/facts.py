@@ -26,6 +26,7 @@ class DayFacts:
         self.today = today
         self.rows = {view: tuple(invoice for invoice in listed if rules.in_view(invoice, view, today))
                      for view in REQUEST_FREE_VIEWS}
+        self.counts = {view: len(rows) for view, rows in self.rows.items()}  # in View's order, Pinned apart
         self._statuses: dict[str, DisplayStatus] = {}
         self._instalments: dict[str, tuple[Instalment, ...]] = {}
         self._ageing: tuple[rules.CurrencyAgeing, ...] | None = None
@@ -56,6 +57,7 @@ class SnapshotFacts:
     def __init__(self, invoices: Sequence[Invoice]) -> None:
         self.invoices = tuple(invoices)
         self.listed = tuple(rules.listed(self.invoices))
+        self._listed_ids = frozenset(invoice.invoice_id for invoice in self.listed)
         self.totals: tuple[CurrencyTotals, ...] = rules.totals(self.invoices)
         self._days: dict[date, DayFacts] = {}
 
@@ -75,6 +77,6 @@ class SnapshotFacts:
 
     def counts(self, today: date, pinned_ids: Collection[str]) -> dict[View, int]:
         """rules.select(...).counts for an unfiltered query."""
-        rows = self.on(today).rows
-        pinned = sum(1 for invoice in self.listed if invoice.invoice_id in pinned_ids) if pinned_ids else 0
-        return {view: pinned if view is View.PINNED else len(rows[view]) for view in View}
+        # the pins are few (at most a couple of hundred), the listed invoices may be thousands
+        pinned = len(self._listed_ids.intersection(pinned_ids)) if pinned_ids else 0
+        return {**self.on(today).counts, View.PINNED: pinned}

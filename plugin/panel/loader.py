@@ -102,10 +102,12 @@ class PanelLoader:
         # One Xero call per contact across workers, webhook changes honoured (plugin.runtime.invoices).
         self.store = services.invoices(client)
         self.directories = services.directories  # matching a record costs no Xero call in the common case
+        self.recent_matches = services.recent_matches  # lets a warm view read the shared cache once, not twice
         self.ttl = self.store.ttl
         self._connection: ConnectionInfo | None = None
         self._view_read: tuple[str | None] | None = None
         self._match_read: tuple[str, object] | None = None  # (tenant, stored match) read with the view
+        self._invoices_read: tuple[str, str, list[object]] | None = None  # (tenant, contact, its stamps) likewise
 
     # --- Pieces ------------------------------------------------------------------------------
 
@@ -127,12 +129,18 @@ class PanelLoader:
         key = self._match_key(tenant_id)
         cached = _MATCH.decode(self._prefetched_match(tenant_id))
         if cached is not None:
-            return cached
+            return self._noted(key, cached)
         found = replace(find_contact(match_input(self.embed), linked=self._linked(tenant_id),
                                      search=lambda text: self.client().contacts(search_term=text),
                                      directory=lambda: self._directory(tenant_id)),
                         tenant_id=tenant_id)
         _MATCH.set(self.cache, key, found, timeout=MATCH_TTL if found.found else max(int(self.ttl), 1))
+        return self._noted(key, found)
+
+    def _noted(self, key: str, found: ContactMatch) -> ContactMatch:
+        """`found`, its contact noted as this record's: a hint for the next view (plugin.runtime.recent_matches)."""
+        if found.found:
+            self.recent_matches.remember(key, found.contact_id)
         return found
 
     def _directory(self, tenant_id: str):  # type: ignore[no-untyped-def]
@@ -143,7 +151,8 @@ class PanelLoader:
             return None
 
     def forget_match(self, tenant_id: str) -> None:
-        self._match_read = None
+        self._match_read = self._invoices_read = None
+        self.recent_matches.forget(self._match_key(tenant_id))
         self.cache.delete(self._match_key(tenant_id))
 
     def _prefetched_match(self, tenant_id: str) -> object:
@@ -153,6 +162,11 @@ class PanelLoader:
         if read is not None and read[0] == tenant_id:
             return read[1]
         return self.cache.get(self._match_key(tenant_id))
+
+    def _read_ahead(self, tenant_id: str, contact_id: str) -> list[object] | None:
+        """The contact's stamps as read together with the rep's view, when they are this contact's; once."""
+        read, self._invoices_read = self._invoices_read, None
+        return read[2] if read is not None and read[:2] == (tenant_id, contact_id) else None
 
     def _linked(self, tenant_id: str) -> Callable[[RecordKey], tuple[str, str] | None]:
         def lookup(record: RecordKey) -> tuple[str, str] | None:
@@ -252,7 +266,8 @@ class PanelLoader:
         current = True
         confirmed_at = None  # "Updated": when the data was last confirmed current (its fetch, or a later sweep)
         try:
-            loaded = self.store.read(tenant_id, found.contact_id, force=force, stale_ok=stale_ok)
+            loaded = self.store.read(tenant_id, found.contact_id, force=force, stale_ok=stale_ok,
+                                     read_ahead=self._read_ahead(tenant_id, found.contact_id))
             snapshot: Snapshot | None = loaded.snapshot
             current = loaded.current
             confirmed_at = loaded.confirmed_at
@@ -447,10 +462,18 @@ class PanelLoader:
 
     def _read_view_and_match(self, write: str | None = None) -> None:
         """The stored view and the record's stored match (the page needs it next) in one round trip; with `write`,
-        the view is then set to it in that same round trip (a Redis pipeline)."""
+        the view is then set to it in that same round trip (a Redis pipeline). Where this worker has matched the
+        record before, the stamps of that contact's invoices come in the same round trip too (used only if the
+        match read names the same contact): a warm view is then one round trip to Redis."""
         connection = self.connection()
         tenant_id = connection.tenant_id if connection is not None else ""
-        keys = [self._view_key(), *([self._match_key(tenant_id)] if tenant_id else [])]
+        keys = [self._view_key()]
+        hinted = None
+        if tenant_id:
+            keys.append(self._match_key(tenant_id))
+            hinted = self.recent_matches.get(keys[1])
+            if hinted is not None:
+                keys.extend(self.store.read_keys(tenant_id, hinted))
         if write is None:
             values = self.cache.get_many(*keys)
         else:
@@ -458,4 +481,6 @@ class PanelLoader:
         self._view_read = (values[0] if write is None else write,)
         if tenant_id:
             self._match_read = (tenant_id, values[1])
+        if hinted is not None:
+            self._invoices_read = (tenant_id, hinted, list(values[2:]))
 

@@ -27,6 +27,7 @@ from plugin.runtime.snapshots import (
     Snapshot,
     SnapshotCache,
     UnreadableInvoice,
+    read_keys,
 )
 from plugin.xero.errors import BadXeroData, XeroError
 
@@ -111,9 +112,11 @@ class InvoiceStore:
         """Whatever is cached, however old; never calls Xero."""
         return self.snapshots.get(tenant_id, contact_id)
 
-    def peek_with(self, tenant_id: str, contact_id: str, also: Sequence[str] = ()) -> tuple[Snapshot | None, list[Any]]:
-        """`peek`, plus the shared keys `also` read in the same round trip."""
-        return self.snapshots.read(tenant_id, contact_id, also)
+    def peek_with(self, tenant_id: str, contact_id: str, also: Sequence[str] = (),
+                  read_ahead: Sequence[Any] | None = None) -> tuple[Snapshot | None, list[Any]]:
+        """`peek`, plus the shared keys `also` read in the same round trip (or already read: `read_ahead`, the
+        values of `snapshots.read_keys(tenant_id, contact_id, also)`)."""
+        return self.snapshots.read(tenant_id, contact_id, also, read_ahead)
 
     def is_fresh(self, snapshot: Snapshot) -> bool:
         return snapshot.age_seconds(self._clock.now()) < self.ttl
@@ -401,9 +404,18 @@ class SharedInvoices:
     def load_invoices(self, tenant_id: str, contact_id: str, force: bool = False, stale_ok: bool = False) -> Snapshot:
         return self.read(tenant_id, contact_id, force=force, stale_ok=stale_ok).snapshot
 
-    def read(self, tenant_id: str, contact_id: str, *, force: bool = False, stale_ok: bool = False) -> Loaded:
+    def read_keys(self, tenant_id: str, contact_id: str) -> tuple[str, ...]:
+        """The shared keys a warm `read` of the contact reads, in order. A caller may read them together with keys
+        of its own (one round trip) and hand their values to `read` as `read_ahead`."""
+        return read_keys(tenant_id, contact_id, self._keys(tenant_id, contact_id))
+
+    def read(self, tenant_id: str, contact_id: str, *, force: bool = False, stale_ok: bool = False,
+             read_ahead: Sequence[Any] | None = None) -> Loaded:
+        """The contact's invoices: cached when current (or `stale_ok`), else fetched (once among concurrent
+        callers). `read_ahead`: the values of `read_keys(tenant_id, contact_id)`, read moments ago."""
         if not force:
-            cached, values = self.store.peek_with(tenant_id, contact_id, self._keys(tenant_id, contact_id))
+            cached, values = self.store.peek_with(tenant_id, contact_id, self._keys(tenant_id, contact_id),
+                                                  read_ahead)
             verdict = STALE if cached is None else self._judge(cached, values)
             current = verdict == CURRENT
             hit = current or (cached is not None and stale_ok)

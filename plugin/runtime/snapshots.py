@@ -140,6 +140,11 @@ def stamp_key(tenant_id: str, contact_id: str) -> str:
     return f"snapshot-stamp:{tenant_id}:{contact_id}"
 
 
+def read_keys(tenant_id: str, contact_id: str, also: Sequence[str] = ()) -> tuple[str, ...]:
+    """The shared keys `SnapshotCache.read` reads, in order: the contact's stamp, then `also`."""
+    return (stamp_key(tenant_id, contact_id), *also)
+
+
 def estimated_size(encoded_length: int) -> int:
     return ENTRY_OVERHEAD_BYTES + int(encoded_length * DECODED_BYTES_PER_ENCODED_BYTE)
 
@@ -159,10 +164,16 @@ class SnapshotCache:
     def get(self, tenant_id: str, contact_id: str) -> Snapshot | None:
         return self.read(tenant_id, contact_id)[0]
 
-    def read(self, tenant_id: str, contact_id: str, also: Sequence[str] = ()) -> tuple[Snapshot | None, list[Any]]:
+    def read(self, tenant_id: str, contact_id: str, also: Sequence[str] = (),
+             read_ahead: Sequence[Any] | None = None) -> tuple[Snapshot | None, list[Any]]:
         """The snapshot the shared cache holds now, however old (None when there is none), and the values of the
-        shared keys `also`, read in the same round trip as the stamp."""
-        values = self.shared.get_many(stamp_key(tenant_id, contact_id), *also)
+        shared keys `also`, read in the same round trip as the stamp. `read_ahead`: the values of
+        `read_keys(tenant_id, contact_id, also)` as a caller already read them (with keys of its own), so this
+        round trip is saved."""
+        if read_ahead is not None and len(read_ahead) == 1 + len(also):
+            values = read_ahead
+        else:
+            values = self.shared.get_many(*read_keys(tenant_id, contact_id, also))
         stamp, others = values[0], list(values[1:])
         key = (tenant_id, contact_id)
         with self._lock:

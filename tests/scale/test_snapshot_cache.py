@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+import redis
 
 from plugin import create_app
 from plugin.domain.facts import SnapshotFacts
@@ -110,31 +111,37 @@ def test_a_snapshot_another_worker_fetched_is_what_this_worker_shows_next(two_wo
     assert after == refreshed
 
 
-READS = {"GET", "MGET"}
-
-
 class CountingRedis:
-    """Every command the shared cache sends to Redis, with the bytes it read back."""
+    """Every round trip this process's Redis clients make (a pipeline is one), as sent, and the bytes read back."""
 
-    def __init__(self, client) -> None:
-        self.commands: list[tuple[str, tuple, int]] = []
-        self._send = client.execute_command
+    def __init__(self, monkeypatch) -> None:
+        self.sent: list[bytes] = []
+        self.bytes_read = 0
+        self.counting = True
+        send, read = redis.connection.Connection.send_packed_command, redis.connection.Connection.read_response
 
-    def __call__(self, *args, **options):
-        result = self._send(*args, **options)
-        self.commands.append((str(args[0]).upper(), args[1:], _bytes_in(result)))
-        return result
+        def counted_send(connection, command, check_health=True):
+            if self.counting:
+                self.sent.append(command if isinstance(command, bytes | bytearray) else b"".join(command))
+            return send(connection, command, check_health)
 
-    @property
-    def reads(self) -> list[tuple[str, tuple, int]]:
-        return [command for command in self.commands if command[0] in READS]
+        def counted_read(connection, *args, **options):
+            response = read(connection, *args, **options)
+            self.bytes_read += _bytes_in(response) if self.counting else 0
+            return response
 
-    @property
-    def bytes_read(self) -> int:
-        return sum(size for _, _, size in self.commands)
+        monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counted_send)
+        monkeypatch.setattr(redis.connection.Connection, "read_response", counted_read)
 
-    def keys_read(self) -> set[str]:
-        return {str(key) for _, keys, _ in self.reads for key in keys}
+    def stop(self) -> tuple[list[bytes], int]:
+        """What was counted so far; nothing after."""
+        counted, self.sent = self.sent, []
+        self.counting = False
+        return counted, self.bytes_read
+
+
+def _names(trips: list[bytes], key: str) -> bool:
+    return any(f"${len(key)}\r\n{key}\r\n".encode() in trip for trip in trips)
 
 
 def _bytes_in(result) -> int:
@@ -145,30 +152,50 @@ def _bytes_in(result) -> int:
     return 0
 
 
-def test_a_warm_render_reads_the_stamp_not_the_snapshot(two_workers, emulator, clock, redis_prefix, redis_client,
-                                                        monkeypatch):
+def test_a_warm_render_is_one_redis_round_trip_that_reads_the_stamp_not_the_snapshot(
+        two_workers, emulator, clock, redis_prefix, redis_client, monkeypatch):
     first, _, tenant_id = two_workers
     customer = customers_with_own_email(emulator, tenant_id)[0]
     rep = PanelActions(first, clock, emulator)
     rep.open(contact_record(customer))
     cold = rows_by_number(rep.get("/panel/invoices", view="open"))
-    backend = first.extensions["cache"][services(first).cache].primary  # the RedisCache behind the failover
-    counting = CountingRedis(backend._read_client)
-    monkeypatch.setattr(backend._read_client, "execute_command", counting)
     emulator.state.reset_call_counts()
+    counting = CountingRedis(monkeypatch)
 
     for view in ("open", "unpaid", "paid", "open"):
         warm = rep.get("/panel/invoices", view=view)
-    print(f"\nper warm render: {len(counting.reads) / 4:.1f} Redis reads, {len(counting.commands) / 4:.1f} commands"
-          f" (the view switch is remembered), {counting.bytes_read / 4:.0f} bytes read")
+    trips, bytes_read = counting.stop()
+    print(f"\nper warm render: {len(trips) / 4:.1f} round trips, {bytes_read / 4:.0f} bytes read")
 
     assert rows_by_number(warm) == cold and emulator.state.api_calls() == 0
     payload = redis_client.get(redis_prefix + payload_key(tenant_id, customer["contact_id"]))
-    assert redis_prefix + stamp_key(tenant_id, customer["contact_id"]) in counting.keys_read()
-    assert redis_prefix + payload_key(tenant_id, customer["contact_id"]) not in counting.keys_read()
-    assert counting.bytes_read / 4 < 512 < len(payload)
-    assert len(counting.reads) / 4 <= 2  # the rep's last view with the record's match; the stamps (one MGET each)
+    assert _names(trips, redis_prefix + stamp_key(tenant_id, customer["contact_id"]))
+    assert not _names(trips, redis_prefix + payload_key(tenant_id, customer["contact_id"]))
+    assert bytes_read / 4 < 512 < len(payload)
+    # The rep's last view, the record's match and its contact's stamps in one MGET, the view written beside it.
+    assert len(trips) == 4
 
+
+
+
+def test_a_record_linked_elsewhere_shows_its_new_customer_though_this_worker_hinted_the_old_one(
+        two_workers, emulator, clock, monkeypatch):
+    """The stamps read ahead with the match belong to the contact this worker last matched the record to; once
+    another worker links the record to someone else, they are not used, and the next view is one round trip again."""
+    first, second, tenant_id = two_workers
+    matched, other = customers_with_own_email(emulator, tenant_id)[:2]
+    rep, admin_rep = PanelActions(first, clock, emulator), PanelActions(second, clock, emulator)
+    rep.open(contact_record(matched))
+    shown_before = rows_by_number(rep.get("/panel/invoices", view="unpaid", limit="1000"))
+    admin_rep.open(contact_record(matched))
+    admin_rep.post("/panel/link", contact_id=other["contact_id"])
+    expected = rows_by_number(admin_rep.get("/panel/invoices", view="unpaid", limit="1000"))
+    assert expected != shown_before
+
+    assert rows_by_number(rep.get("/panel/invoices", view="unpaid", limit="1000")) == expected
+    counting = CountingRedis(monkeypatch)
+    assert rows_by_number(rep.get("/panel/invoices", view="unpaid", limit="1000")) == expected
+    assert len(counting.stop()[0]) == 1
 
 def test_a_pickle_written_to_redis_is_never_run_and_the_invoices_are_fetched_again(two_workers, emulator, clock,
                                                                                   redis_prefix, redis_client):
