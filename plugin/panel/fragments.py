@@ -77,7 +77,7 @@ def rendered_views(context: Context, page: PanelPage, oob: bool = False) -> Mark
 @pass_context
 def rendered_filters(context: Context, page: PanelPage) -> Markup:
     """The search and date form, as `{% include "panel/_filters.html" %}` prints it with `page`."""
-    key = (FILTERS_TEMPLATE, page.query, _words(page.date_message), i18n.language(), request.script_root)
+    key = (FILTERS_TEMPLATE, page.query, words_key(page.date_message), i18n.language(), request.script_root)
     return render_once(context, _rendered, key, FILTERS_TEMPLATE, {"page": page})
 
 
@@ -86,11 +86,11 @@ def rendered_contact(context: Context, page: PanelPage) -> Markup:
     """How the customer was found and the way to change it, as `{% include "panel/_contact.html" %}` prints it."""
     match = page.match
     steps = {name: context.get(name) for name in CONTACT_STEPS if context.get(name) is not None}
-    key = (CONTACT_TEMPLATE, _words(match.description), match.method, tuple(steps.items()), i18n.language(),
+    key = (CONTACT_TEMPLATE, words_key(match.description), match.method, tuple(steps.items()), i18n.language(),
            request.script_root)
     return render_once(context, _rendered, key, CONTACT_TEMPLATE, {"page": page, **steps})
 
 
-def _words(text: str) -> Hashable:
+def words_key(text: str) -> Hashable:
     """Marked words equal their English text: the key holds what `_()` reads of them (plugin.domain.text.Said)."""
     return Said.of(text) if isinstance(text, Message) else text

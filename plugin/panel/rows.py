@@ -17,7 +17,7 @@ variables, filters and includes of panel/_row.html with jinja2.meta.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from flask import request
@@ -56,8 +56,13 @@ def _scope(context: Context) -> tuple[Any, str, str]:
     return context.get("locale"), i18n.language(), request.script_root
 
 
+def row_key(row: Row) -> Hashable:
+    """What of a row its HTML shows, as far as the row decides it (its invoice by identity)."""
+    return id(row.invoice), row.status, row.due, row.link, row.pinned
+
+
 def _html(context: Context, row: Row, locale: Any, words: str, script_root: str) -> Markup:
-    key = (id(row.invoice), row.status, row.due, row.link, row.pinned, locale, words, script_root)
+    key = (*row_key(row), locale, words, script_root)
     found = _rendered.get(key)
     if found is not None and found[0] is row.invoice:  # an id can be reused once its invoice is gone
         return found[1]

@@ -25,7 +25,7 @@ from plugin.domain.invoices import has_online_invoice as is_online
 from plugin.domain.text import N_
 from plugin.embed.context import EmbedContext
 from plugin.embed.session import require_embed_context, require_panel_session
-from plugin.panel import changes, fragments, rows, summary
+from plugin.panel import changes, fragments, list_part, rows, summary
 from plugin.panel.loader import PanelLoader, PinRefused
 from plugin.panel.model import PanelPage, PanelQuery
 from plugin.runtime import metrics
@@ -100,7 +100,7 @@ def _query(loader: PanelLoader) -> PanelQuery:
 #         band: a view switch, an ageing bucket, a search or date filter;
 #   more  the next rows only, appended (Show more);
 #   row   one invoice row and the Pinned count (a pin).
-PARTS = {"rows": "panel/_rows_part.html", "more": "panel/_more_part.html", "row": "panel/_row_part.html"}
+PARTS = {"rows": list_part.PART_TEMPLATE, "more": "panel/_more_part.html", "row": "panel/_row_part.html"}
 
 
 def _render(page: PanelPage, *, whole: bool = False, **extra) -> Response:  # type: ignore[no-untyped-def]
@@ -122,7 +122,11 @@ def _render(page: PanelPage, *, whole: bool = False, **extra) -> Response:  # ty
     if template == "panel/_panel.html" and part in PARTS and page.has_data and page.notice is None:
         template = PARTS[part]  # anything else (a state, a notice) re-renders the whole panel
         context["offset"] = _offset(page)
-    response = Response(render_template(template, **context), mimetype="text/html")
+    if template == list_part.PART_TEMPLATE:
+        body = list_part.rendered(page, context["locale"], lambda: render_template(template, **context))
+    else:
+        body = render_template(template, **context)
+    response = Response(body, mimetype="text/html")
     response.vary.add("HX-Request")
     return response
 
