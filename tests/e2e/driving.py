@@ -104,14 +104,10 @@ def forget_last_views(demo: Demo) -> None:
             services().cache.delete(f"last-view:{demo.handle.account_id}:{user.id}")
 
 
-def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
-                          inspect: Callable[[str, Any], None] | None = None) -> dict[str, str]:
-    """The admin's whole connect: Connect opens Xero's sign-in in a popup, sign in, tick both organisations,
-    allow; back in the framed settings page pick the CRM's organisation and Save. Returns what the page showed.
-
-    `inspect(step, frame)` looks at each step on the way: "not connected" and "pending" (the settings frame),
-    "window" (the sign-in window's last page, before it is closed) and "active"."""
-    look = inspect or (lambda step, frame: None)
+def sign_in_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
+                          look: Callable[[str, Any], None] = lambda step, frame: None):
+    """The first half of `connect_through_popup`: Connect, sign in to Xero in the popup, allow both organisations,
+    close it. Returns the settings frame (a FrameLocator) once it shows the connection not yet saved."""
     page.goto(f"{demo.crm_url}/settings/integrations/xero?as={ADMIN_ID}")
     admin = page.frame_locator(ADMIN_FRAME)
     look("not connected", admin_frame(page))
@@ -130,8 +126,19 @@ def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
         window.screenshot(path=str(screenshots / "admin-popup-done.png"))
     look("window", window.main_frame)
     window.close()
-
     admin.locator('#xero-connection[data-state="pending"]').wait_for()
+    return admin
+
+
+def connect_through_popup(page, demo: Demo, *, screenshots: Path | None = None,
+                          inspect: Callable[[str, Any], None] | None = None) -> dict[str, str]:
+    """The admin's whole connect: Connect opens Xero's sign-in in a popup, sign in, tick both organisations,
+    allow; back in the framed settings page pick the CRM's organisation and Save. Returns what the page showed.
+
+    `inspect(step, frame)` looks at each step on the way: "not connected" and "pending" (the settings frame),
+    "window" (the sign-in window's last page, before it is closed) and "active"."""
+    look = inspect or (lambda step, frame: None)
+    admin = sign_in_through_popup(page, demo, screenshots=screenshots, look=look)
     admin.get_by_role("radio", name=demo.organisation["name"]).check()
     admin.get_by_role("button", name="Use this organisation").click()
     admin.locator(f'[data-field="organisation"]:text-is("{demo.organisation["name"]}")').wait_for()

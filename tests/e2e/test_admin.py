@@ -17,6 +17,7 @@ from tests.e2e.driving import (
     connect_through_popup,
     describe,
     open_panel,
+    sign_in_through_popup,
 )
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,34 @@ def test_the_admin_connects_in_a_popup_picks_an_organisation_sees_its_name_and_e
     assert seen["status"].startswith("Live")
     assert problems == [], describe(problems)
     assert context.console_errors == []
+
+
+def test_save_waits_while_the_chosen_organisation_is_on_its_way(page, fresh_demo):
+    """A Save pressed while "Use this organisation" is still on its way would be answered first and then covered by
+    the choice's answer, which says "Not saved yet": the section's buttons wait until the choice is back."""
+    held: list = []
+
+    def hold(route) -> None:  # the choice waits here until the test lets it go
+        held.append(route)
+
+    page.route("**/admin/organisation", hold)
+    admin = sign_in_through_popup(page, fresh_demo)
+    admin.get_by_role("radio", name=fresh_demo.organisation["name"]).check()
+    admin.get_by_role("button", name="Use this organisation").click()
+    save = admin.get_by_role("button", name="Save")
+
+    expect(save).to_be_disabled()
+    expect(admin.get_by_role("button", name="Remove")).to_be_disabled()
+    for _ in range(100):  # Playwright hands the held request to `hold` while it waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(admin.locator('[data-field="organisation"]')).to_have_text(fresh_demo.organisation["name"])
+    expect(save).to_be_enabled()
+    save.click()
+    expect(admin.locator("#xero-connection")).to_have_attribute("data-state", "active")
 
 
 def test_removing_the_connection_tells_the_reps_panel_that_xero_is_not_connected(browser, page, fresh_demo):
