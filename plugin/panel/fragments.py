@@ -14,11 +14,9 @@ nothing else: tests/panel/test_fragments.py checks their variables and globals w
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from cachetools import LRUCache
 from flask import request
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -26,6 +24,7 @@ from markupsafe import Markup
 
 from plugin.domain.text import Message, Said
 from plugin.panel.model import PanelPage
+from plugin.runtime.lru import SharedLru
 from plugin.web import i18n
 
 VIEWS_TEMPLATE = "panel/_views.html"
@@ -36,21 +35,8 @@ Value = TypeVar("Value")
 MAX_FRAGMENTS = 4096  # one or two kB each: every query the reps of one worker have open, in each language
 
 
-class RenderedHtml(Generic[Value]):
-    """A bounded, thread-safe LRU of finished HTML, or of what a memo keeps with it (cachetools' LRUCache reorders
-    on reads: hence the lock)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self._html: LRUCache[Hashable, Value] = LRUCache(maxsize=max_entries)
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Value | None:
-        with self._lock:
-            return self._html.get(key)
-
-    def put(self, key: Hashable, html: Value) -> None:
-        with self._lock:
-            self._html[key] = html
+# Finished HTML, or what a memo keeps with it, by a key of values: a bounded LRU the app's threads share.
+RenderedHtml = SharedLru[Hashable, Value]
 
 
 def render_once(context: Context, memo: RenderedHtml[Markup], key: Hashable, template: str,

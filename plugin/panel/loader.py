@@ -140,7 +140,7 @@ class PanelLoader:
     def _noted(self, key: str, found: ContactMatch) -> ContactMatch:
         """`found`, its contact noted as this record's: a hint for the next view (plugin.runtime.recent_matches)."""
         if found.found:
-            self.recent_matches.remember(key, found.contact_id)
+            self.recent_matches.put(key, found.contact_id)
         return found
 
     def _directory(self, tenant_id: str):  # type: ignore[no-untyped-def]
@@ -152,7 +152,7 @@ class PanelLoader:
 
     def forget_match(self, tenant_id: str) -> None:
         self._match_read = self._invoices_read = None
-        self.recent_matches.forget(self._match_key(tenant_id))
+        self.recent_matches.pop(self._match_key(tenant_id))
         self.cache.delete(self._match_key(tenant_id))
 
     def _prefetched_match(self, tenant_id: str) -> object:

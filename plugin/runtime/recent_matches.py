@@ -8,33 +8,13 @@ the same contact; a wrong or missing hint costs the second round trip, as before
 
 from __future__ import annotations
 
-import threading
-
-import cachetools
+from plugin.runtime.lru import SharedLru
 
 DEFAULT_RECORDS = 20_000  # about 200 bytes each: a few MB per worker at most
 
 
-class RecentMatches:
-    """Record key -> the contact id it was last matched to, least recently used first out. Thread-safe."""
+class RecentMatches(SharedLru[str, str]):
+    """Record key -> the contact id it was last matched to (`put`, `get`, `pop`), least recently used first out."""
 
     def __init__(self, max_records: int = DEFAULT_RECORDS) -> None:
-        self._contacts: cachetools.LRUCache = cachetools.LRUCache(maxsize=max_records)
-        self._lock = threading.Lock()
-
-    def get(self, record_key: str) -> str | None:
-        with self._lock:
-            return self._contacts.get(record_key)
-
-    def remember(self, record_key: str, contact_id: str) -> None:
-        with self._lock:
-            if self._contacts.get(record_key) != contact_id:
-                self._contacts[record_key] = contact_id
-
-    def forget(self, record_key: str) -> None:
-        with self._lock:
-            self._contacts.pop(record_key, None)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._contacts)
+        super().__init__(max_records)
