@@ -18,7 +18,7 @@ dropped through the `drop` callback its owner registers, so this module knows no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from plugin.domain.clock import Clock
@@ -51,6 +51,12 @@ class ChangeLog:
 
     def contact_of(self, tenant_id: str, invoice_id: str) -> str | None:
         return self.store.get(_invoice_key(tenant_id, invoice_id))
+
+    def contacts_of(self, tenant_id: str, invoice_ids: Sequence[str]) -> list[str | None]:
+        """`contact_of` each invoice, in one read of the store."""
+        if not invoice_ids:
+            return []
+        return list(self.store.get_many(*(_invoice_key(tenant_id, invoice_id) for invoice_id in invoice_ids)))
 
     def contact_changed(self, tenant_id: str, contact_id: str) -> None:
         self.store.set(_contact_key(tenant_id, contact_id), self.clock.now().timestamp(), timeout=KEEP_SECONDS)

@@ -514,8 +514,8 @@ class SharedInvoices:
             changed.setdefault(invoice.contact_id, []).append(invoice)
         for contact_id in unreadable:
             self.changes.contact_changed(tenant_id, contact_id)
+        self._moved_away(tenant_id, changed)
         for contact_id, invoices in changed.items():
-            self._moved_away(tenant_id, contact_id, invoices)
             if contact_id not in unreadable and not self._patch(tenant_id, contact_id, invoices, since, record, now):
                 self.changes.contact_changed(tenant_id, contact_id)
         self.changes.store.set(sweep_key(tenant_id), [now.timestamp(), covered_from], timeout=SWEEP_KEEP_SECONDS)
@@ -542,12 +542,15 @@ class SharedInvoices:
         self.changes.remember_invoices(tenant_id, contact_id, (invoice.invoice_id for invoice in changed))
         return True
 
-    def _moved_away(self, tenant_id: str, contact_id: str, invoices: Sequence[Invoice]) -> None:
-        """An invoice Xero now lists under another contact than the one we cached it with: that one changed too."""
-        for invoice in invoices:
-            before = self.changes.contact_of(tenant_id, invoice.invoice_id)
-            if before and before.lower() != contact_id.lower():
-                self.changes.contact_changed(tenant_id, before)
+    def _moved_away(self, tenant_id: str, changed: Mapping[str, Sequence[Invoice]]) -> None:
+        """Invoices Xero now lists under another contact than the one we cached them with: those contacts changed
+        too. Whom each was cached with is read in one round trip for the whole sweep (it may list hundreds)."""
+        listed = [(contact_id, invoice.invoice_id) for contact_id, invoices in changed.items() for invoice in invoices]
+        owners = self.changes.contacts_of(tenant_id, [invoice_id for _, invoice_id in listed])
+        moved_from = {before.lower(): before for (now_with, _), before in zip(listed, owners, strict=True)
+                      if isinstance(before, str) and before and before.lower() != now_with.lower()}
+        for before in moved_from.values():
+            self.changes.contact_changed(tenant_id, before)
 
     def _fetch(self, tenant_id: str, contact_id: str) -> Snapshot:
         along = self._ride_along(tenant_id, contact_id)

@@ -295,3 +295,32 @@ def test_a_change_the_sweep_finds_on_data_fetched_at_its_own_instant_is_fetched_
     xero.modified["c-1"] = clock.now()
     refreshed = shared.read(TENANT, "c-1", force=True)
     assert xero.calls == ["contact:c-1", "sweep", "contact:c-1"] and refreshed.fetched
+
+
+def test_an_invoice_the_sweep_lists_under_another_contact_makes_its_old_contact_fetched_again(sweeping, clock):
+    """Moved in Xero from c-1 to c-2: c-1's cached list still holds it, so c-1 is fetched again on its next view,
+    and c-2's gets it from the sweep. Whom the sweep's invoices were cached with is read in one go."""
+    shared, xero = sweeping
+    moved = shared.load_invoices(TENANT, "c-1").invoices[0]
+    shared.load_invoices(TENANT, "c-2")
+    clock.advance(61)
+    xero.changed_invoice = make_invoice(invoice_id=moved.invoice_id, contact_id="c-2")
+    xero.modified.update({"c-3": clock.now(), "c-4": clock.now()})  # the sweep lists three invoices in all
+    single: list[str] = []
+    batched: list[tuple[str, ...]] = []
+    store = shared.changes.store
+    read_one = store.get
+    store.get = lambda key: single.append(key) or read_one(key)
+
+    def read_batch(*keys):
+        batched.append(keys)
+        return [read_one(key) for key in keys]  # in process, a batch is one lookup per key: not counted as single
+
+    store.get_many = read_batch
+
+    assert moved.invoice_id in [invoice.invoice_id for invoice in shared.read(TENANT, "c-2").snapshot.invoices]
+    assert xero.calls[-1] == "sweep"
+    owners = [keys for keys in batched if any(":invoice-contact:" in key for key in keys)]
+    assert [len(keys) for keys in owners] == [3] and not [key for key in single if ":invoice-contact:" in key]
+    refetched = shared.read(TENANT, "c-1")
+    assert xero.calls[-1] == "contact:c-1" and refetched.current
