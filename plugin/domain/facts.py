@@ -9,6 +9,7 @@ new facts. Everything is computed with the rules in plugin.domain.invoices, so b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import date
 
@@ -57,7 +58,7 @@ class SnapshotFacts:
     def __init__(self, invoices: Sequence[Invoice]) -> None:
         self.invoices = tuple(invoices)
         self.listed = tuple(rules.listed(self.invoices))
-        self._listed_ids = frozenset(invoice.invoice_id for invoice in self.listed)
+        self._listed_per_id = Counter(invoice.invoice_id for invoice in self.listed)  # listed twice: counted twice
         self.totals: tuple[CurrencyTotals, ...] = rules.totals(self.invoices)
         self._days: dict[date, DayFacts] = {}
 
@@ -78,5 +79,5 @@ class SnapshotFacts:
     def counts(self, today: date, pinned_ids: Collection[str]) -> dict[View, int]:
         """rules.select(...).counts for an unfiltered query."""
         # the pins are few (at most a couple of hundred), the listed invoices may be thousands
-        pinned = len(self._listed_ids.intersection(pinned_ids)) if pinned_ids else 0
+        pinned = sum(self._listed_per_id.get(invoice_id, 0) for invoice_id in set(pinned_ids)) if pinned_ids else 0
         return {**self.on(today).counts, View.PINNED: pinned}

@@ -22,7 +22,7 @@ from flask import request
 from plugin.domain.models import Invoice
 from plugin.panel import rows
 from plugin.panel.fragments import RenderedHtml, words_key
-from plugin.panel.model import PanelPage
+from plugin.panel.model import PAGE_SIZE, PanelPage
 from plugin.web import i18n
 
 PART_TEMPLATE = "panel/_rows_part.html"
@@ -31,13 +31,25 @@ PART_TEMPLATE = "panel/_rows_part.html"
 PAGE_FIELDS_READ = frozenset({"query", "counts", "views", "rows", "hidden_rows", "next_limit", "listed_count",
                               "listed_sums", "base_currency", "ageing", "date_message"})
 REQUEST_FLAGS = ("dates_flagged", "clear")  # request values the part reads (whether the date fields come along)
-MAX_PARTS = 2048  # 10-40 kB each: tens of MB at most, for every list the reps of one worker go back to
+# Bounded in bytes: a part is about 2 kB a row (50 kB for a page of 25), and each entry keeps its invoices alive,
+# which a refetch or the snapshot cache's own bound may have let go of (counted at their decoded size, about 5 kB
+# each: a 1,000-invoice page of Xero's is 1.3 MB of MessagePack, times DECODED_BYTES_PER_ENCODED_BYTE).
+MAX_PART_BYTES = 32 * 1024 * 1024
+INVOICE_BYTES = 5 * 1024
+MAX_ROWS_KEPT = 2 * PAGE_SIZE  # a list grown by Show more beyond this is rendered each time (rare, and large)
 
-_rendered: RenderedHtml[tuple[tuple[Invoice, ...], str]] = RenderedHtml(MAX_PARTS)
+
+def _size(entry: tuple[tuple[Invoice, ...], str]) -> int:
+    return len(entry[1]) + INVOICE_BYTES * len(entry[0])
+
+
+_rendered: RenderedHtml[tuple[tuple[Invoice, ...], str]] = RenderedHtml(MAX_PART_BYTES, _size)
 
 
 def rendered(page: PanelPage, locale: Any, render: Callable[[], str]) -> str:
     """The part for `page`, as `render()` prints it, or the HTML an equal page rendered before."""
+    if len(page.rows) > MAX_ROWS_KEPT:
+        return render()
     key = _key(page, locale)
     invoices = tuple(row.invoice for row in page.rows)
     found = _rendered.get(key)

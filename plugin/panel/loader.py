@@ -141,6 +141,8 @@ class PanelLoader:
         """`found`, its contact noted as this record's: a hint for the next view (plugin.runtime.recent_matches)."""
         if found.found:
             self.recent_matches.put(key, found.contact_id)
+        else:
+            self.recent_matches.pop(key)
         return found
 
     def _directory(self, tenant_id: str):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ so it takes a lock)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from cachetools import LRUCache
@@ -14,10 +14,11 @@ Value = TypeVar("Value")
 
 
 class SharedLru(Generic[Key, Value]):
-    """At most `max_entries` entries; the least recently used goes first."""
+    """At most `max_size` entries, or with `size_of`, entries whose sizes add up to at most `max_size` (an entry
+    larger than that is not kept); the least recently used goes first."""
 
-    def __init__(self, max_entries: int) -> None:
-        self._entries: LRUCache[Key, Value] = LRUCache(maxsize=max_entries)
+    def __init__(self, max_size: int, size_of: Callable[[Value], float] | None = None) -> None:
+        self._entries: LRUCache[Key, Value] = LRUCache(maxsize=max_size, getsizeof=size_of)
         self._lock = threading.Lock()
 
     def get(self, key: Key) -> Value | None:
@@ -26,7 +27,10 @@ class SharedLru(Generic[Key, Value]):
 
     def put(self, key: Key, value: Value) -> None:
         with self._lock:
-            self._entries[key] = value
+            try:
+                self._entries[key] = value
+            except ValueError:  # larger than the whole bound
+                self._entries.pop(key, None)
 
     def pop(self, key: Key) -> None:
         with self._lock:

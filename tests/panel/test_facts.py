@@ -60,3 +60,11 @@ def test_a_new_day_moves_invoices_from_open_to_overdue():
     facts = SnapshotFacts(tuple(make_invoice(due_date="2026-03-01") for _ in range(MANY)))
     assert facts.counts(TODAY, ())[View.OPEN] == MANY
     assert facts.counts(TODAY + timedelta(days=1), ())[View.OVERDUE] == MANY
+
+
+def test_an_invoice_listed_twice_is_counted_under_pinned_as_often_as_the_pinned_list_shows_it():
+    twice = make_invoice(number="INV-2X", due_date="2026-03-20")
+    snapshot = (twice, make_invoice(number="INV-1"), twice)  # Xero's pages shifted during a fetch
+    page = build_panel(snapshot, PanelQuery(view=View.PINNED), today=TODAY, pinned_ids={twice.invoice_id, "gone"},
+                       link_for=lambda invoice: "", fetched_at=None)
+    assert page.counts[View.PINNED] == len(page.rows) == 2

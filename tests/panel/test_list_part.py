@@ -121,3 +121,25 @@ def test_a_warm_tab_click_answers_with_the_kept_part_and_renders_nothing(panel, 
         again = panel.get("/panel/invoices", view="unpaid", part="rows").get_data(as_text=True)
     assert again == first and "invoice__number" in first
     assert rendered == []
+
+
+def test_a_list_grown_past_two_pages_is_rendered_each_time_not_kept(app):
+    many = tuple(make_invoice(number=f"INV-{n:03d}", due_date="2026-03-20") for n in range(list_part.MAX_ROWS_KEPT + 1))
+    page = _page(*many, query=PanelQuery(limit=len(many)))
+    renders: list[int] = []
+    with app.test_request_context("/panel/invoices"):
+        for _ in range(2):
+            list_part.rendered(page, formatting.user_locale("en-NZ"), lambda: str(renders.append(1) or len(renders)))
+    assert len(page.rows) > list_part.MAX_ROWS_KEPT and renders == [1, 1]
+
+
+def test_the_kept_parts_stay_within_their_byte_bound(app):
+    """Each entry counts its HTML and the invoices it keeps alive; the memo never holds more than MAX_PART_BYTES."""
+    page = _page(OWED, PAID, SOON, query=UNPAID)
+    size = list_part.INVOICE_BYTES * len(page.rows)
+    html = "x" * (list_part.MAX_PART_BYTES // 3 - size)  # three of these fill the bound
+    with app.test_request_context("/panel/invoices"):
+        for language in ("en-NZ", "de-DE", "fr-FR", "es-ES", "nl-NL"):
+            list_part.rendered(page, formatting.user_locale(language), lambda: html)
+    kept = list_part._rendered
+    assert len(kept) == 3
