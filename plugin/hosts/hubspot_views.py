@@ -39,6 +39,7 @@ from plugin.hosts.hubspot_api import HubSpotAccessRefused, HubSpotAPI, HubSpotEr
 from plugin.hosts.hubspot_card import card_data, card_labels
 from plugin.services import services
 from plugin.storage import TokenDecryptError
+from plugin.web import i18n
 from plugin.web.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def _verified_context() -> EmbedContext:
             timestamp=request.headers.get(hubspot.TIMESTAMP_HEADER), now=services().clock.now())
         card_request = hubspot.read_card_request(request.args, _body(),
                                                  app_id=str(current_app.config.get("HUBSPOT_APP_ID") or ""))
+        i18n.use_verified_locale(card_request.locale)  # refusals from here on speak the user's language
         api = api_for(card_request.account_id)
         user = user_of(card_request.account_id, card_request.user_id, api)
         if user is None:

@@ -35,12 +35,13 @@ def catalog_for(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """The embed context's user locale, else Accept-Language, else English."""
+    """The embed context's user locale, else one a host verified before the context exists (`use_verified_locale`),
+    else Accept-Language, else English."""
     if not has_request_context():
         return DEFAULT
     embed = g.get("embed")
     user = getattr(embed, "user", None)
-    chosen = catalog_for(getattr(user, "locale", None))
+    chosen = catalog_for(getattr(user, "locale", None)) or catalog_for(g.get("verified_locale"))
     if chosen:
         return chosen
     for tag, _quality in request.accept_languages:
@@ -48,6 +49,16 @@ def select_locale() -> str:
         if chosen:
             return chosen
     return DEFAULT
+
+
+def use_verified_locale(tag: str | None) -> None:
+    """The user's locale as a host signed it, known before the embed context is (HubSpot's signed request names it):
+    from here on this request's words are in its language, a refusal's too, whatever the Accept-Language of whoever
+    relayed the request. What was looked up for another language this request is forgotten."""
+    g.verified_locale = tag
+    g.pop("_xero_panel_catalog", None)
+    g.pop("_xero_panel_language", None)
+    flask_babel.refresh()
 
 
 def init_app(app: Flask) -> None:

@@ -177,11 +177,22 @@ def test_an_expired_hubspot_token_is_refreshed_once_and_hubspot_down_is_a_plain_
 
 
 def test_the_cards_messages_are_in_the_users_language(hs_world):
-    # Before the request is verified, the browser's language (Accept-Language); after, the locale HubSpot signed.
-    refused = signed_post(hs_world, "/hosts/hubspot/card", card_body(1), headers={"Accept-Language": "de-DE"})
+    # Before the signature holds, the relaying browser's language (Accept-Language); from then on the locale HubSpot
+    # signed for the user, refusals included (HubSpot relays a card's requests from its own servers).
+    forged = signed_post(hs_world, "/hosts/hubspot/card", card_body(1, locale="es-ES"), secret="not-the-secret",
+                         headers={"Accept-Language": "de-DE"})
+    assert forged.status_code == 401 and forged.json()["message"] == (
+        "Die HubSpot-Signatur der Anfrage stimmt nicht: Sie wurde nicht von HubSpot für diese App signiert oder "
+        "unterwegs verändert.")
+    refused = signed_post(hs_world, "/hosts/hubspot/card", card_body(1, locale="de-DE"),
+                          headers={"Accept-Language": "en"})
     assert refused.status_code == 403 and refused.json()["state"] == "not_installed"
     assert refused.json()["message"] == ("Xero-Rechnungen ist für Ihr HubSpot-Konto nicht installiert. Ein Super-Admin "
                                          "installiert die App über den HubSpot Marketplace.")
+    english = signed_post(hs_world, "/hosts/hubspot/card", card_body(1), headers={"Accept-Language": "de-DE"})
+    assert english.status_code == 403 and english.json()["message"] == (
+        "Xero invoices isn't installed for your HubSpot account. A super admin installs it from the HubSpot "
+        "Marketplace.")
     assert install(hs_world).status_code == 200
     contact = matched_contact(hs_world)["contact"]["id"]
     card = signed_post(hs_world, "/hosts/hubspot/card", card_body(contact, locale="de-DE")).json()
@@ -223,5 +234,9 @@ def test_a_german_users_card_has_german_words_amounts_and_dates(hs_world):
 
 
 def test_a_refusal_carries_the_cards_words_too(hs_world):
-    refused = signed_post(hs_world, "/hosts/hubspot/card", card_body(1), headers={"Accept-Language": "fr-FR"})
+    refused = signed_post(hs_world, "/hosts/hubspot/card", card_body(1, locale="fr-FR"),
+                          headers={"Accept-Language": "en"})
     assert refused.status_code == 403 and refused.json()["labels"]["title"] == "Factures Xero"
+    forged = signed_post(hs_world, "/hosts/hubspot/card", card_body(1), secret="not-the-secret",
+                         headers={"Accept-Language": "fr-FR"})
+    assert forged.status_code == 401 and forged.json()["labels"]["title"] == "Factures Xero"
