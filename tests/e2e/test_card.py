@@ -233,6 +233,14 @@ def test_the_german_card_keeps_its_density_with_screenshots(page, connected_demo
         assert rows[0][0] <= 300, f"the first invoice starts {rows[0][0]:.0f} px from the top at 320 px"
     if width == 480:
         assert sum(1 for _, bottom in rows if bottom <= 600) >= 8
+    # German has no short form for thousands ("138.337", not "138K"): every bucket's amount still shows whole.
+    cut = frame.evaluate("""() => [...document.querySelectorAll('.ageing__amount')]
+        .filter(amount => amount.scrollWidth > amount.clientWidth).map(amount => amount.textContent.trim())""")
+    assert cut == [], f"ageing amounts cut off at {width} px: {cut}"
+    crowded = frame.evaluate("""() => [...document.querySelectorAll('.views__tab')]
+        .filter(tab => tab.querySelector('.views__label').scrollWidth > tab.clientWidth)
+        .map(tab => tab.textContent.trim())""")
+    assert crowded == [], f"view names wider than their tabs at {width} px: {crowded}"
     assert frame.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
 
 
