@@ -53,8 +53,8 @@ def rendered(page: PanelPage, locale: Any, render: Callable[[], str]) -> str:
     key = _key(page, locale)
     invoices = tuple(row.invoice for row in page.rows)
     found = _rendered.get(key)
-    if found is not None and len(found[0]) == len(invoices) and all(
-            kept is shown for kept, shown in zip(found[0], invoices, strict=True)):
+    # the key holds each row's invoice by id: the same objects, not ones reborn at a freed address
+    if found is not None and all(kept is shown for kept, shown in zip(found[0], invoices, strict=True)):
         return found[1]
     html = render()
     _rendered.put(key, (invoices, html))

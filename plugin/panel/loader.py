@@ -106,8 +106,9 @@ class PanelLoader:
         self.ttl = self.store.ttl
         self._connection: ConnectionInfo | None = None
         self._view_read: tuple[str | None] | None = None
-        self._match_read: tuple[str, object] | None = None  # (tenant, stored match) read with the view
-        self._invoices_read: tuple[str, str, list[object]] | None = None  # (tenant, contact, its stamps) likewise
+        # Shared-cache values read together with the rep's view (the record's match, its contact's stamps), by key:
+        # each used once, so a later read in this request asks the cache again.
+        self._read_with_view: dict[str, object] = {}
 
     # --- Pieces ------------------------------------------------------------------------------
 
@@ -153,22 +154,22 @@ class PanelLoader:
             return None
 
     def forget_match(self, tenant_id: str) -> None:
-        self._match_read = self._invoices_read = None
+        self._read_with_view.clear()
         self.recent_matches.pop(self._match_key(tenant_id))
         self.cache.delete(self._match_key(tenant_id))
 
     def _prefetched_match(self, tenant_id: str) -> object:
         """The stored match: as read together with the rep's view (one round trip to Redis instead of two), once;
         else read now."""
-        read, self._match_read = self._match_read, None
-        if read is not None and read[0] == tenant_id:
-            return read[1]
-        return self.cache.get(self._match_key(tenant_id))
+        key = self._match_key(tenant_id)
+        return self._read_with_view.pop(key) if key in self._read_with_view else self.cache.get(key)
 
     def _read_ahead(self, tenant_id: str, contact_id: str) -> list[object] | None:
-        """The contact's stamps as read together with the rep's view, when they are this contact's; once."""
-        read, self._invoices_read = self._invoices_read, None
-        return read[2] if read is not None and read[:2] == (tenant_id, contact_id) else None
+        """The contact's stamps as read together with the rep's view, when those were this contact's; once."""
+        keys = self.store.read_keys(tenant_id, contact_id)
+        if not all(key in self._read_with_view for key in keys):
+            return None
+        return [self._read_with_view.pop(key) for key in keys]
 
     def _linked(self, tenant_id: str) -> Callable[[RecordKey], tuple[str, str] | None]:
         def lookup(record: RecordKey) -> tuple[str, str] | None:
@@ -470,7 +471,6 @@ class PanelLoader:
         connection = self.connection()
         tenant_id = connection.tenant_id if connection is not None else ""
         keys = [self._view_key()]
-        hinted = None
         if tenant_id:
             keys.append(self._match_key(tenant_id))
             hinted = self.recent_matches.get(keys[1])
@@ -481,8 +481,5 @@ class PanelLoader:
         else:
             values = shared_cache.get_many_then_set(self.cache, keys, self._view_key(), write, timeout=0)
         self._view_read = (values[0] if write is None else write,)
-        if tenant_id:
-            self._match_read = (tenant_id, values[1])
-        if hinted is not None:
-            self._invoices_read = (tenant_id, hinted, list(values[2:]))
+        self._read_with_view = dict(zip(keys[1:], values[1:], strict=True))
 
